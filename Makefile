@@ -1,0 +1,55 @@
+# Jawla: `make run` brings the whole system up on the embedded default; `make test` runs the suite.
+# Needs only Python 3.11 and make: uv is fetched into .tools/ when it is not on PATH.
+
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PORT ?= 8000
+export UV_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v $(PYTHON))
+
+.PHONY: run test install lint format check migrate seed bench-sync bench-analytics bench-load clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: .venv/.installed
+
+migrate: install
+	$(UV) run --frozen python manage.py migrate --noinput
+
+seed: migrate
+	$(UV) run --frozen python manage.py seed_demo
+
+run: seed
+	$(UV) run --frozen python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(UV) run --frozen python manage.py run_all
+
+test: install
+	$(UV) run --frozen pytest $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0; exit $$status
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: install
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+check: lint
+	$(UV) run --frozen python manage.py makemigrations --check --dry-run
+
+bench-sync: install
+	$(UV) run --frozen python bench/sync.py
+
+bench-analytics: install
+	$(UV) run --frozen python bench/analytics.py
+
+bench-load: install
+	$(UV) run --frozen python bench/load.py
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,5 @@
+"""Analytics endpoints (violation rates, heatmap, exports)."""
+
+from ninja import Router
+
+router = Router(tags=["analytics"])

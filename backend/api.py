@@ -1,0 +1,129 @@
+"""The one NinjaAPI: authentication, error handlers and the routers of every app.
+
+Errors always answer JSON `{"detail": str, "code": str, "errors"?: [...]}` with a 4xx status;
+messages follow Accept-Language (Arabic by default, English on request).
+"""
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from backend.exceptions import ApplicationError, ThrottledError
+from inspections.services.auth import token_decode
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str
+    errors: list[dict] | None = None
+
+
+# The error answers every operation may give; declared once so the OpenAPI schema lists them.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class JWTAuth(HttpBearer):
+    """`Authorization: Bearer <access token>` from POST auth/token."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user_id = token_decode(token=token, expected_type="access")
+        if user_id is None:
+            return None
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Jawla API",
+    version="1.0.0",
+    description="Municipal field inspections: rounds, offline visit sync, findings, analytics, push alerts.",
+    auth=[JWTAuth(), django_auth],
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, message: str, *, code: str, status: int, errors: list | None = None, headers: dict | None = None):
+    body = {"detail": message, "code": code}
+    if errors is not None:
+        body["errors"] = errors
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request, exc: ApplicationError):
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
+    return _error(
+        request, exc.message, code=exc.code, status=exc.status, headers=headers, errors=exc.extra.get("errors")
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", [])],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in exc.errors
+    ]
+    return _error(request, _("The request is invalid."), code="validation_error", status=422, errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request, exc):
+    return _error(
+        request, _("Authentication required: send a valid access token."), code="not_authenticated", status=401
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, _("Not found."), code="not_found", status=404)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_does_not_exist(request, exc):
+    return _error(request, _("Not found."), code="not_found", status=404)
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, _("You do not have permission to do this."), code="forbidden", status=403)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, str(exc.message), code="http_error", status=exc.status_code)
+
+
+def _mount_routers() -> None:
+    from inspections.api import routers as inspection_routers
+    from notifications.api import router as notifications_router
+
+    for prefix, router in inspection_routers():
+        api.add_router(prefix, router)
+    from analytics.api import router as analytics_router
+
+    api.add_router("", notifications_router)
+    api.add_router("analytics", analytics_router)
+
+
+_mount_routers()

@@ -1,0 +1,5 @@
+"""Checklists endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["checklists"])

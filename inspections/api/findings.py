@@ -1,0 +1,5 @@
+"""Findings endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["findings"])

@@ -1,0 +1,5 @@
+"""Rounds endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["rounds"])

@@ -1,0 +1,5 @@
+"""Visits endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["visits"])

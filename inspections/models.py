@@ -1,0 +1,502 @@
+"""Jawla's domain: municipalities, memberships, establishments, checklists, rounds, visits,
+findings, photos and the audit trail.
+
+Models hold fields, constraints and indexes; the rules live in `inspections.services`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Municipality(models.Model):
+    """An Amanah (regional municipality) or one of its sub-municipalities (baladiya).
+
+    `boundary` is a GeoJSON geometry (Polygon or MultiPolygon, lon/lat order), already
+    repaired with shapely's make_valid when it was imported.
+    """
+
+    class Kind(models.TextChoices):
+        AMANAH = "amanah", _("Amanah")
+        BALADIYA = "baladiya", _("Municipality")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_ar = models.CharField(_("Arabic name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.BALADIYA)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("Amanah")
+    )
+    boundary = models.JSONField(_("boundary (GeoJSON geometry)"), null=True, blank=True)
+    boundary_is_demo = models.BooleanField(
+        _("demo boundary"), default=False, help_text=_("Derived from the city centre for the demo, not official.")
+    )
+    boundary_repaired = models.BooleanField(_("boundary was repaired on import"), default=False)
+    centre_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
+    centre_lon = models.FloatField(_("centre longitude"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return f"{self.name_en} / {self.name_ar}"
+
+
+class Membership(models.Model):
+    """A user's role and scope: one or more municipalities, or the whole Amanah (`amanah` set)."""
+
+    class Role(models.TextChoices):
+        INSPECTOR = "inspector", _("Inspector")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        LEADERSHIP = "leadership", _("Leadership")
+        ADMIN = "admin", _("Admin")
+
+    class Language(models.TextChoices):
+        AR = "ar", _("Arabic")
+        EN = "en", _("English")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    amanah = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amanah_members",
+        verbose_name=_("whole Amanah"),
+        help_text=_("Set for a scope over the whole Amanah and every municipality in it."),
+        limit_choices_to={"kind": Municipality.Kind.AMANAH},
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, blank=True, related_name="members", verbose_name=_("municipalities")
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.AR)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class Category(models.Model):
+    """A kind of establishment (grocery, restaurant, bakery, ...); checklists apply to categories."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_ar = models.CharField(_("Arabic name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Establishment(models.Model):
+    """A shop, market, restaurant or other point of sale (منشأة).
+
+    `municipality` is found by point-in-polygon unless `municipality_overridden`.
+    The h3_r* columns are the H3 cells of (lat, lon), stored at write time as integers.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
+
+    name_ar = models.CharField(_("Arabic name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="establishments")
+    licence_no = models.CharField(_("licence / CR number"), max_length=64, unique=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="establishments")
+    municipality_overridden = models.BooleanField(_("municipality set by hand"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    risk_score = models.FloatField(_("risk score"), default=0.0)
+    h3_r5 = models.BigIntegerField(db_index=False)
+    h3_r6 = models.BigIntegerField(db_index=False)
+    h3_r7 = models.BigIntegerField(db_index=True)
+    h3_r8 = models.BigIntegerField(db_index=False)
+    h3_r9 = models.BigIntegerField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("establishment")
+        verbose_name_plural = _("establishments")
+        indexes = [models.Index(fields=["municipality", "category"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="establishment_lat_range"),
+            models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="establishment_lon_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_ar} ({self.licence_no})"
+
+
+class Checklist(models.Model):
+    """A checklist template; what inspectors answer lives in its immutable published versions."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name_ar = models.CharField(_("Arabic name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    description_ar = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="checklists")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class ChecklistVersion(models.Model):
+    """One version of a checklist. Once published it never changes; a new draft replaces it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
+
+    checklist = models.ForeignKey(Checklist, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checklist", "-number"]
+        verbose_name = _("checklist version")
+        verbose_name_plural = _("checklist versions")
+        constraints = [
+            models.UniqueConstraint(fields=["checklist", "number"], name="checklist_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["checklist"], condition=Q(status="published"), name="one_published_version_per_checklist"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checklist.code} v{self.number} ({self.status})"
+
+
+class ChecklistItem(models.Model):
+    """One question of a checklist version, identified across versions by its stable `code`.
+
+    Failing answers: yes/no/na fails on "no"; number fails outside [min_value, max_value];
+    choice fails on any value in `failing_choices`.
+    """
+
+    class AnswerType(models.TextChoices):
+        YES_NO_NA = "yes_no_na", _("Yes / No / N/A")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("Choice")
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        MAJOR = "major", _("Major")
+        CRITICAL = "critical", _("Critical")
+
+    version = models.ForeignKey(ChecklistVersion, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("code"), max_length=64)
+    position = models.PositiveIntegerField(default=0)
+    text_ar = models.TextField(_("Arabic text"))
+    text_en = models.TextField(_("English text"))
+    answer_type = models.CharField(max_length=16, choices=AnswerType.choices, default=AnswerType.YES_NO_NA)
+    choices = models.JSONField(default=list, blank=True, help_text=_("For choice items: the allowed values."))
+    failing_choices = models.JSONField(default=list, blank=True)
+    min_value = models.FloatField(null=True, blank=True)
+    max_value = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.MINOR)
+    fine_sar = models.DecimalField(_("fine (SAR)"), max_digits=10, decimal_places=2, default=0)
+    photo_required_on_fail = models.BooleanField(default=False)
+    required = models.BooleanField(default=True)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="checklist_items", help_text=_("Empty: applies to every category.")
+    )
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="checklist_item_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text_en}"
+
+
+class Round(models.Model):
+    """An inspection round (جولة رقابية): one inspector, one day, ordered stops."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        PARTLY_DONE = "partly_done", _("Partly done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    date = models.DateField(_("date"))
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="rounds")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rounds")
+    checklist = models.ForeignKey(Checklist, on_delete=models.PROTECT, related_name="rounds")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    route_optimized = models.BooleanField(default=False)
+    tour_length_m = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="rounds_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the delta-sync cursor
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        indexes = [models.Index(fields=["inspector", "updated_at"]), models.Index(fields=["municipality", "date"])]
+
+    def __str__(self) -> str:
+        return f"Round {self.pk} {self.date} ({self.status})"
+
+
+class RoundStop(models.Model):
+    """One establishment to visit in a round, in route order. A follow-up stop re-checks findings."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        VISITED = "visited", _("Visited")
+        MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="stops")
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="round_stops")
+    position = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    is_follow_up = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["round", "position"]
+        verbose_name = _("round stop")
+        verbose_name_plural = _("round stops")
+
+    def __str__(self) -> str:
+        return f"Stop {self.position} of round {self.round_id}"
+
+
+class Visit(models.Model):
+    """A submitted inspection visit. Never edited in place: corrections are VisitAmendments.
+
+    `client_id` is the phone's idempotency key. `municipality`, `category` and the h3_r*
+    cells are copied from the establishment when the visit is stored so that analytics read
+    one table through a covering index.
+    """
+
+    class Outcome(models.TextChoices):
+        COMPLIANT = "compliant", _("Compliant")
+        VIOLATIONS = "violations", _("Violations")
+        CLOSED = "closed", _("Closed")
+        REFUSED_ENTRY = "refused_entry", _("Refused entry")
+
+    class GeoStatus(models.TextChoices):
+        VERIFIED = "verified", _("Verified")
+        OUT_OF_RANGE = "out_of_range", _("Out of range")
+        LOW_ACCURACY = "low_accuracy", _("Low accuracy")
+        NO_FIX = "no_fix", _("No fix")
+
+    client_id = models.UUIDField(unique=True)
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="visits")
+    round_stop = models.ForeignKey(RoundStop, on_delete=models.SET_NULL, null=True, blank=True, related_name="visits")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="visits")
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="visits")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="visits")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()  # device clock
+    received_at = models.DateTimeField()  # server clock
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    notes = models.TextField(blank=True)
+    geo_status = models.CharField(max_length=16, choices=GeoStatus.choices)
+    geo_distance_m = models.FloatField(null=True, blank=True)
+    impossible_travel = models.BooleanField(default=False)
+    has_violation = models.BooleanField(default=False)
+    violation_count = models.PositiveIntegerField(default=0)
+    h3_r5 = models.BigIntegerField()
+    h3_r6 = models.BigIntegerField()
+    h3_r7 = models.BigIntegerField()
+    h3_r8 = models.BigIntegerField()
+    h3_r9 = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        indexes = [
+            # Covering index for the rates and heatmap: an index-only scan over a date range.
+            models.Index(
+                fields=["finished_at", "municipality", "category", "h3_r7", "has_violation"], name="visit_analytics_idx"
+            ),
+            models.Index(fields=["municipality", "finished_at"], name="visit_muni_time_idx"),
+            models.Index(fields=["inspector", "finished_at"], name="visit_inspector_time_idx"),
+            models.Index(fields=["establishment", "finished_at"], name="visit_establishment_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Visit {self.pk} ({self.outcome})"
+
+
+class Answer(models.Model):
+    """One answer of a visit to one checklist item. `failed` is decided when the visit is stored."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="answers")
+    item_code = models.CharField(max_length=64)
+    value = models.JSONField(null=True)
+    failed = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["visit", "id"]
+        constraints = [models.UniqueConstraint(fields=["visit", "item"], name="answer_one_per_item")]
+        indexes = [models.Index(fields=["item_code", "failed"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_code}={self.value}"
+
+
+class Finding(models.Model):
+    """A violation opened by a failed item; closed by a later visit that passes the same item."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="findings")
+    answer = models.OneToOneField(Answer, on_delete=models.PROTECT, related_name="finding")
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="findings")
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="findings")
+    item_code = models.CharField(max_length=64)
+    severity = models.CharField(max_length=16, choices=ChecklistItem.Severity.choices)
+    fine_sar = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    due_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="closed_findings"
+    )
+    follow_up_stop = models.ForeignKey(
+        RoundStop, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_up_findings"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        indexes = [
+            models.Index(fields=["establishment", "item_code", "status"]),
+            models.Index(fields=["municipality", "status", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Finding {self.pk} {self.item_code} ({self.status})"
+
+
+def photo_upload_path(photo: "Photo", filename: str) -> str:
+    return f"photos/{photo.client_id.hex[:2]}/{photo.client_id.hex}.jpg"
+
+
+def thumbnail_upload_path(photo: "Photo", filename: str) -> str:
+    return f"photos/{photo.client_id.hex[:2]}/{photo.client_id.hex}_thumb.jpg"
+
+
+class Photo(models.Model):
+    """A visit photo, re-encoded without EXIF; the EXIF GPS and capture time are kept here as evidence."""
+
+    client_id = models.UUIDField(unique=True)
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="photos")
+    answer = models.ForeignKey(Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="photos")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField(upload_to=photo_upload_path)
+    thumbnail = models.FileField(upload_to=thumbnail_upload_path)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    exif_lat = models.FloatField(null=True, blank=True)
+    exif_lon = models.FloatField(null=True, blank=True)
+    exif_taken_at = models.DateTimeField(null=True, blank=True)
+    exif_distance_m = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["visit", "id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self) -> str:
+        return f"Photo {self.client_id}"
+
+
+class VisitAmendment(models.Model):
+    """A supervisor's correction of a stored visit: who, when, why and what (the visit itself is untouched)."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="amendments")
+    reason = models.TextField()
+    changes = models.JSONField(help_text=_('{"field": {"from": ..., "to": ...}} or answer changes by item code'))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["visit", "created_at"]
+        verbose_name = _("visit amendment")
+        verbose_name_plural = _("visit amendments")
+
+    def __str__(self) -> str:
+        return f"Amendment of visit {self.visit_id} by {self.author_id}"
+
+
+class AuditEvent(models.Model):
+    """An append-only trail: rounds created and changed, visits received, amendments, findings closed."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    action = models.CharField(max_length=64)  # e.g. "round.created", "visit.received", "finding.closed"
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    municipality = models.ForeignKey(Municipality, on_delete=models.SET_NULL, null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,140 @@
+"""Input and output schemas of the inspections API. Request bodies are strict pydantic models
+(no lax coercion, unknown fields refused); outputs list their fields explicitly."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from inspections.selectors.scope import scope_for
+
+
+class StrictIn(BaseModel):
+    """Base of every request body: strict types, unknown fields refused, NUL bytes refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here as a 422 instead of a 500 later.
+        if _has_nul(value):
+            raise ValueError("Text must not contain NUL characters.")
+        return value
+
+
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 8:
+        return False
+    if isinstance(value, dict):
+        return any(_has_nul(key, depth + 1) or _has_nul(inner, depth + 1) for key, inner in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(inner, depth + 1) for inner in value)
+    return False
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str | None
+    municipality_ids: list[int]
+
+
+def user_out(user) -> UserOut:
+    scope = scope_for(user)
+    return UserOut(
+        id=user.pk, username=user.get_username(), role=scope.role, municipality_ids=sorted(scope.municipality_ids)
+    )
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str | None
+    municipality_ids: list[int]
+    whole_amanah: bool
+    language: str
+
+    @classmethod
+    def for_user(cls, user) -> "MeOut":
+        scope = scope_for(user)
+        membership = getattr(user, "membership", None)
+        return cls(
+            id=user.pk,
+            username=user.get_username(),
+            full_name=user.get_full_name(),
+            role=scope.role,
+            municipality_ids=sorted(scope.municipality_ids),
+            whole_amanah=scope.whole_amanah or scope.everything,
+            language=membership.language if membership else "ar",
+        )
+
+
+class MunicipalityOut(BaseModel):
+    id: int
+    code: str
+    name_ar: str
+    name_en: str
+    kind: str
+    parent_id: int | None
+    centre_lat: float | None
+    centre_lon: float | None
+    boundary_is_demo: bool
+
+
+class MunicipalityFeature(BaseModel):
+    """A GeoJSON Feature: the boundary geometry (lon, lat order) with the municipality's fields."""
+
+    type: str = "Feature"
+    id: int
+    geometry: dict | None
+    properties: MunicipalityOut
+
+
+class LocationIn(StrictIn):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class EstablishmentIn(StrictIn):
+    name_ar: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    category: str = Field(min_length=1, max_length=32, description="Category code")
+    licence_no: str = Field(min_length=1, max_length=64)
+    address: str = Field(default="", max_length=300)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    municipality_id: int | None = Field(default=None, description="Overrides point-in-polygon when given")
+
+
+class EstablishmentPatch(StrictIn):
+    name_ar: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, min_length=1, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    municipality_id: int | None = None
+    status: str | None = Field(default=None, pattern="^(active|suspended|closed)$")
+
+
+class EstablishmentOut(BaseModel):
+    id: int
+    name_ar: str
+    name_en: str
+    category: str
+    category_name_ar: str
+    category_name_en: str
+    licence_no: str
+    address: str
+    lat: float
+    lon: float
+    municipality_id: int
+    municipality_overridden: bool
+    status: str
+    risk_score: float
+    updated_at: datetime
+    distance_m: float | None = None

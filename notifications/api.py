@@ -1,0 +1,5 @@
+"""Push registration and the in-app inbox."""
+
+from ninja import Router
+
+router = Router(tags=["notifications"])
