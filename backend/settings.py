@@ -19,7 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # the embedded default's database, broker folders and cache
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False, parse_comments=True)
 
 # pytest (8.2+) sets PYTEST_VERSION: tests get an isolated cache, media folder and inline tasks.
 TESTING = "PYTEST_VERSION" in os.environ
