@@ -6,6 +6,7 @@ no server (kombu's filesystem transport), push notifications logged to the conso
 security settings that `manage.py check --deploy` asks for.
 """
 
+import importlib.util
 import os
 import tempfile
 from datetime import timedelta
@@ -142,6 +143,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Leaflet and the dashboard's Arabic font come from PyPI packages (no CDN, no node); django-leaflet is not an
+# installed app (its admin needs GDAL), so only its bundled static folder is served.
+STATICFILES_DIRS = [
+    str(Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static"),
+    (
+        "fonts/ibm-plex-sans-arabic",
+        str(Path(importlib.util.find_spec("fontpkg_ibm_plex_sans_arabic").submodule_search_locations[0]) / "files"),
+    ),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 if TESTING:
