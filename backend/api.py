@@ -115,13 +115,12 @@ def on_http_error(request, exc: HttpError):
 
 
 def _mount_routers() -> None:
+    from analytics.api import router as analytics_router
     from inspections.api import routers as inspection_routers
     from notifications.api import router as notifications_router
 
     for prefix, router in inspection_routers():
         api.add_router(prefix, router)
-    from analytics.api import router as analytics_router
-
     api.add_router("", notifications_router)
     api.add_router("analytics", analytics_router)
 
