@@ -7,7 +7,7 @@ messages follow Accept-Language (Arabic by default, English on request).
 import logging
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -111,7 +111,31 @@ def on_permission_denied(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # ninja could not parse the body (not JSON, not UTF-8, nested too deep): a validation error
+        # like any other bad input, so it is the 422 every operation with a body declares.
+        errors = [{"loc": ["body"], "msg": "Invalid JSON", "type": "json_invalid"}]
+        return _error(request, _("The request body is not valid JSON."), code="invalid_json", status=422, errors=errors)
     return _error(request, str(exc.message), code="http_error", status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request, exc):
+    return _error(request, _("The request is too large."), code="too_large", status=413)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_operation(request, exc):
+    # Too many fields, malformed multipart and the like: the caller's fault, said in JSON.
+    logger.warning("suspicious request: %s", exc)
+    return _error(request, _("The request is invalid."), code="bad_request", status=400)
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request, exc):
+    # Still a 500 (and logged with its traceback), but in the API's JSON shape, never an HTML page.
+    logger.exception("unhandled error in %s %s", request.method, request.path)
+    return _error(request, _("Internal server error."), code="server_error", status=500)
 
 
 def _mount_routers() -> None:
