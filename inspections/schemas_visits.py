@@ -1,0 +1,326 @@
+"""Schemas of the visits, findings, photos and amendments endpoints.
+
+`POST visits/sync` validates its envelope strictly (a list of at most VISIT_SYNC_MAX_BATCH
+objects, nothing else) and then each visit on its own with `VisitSyncIn`, so one malformed
+visit is answered `rejected` while the others are stored.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from django.conf import settings
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from inspections.schemas import StrictIn
+
+
+def _text_only(value: Any) -> Any:
+    # Strict mode refuses strings for UUID/datetime when the input is an already-parsed dict;
+    # accept only strings (never numbers) and let the lax parser read them.
+    if not isinstance(value, str):
+        raise ValueError("Expected a string.")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text_only)]
+TextUUID = Annotated[UUID, Field(strict=False), BeforeValidator(_text_only)]
+
+
+class VisitLocationIn(StrictIn):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=100_000, description="Horizontal accuracy (68%) reported by the phone, metres")
+
+
+class AnswerIn(StrictIn):
+    item_code: str = Field(min_length=1, max_length=64)
+    value: bool | int | float | str = Field(
+        description='yes/no/na items: "yes", "no" or "na"; number items: a number; choice items: one of the choices'
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class VisitSyncIn(StrictIn):
+    """One visit as the phone recorded it (device clock, ISO 8601 with a UTC offset)."""
+
+    client_id: TextUUID
+    establishment_id: int = Field(ge=1)
+    round_stop_id: int | None = Field(default=None, ge=1)
+    checklist_version_id: int = Field(ge=1)
+    started_at: IsoDatetime
+    finished_at: IsoDatetime
+    location: VisitLocationIn | None = Field(default=None, description="Absent or null: the phone had no GPS fix")
+    outcome: Literal["compliant", "violations", "closed", "refused_entry"]
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
+    notes: str = Field(default="", max_length=5000)
+
+
+class VisitSyncEnvelope(BaseModel):
+    """`{visits: [...]}`: the envelope is strict; each visit is validated on its own (see VisitSyncIn)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    visits: list[Annotated[Any, Field(json_schema_extra={"$ref": "#/components/schemas/VisitSyncIn"})]] = Field(
+        max_length=settings.VISIT_SYNC_MAX_BATCH,
+        description=f"At most {settings.VISIT_SYNC_MAX_BATCH} visits (VisitSyncIn objects).",
+    )
+
+
+class SyncError(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class SyncResultOut(BaseModel):
+    client_id: str | None
+    status: Literal["created", "duplicate", "rejected"]
+    visit_id: int | None
+    errors: list[SyncError]
+
+
+class SyncOut(BaseModel):
+    results: list[SyncResultOut]
+
+
+class AnswerOut(BaseModel):
+    id: int
+    item_code: str
+    value: Any
+    failed: bool
+    note: str
+
+
+class FindingOut(BaseModel):
+    id: int
+    visit_id: int
+    establishment_id: int
+    municipality_id: int
+    item_code: str
+    severity: str
+    fine_sar: Decimal
+    due_date: date
+    status: str
+    overdue: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by_visit_id: int | None
+    follow_up_stop_id: int | None
+
+
+class PhotoOut(BaseModel):
+    id: int
+    client_id: UUID
+    visit_id: int
+    item_code: str | None
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the file as uploaded (evidence)")
+    exif_lat: float | None
+    exif_lon: float | None
+    exif_taken_at: datetime | None
+    exif_distance_m: float | None = Field(description="Distance from the EXIF GPS position to the visit's fix")
+    created_at: datetime
+
+
+class AmendmentOut(BaseModel):
+    id: int
+    visit_id: int
+    author_id: int
+    reason: str
+    changes: dict
+    created_at: datetime
+
+
+class GeoOut(BaseModel):
+    status: str
+    distance_m: float | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    impossible_travel: bool
+
+
+class VisitListOut(BaseModel):
+    id: int
+    client_id: UUID
+    establishment_id: int
+    round_stop_id: int | None
+    inspector_id: int
+    checklist_version_id: int
+    municipality_id: int
+    category_id: int
+    started_at: datetime
+    finished_at: datetime
+    received_at: datetime
+    outcome: str
+    effective_outcome: str = Field(description="The outcome after supervisors' amendments (the visit row is unchanged)")
+    geo_status: str
+    geo_distance_m: float | None
+    impossible_travel: bool
+    has_violation: bool
+    violation_count: int
+
+
+class VisitOut(VisitListOut):
+    notes: str
+    geo: GeoOut
+    answers: list[AnswerOut]
+    findings: list[FindingOut]
+    closed_findings: list[FindingOut]
+    photos: list[PhotoOut]
+    amendments: list[AmendmentOut]
+
+
+class AmendmentIn(StrictIn):
+    """A supervisor's correction. `changes` may set `outcome`, `notes` and answers by item code."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+    changes: "AmendmentChangesIn"
+
+
+class AmendmentChangesIn(StrictIn):
+    outcome: Literal["compliant", "violations", "closed", "refused_entry"] | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    answers: dict[Annotated[str, Field(min_length=1, max_length=64)], bool | int | float | str] | None = Field(
+        default=None, max_length=500
+    )
+
+
+AmendmentIn.model_rebuild()
+
+
+# --- output builders ------------------------------------------------------------------
+
+MAX_PAGE = 200
+
+
+class MappedList:
+    """A queryset mapped to output schemas after the paginator slices it (only one page is built)."""
+
+    def __init__(self, queryset, mapper):
+        self.queryset, self.mapper = queryset, mapper
+
+    def __len__(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, item):
+        return [self.mapper(row) for row in self.queryset[item]]
+
+
+def finding_out(finding) -> FindingOut:
+    from inspections.selectors.findings import finding_is_overdue
+
+    return FindingOut(
+        id=finding.pk,
+        visit_id=finding.visit_id,
+        establishment_id=finding.establishment_id,
+        municipality_id=finding.municipality_id,
+        item_code=finding.item_code,
+        severity=finding.severity,
+        fine_sar=finding.fine_sar,
+        due_date=finding.due_date,
+        status=finding.status,
+        overdue=finding_is_overdue(finding),
+        opened_at=finding.opened_at,
+        closed_at=finding.closed_at,
+        closed_by_visit_id=finding.closed_by_visit_id,
+        follow_up_stop_id=finding.follow_up_stop_id,
+    )
+
+
+def _file_url(field_file, request=None) -> str:
+    url = field_file.url
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
+def photo_out(photo, request=None) -> PhotoOut:
+    return PhotoOut(
+        id=photo.pk,
+        client_id=photo.client_id,
+        visit_id=photo.visit_id,
+        item_code=photo.answer.item_code if photo.answer_id else None,
+        url=_file_url(photo.file, request),
+        thumbnail_url=_file_url(photo.thumbnail, request),
+        width=photo.width,
+        height=photo.height,
+        size_bytes=photo.size_bytes,
+        sha256=photo.sha256,
+        exif_lat=photo.exif_lat,
+        exif_lon=photo.exif_lon,
+        exif_taken_at=photo.exif_taken_at,
+        exif_distance_m=photo.exif_distance_m,
+        created_at=photo.created_at,
+    )
+
+
+def amendment_out(amendment) -> AmendmentOut:
+    return AmendmentOut(
+        id=amendment.pk,
+        visit_id=amendment.visit_id,
+        author_id=amendment.author_id,
+        reason=amendment.reason,
+        changes=amendment.changes,
+        created_at=amendment.created_at,
+    )
+
+
+def _visit_fields(visit) -> dict:
+    from inspections.selectors.visits import effective_outcome
+
+    return {
+        "id": visit.pk,
+        "client_id": visit.client_id,
+        "establishment_id": visit.establishment_id,
+        "round_stop_id": visit.round_stop_id,
+        "inspector_id": visit.inspector_id,
+        "checklist_version_id": visit.checklist_version_id,
+        "municipality_id": visit.municipality_id,
+        "category_id": visit.category_id,
+        "started_at": visit.started_at,
+        "finished_at": visit.finished_at,
+        "received_at": visit.received_at,
+        "outcome": visit.outcome,
+        "effective_outcome": effective_outcome(visit),
+        "geo_status": visit.geo_status,
+        "geo_distance_m": visit.geo_distance_m,
+        "impossible_travel": visit.impossible_travel,
+        "has_violation": visit.has_violation,
+        "violation_count": visit.violation_count,
+    }
+
+
+def visit_list_out(visit) -> VisitListOut:
+    return VisitListOut(**_visit_fields(visit))
+
+
+def visit_out(visit, request=None) -> VisitOut:
+    return VisitOut(
+        **_visit_fields(visit),
+        notes=visit.notes,
+        geo=GeoOut(
+            status=visit.geo_status,
+            distance_m=visit.geo_distance_m,
+            lat=visit.lat,
+            lon=visit.lon,
+            accuracy_m=visit.accuracy_m,
+            impossible_travel=visit.impossible_travel,
+        ),
+        answers=[
+            AnswerOut(
+                id=answer.pk, item_code=answer.item_code, value=answer.value, failed=answer.failed, note=answer.note
+            )
+            for answer in visit.answers.all()
+        ],
+        findings=[finding_out(finding) for finding in visit.findings.all()],
+        closed_findings=[finding_out(finding) for finding in visit.closed_findings.all()],
+        photos=[photo_out(photo, request) for photo in visit.photos.all()],
+        amendments=[amendment_out(amendment) for amendment in visit.amendments.all()],
+    )

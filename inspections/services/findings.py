@@ -1,0 +1,231 @@
+"""Findings (violations): opened by failed items, closed by a later visit that passes the item.
+
+Rules (applied set-based to each synced batch, inside its transaction):
+
+- A failed answer opens a finding (severity and fine from the item; due date = the local date
+  the visit finished + FINDING_DUE_DAYS[severity]) unless an open finding already exists for the
+  same establishment and item code (a repeated failure does not open a second one).
+- An answer that passes the item (not failed and not "na") closes the open finding of that
+  establishment and item code when the passing visit finished after the finding was opened
+  (`opened_at` is the failing visit's `finished_at`, `closed_at` the closing visit's): an
+  older visit synced late never closes a newer finding. An AuditEvent "finding.closed" is written.
+- A visit that leaves new open findings gets one follow-up stop (the rounds service's
+  `follow_up_schedule`) due by its earliest due date; the findings point to it.
+- Critical findings notify the municipality's supervisors in the same transaction.
+- The establishment's risk score is recomputed from its findings (see `risk_score`).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
+from inspections.services.sync_sql import insert_returning
+
+SEVERITY_WEIGHT = {"minor": 1.0, "major": 3.0, "critical": 10.0}
+HISTORY_FACTOR = 0.5  # a closed finding counts half of an open one...
+HISTORY_HALF_LIFE_DAYS = 90.0  # ...and halves again every 90 days after it was opened
+RISK_MAX = 100.0
+
+
+def risk_score(*, findings: list[tuple[str, str, datetime]], now: datetime) -> float:
+    """Risk of an establishment from its findings `(severity, status, opened_at)`.
+
+    risk = Σ open weight(severity) + Σ closed weight(severity) × 0.5 × 2^(−age_days / 90),
+    weights minor 1, major 3, critical 10, capped at 100. Two open majors and a critical
+    closed a quarter ago: 3 + 3 + 10 × 0.5 × 0.5 = 8.5.
+    """
+    score = 0.0
+    for severity, status, opened_at in findings:
+        weight = SEVERITY_WEIGHT.get(severity, 1.0)
+        if status == Finding.Status.OPEN:
+            score += weight
+        else:
+            age_days = max((now - opened_at).total_seconds() / 86400.0, 0.0)
+            score += weight * HISTORY_FACTOR * 2 ** (-age_days / HISTORY_HALF_LIFE_DAYS)
+    return round(min(score, RISK_MAX), 2)
+
+
+def finding_due_date(*, severity: str, finished_at: datetime) -> date:
+    return timezone.localdate(finished_at) + timedelta(days=settings.FINDING_DUE_DAYS.get(severity, 14))
+
+
+@dataclass
+class _OpenFinding:
+    opened_at: datetime
+    db_id: int | None = None
+    new: dict | None = None  # a finding of this batch, not inserted yet
+
+
+def findings_apply(*, inspector, visits: list, now: datetime) -> None:
+    """Open, close and follow up findings for the visits just stored (CheckedVisit objects with ids)."""
+    touched = {
+        visit.establishment["id"]
+        for visit in visits
+        if any(answer.failed or answer.value != "na" for answer in visit.answers)
+    }
+    if not touched:
+        return
+    open_now: dict[tuple[int, str], _OpenFinding] = {
+        (row[1], row[2]): _OpenFinding(opened_at=row[3], db_id=row[0])
+        for row in Finding.objects.filter(establishment_id__in=touched, status=Finding.Status.OPEN).values_list(
+            "id", "establishment_id", "item_code", "opened_at"
+        )
+    }
+    new_findings: list[dict] = []
+    db_closes: list[tuple[int, int, datetime]] = []  # (finding id, visit id, closed_at)
+
+    for visit in sorted(visits, key=lambda v: (v.payload.finished_at, v.visit_id)):
+        establishment_id = visit.establishment["id"]
+        finished_at = visit.payload.finished_at
+        for answer in visit.answers:
+            key = (establishment_id, answer.item.code)
+            current = open_now.get(key)
+            if answer.failed:
+                if current is None:
+                    finding = {
+                        "visit": visit,
+                        "answer": answer,
+                        "opened_at": finished_at,
+                        "due_date": finding_due_date(severity=answer.item.severity, finished_at=finished_at),
+                        "closed_at": None,
+                        "closed_by": None,
+                    }
+                    new_findings.append(finding)
+                    open_now[key] = _OpenFinding(opened_at=finished_at, new=finding)
+            elif answer.value != "na" and current is not None and current.opened_at < finished_at:
+                if current.db_id is not None:
+                    db_closes.append((current.db_id, visit.visit_id, finished_at))
+                else:
+                    current.new["closed_at"] = finished_at
+                    current.new["closed_by"] = visit.visit_id
+                del open_now[key]
+
+    # One follow-up stop per visit that leaves new open findings.
+    follow_ups: dict[int, int] = {}
+    by_visit: dict[int, list[dict]] = defaultdict(list)
+    for finding in new_findings:
+        if finding["closed_by"] is None:
+            by_visit[finding["visit"].visit_id].append(finding)
+    if by_visit:
+        follow_ups = _follow_ups_schedule(inspector=inspector, by_visit=by_visit)
+
+    inserted = insert_returning(
+        Finding,
+        [
+            "visit_id",
+            "answer_id",
+            "establishment_id",
+            "municipality_id",
+            "item_code",
+            "severity",
+            "fine_sar",
+            "due_date",
+            "status",
+            "opened_at",
+            "closed_at",
+            "closed_by_visit_id",
+            "follow_up_stop_id",
+        ],
+        [
+            (
+                finding["visit"].visit_id,
+                finding["answer"].answer_id,
+                finding["visit"].establishment["id"],
+                finding["visit"].establishment["municipality_id"],
+                finding["answer"].item.code,
+                finding["answer"].item.severity,
+                finding["answer"].item.fine_sar,
+                finding["due_date"],
+                Finding.Status.OPEN if finding["closed_by"] is None else Finding.Status.CLOSED,
+                finding["opened_at"],
+                finding["closed_at"],
+                finding["closed_by"],
+                follow_ups.get(finding["visit"].visit_id) if finding["closed_by"] is None else None,
+            )
+            for finding in new_findings
+        ],
+        returning=("id", "answer_id"),
+    )
+    finding_ids = {answer_id: finding_id for finding_id, answer_id in inserted}
+
+    if db_closes:
+        Finding.objects.bulk_update(
+            [
+                Finding(id=finding_id, status=Finding.Status.CLOSED, closed_at=closed_at, closed_by_visit_id=visit_id)
+                for finding_id, visit_id, closed_at in db_closes
+            ],
+            ["status", "closed_at", "closed_by_visit_id"],
+        )
+    closed_events = [(finding_id, visit_id) for finding_id, visit_id, _at in db_closes] + [
+        (finding_ids[finding["answer"].answer_id], finding["closed_by"])
+        for finding in new_findings
+        if finding["closed_by"] is not None
+    ]
+    if closed_events:
+        municipality_of = {visit.visit_id: visit.establishment["municipality_id"] for visit in visits}
+        insert_returning(
+            AuditEvent,
+            ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+            [
+                (
+                    inspector.pk,
+                    "finding.closed",
+                    "inspections.finding",
+                    str(finding_id),
+                    municipality_of.get(visit_id),
+                    {"closed_by_visit_id": visit_id},
+                    now,
+                )
+                for finding_id, visit_id in closed_events
+            ],
+        )
+
+    establishments_risk_refresh(establishment_ids=touched, now=now)
+
+    critical_ids = [
+        finding_ids[finding["answer"].answer_id]
+        for finding in new_findings
+        if finding["answer"].item.severity == ChecklistItem.Severity.CRITICAL and finding["closed_by"] is None
+    ]
+    if critical_ids:
+        from notifications.services import notify_critical_finding
+
+        for finding in Finding.objects.filter(id__in=critical_ids).select_related("establishment", "municipality"):
+            notify_critical_finding(finding=finding)
+
+
+def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[int, int]:
+    try:
+        from inspections.services.rounds import follow_up_schedule
+    except ImportError:  # the rounds service is not there yet: findings simply have no follow-up stop
+        return {}
+    establishment_ids = {findings[0]["visit"].establishment["id"] for findings in by_visit.values()}
+    establishments = Establishment.objects.in_bulk(establishment_ids)
+    stops = {}
+    for visit_id, findings in sorted(by_visit.items()):
+        establishment = establishments[findings[0]["visit"].establishment["id"]]
+        due_date = min(finding["due_date"] for finding in findings)
+        stop = follow_up_schedule(establishment=establishment, due_date=due_date, inspector=inspector)
+        if stop is not None:
+            stops[visit_id] = stop.pk
+    return stops
+
+
+def establishments_risk_refresh(*, establishment_ids, now: datetime) -> None:
+    """Recompute the risk score of these establishments from their findings (one read, one update)."""
+    history: dict[int, list] = defaultdict(list)
+    for establishment_id, severity, status, opened_at in Finding.objects.filter(
+        establishment_id__in=establishment_ids
+    ).values_list("establishment_id", "severity", "status", "opened_at"):
+        history[establishment_id].append((severity, status, opened_at))
+    Establishment.objects.bulk_update(
+        [
+            Establishment(id=establishment_id, risk_score=risk_score(findings=history[establishment_id], now=now))
+            for establishment_id in sorted(establishment_ids)
+        ],
+        ["risk_score"],
+    )

@@ -1,0 +1,88 @@
+"""Set-based inserts for the visit sync: one statement per table and batch, never one per row.
+
+PostgreSQL: `INSERT INTO t (...) SELECT ... FROM unnest(%s::type[], ...) ON CONFLICT (key) DO
+NOTHING RETURNING ...` (each column travels as one array parameter: the statement has the same
+text for every batch size). SQLite: a multi-row `INSERT ... VALUES (...), (...) ON CONFLICT DO
+NOTHING RETURNING ...` (chunked under the variable limit), values prepared by the model fields
+so that they read back exactly as the ORM writes them. Rows that hit the conflict are simply not
+returned; the caller re-selects them by key.
+"""
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+
+def insert_returning(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    returning: Sequence[str] = ("id",),
+    conflict_field: str | None = None,
+) -> list[tuple]:
+    """Insert `rows` (values in `fields` order) into `model`'s table; return the `returning` columns
+    of the rows actually inserted (conflicting rows on `conflict_field` are skipped)."""
+    if not rows:
+        return []
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    columns = [field.column for field in model_fields]
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(column) for column in columns)
+    returning_sql = ", ".join(quote(meta.get_field(name).column) for name in returning)
+    conflict_sql = f" ON CONFLICT ({quote(meta.get_field(conflict_field).column)}) DO NOTHING" if conflict_field else ""
+    table = quote(meta.db_table)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays, selects, params = [], [], []
+            for index, field in enumerate(model_fields):
+                db_type = field.db_type(connection)
+                values = [row[index] for row in rows]
+                if isinstance(field, models.JSONField):
+                    # JSON travels as text and is cast per element (a text[] -> jsonb[] cast is not direct).
+                    values = [None if value is None else json.dumps(value) for value in values]
+                    arrays.append("%s::text[]")
+                    selects.append(f"c{index}::jsonb")
+                else:
+                    arrays.append(f"%s::{db_type}[]")
+                    selects.append(f"c{index}")
+                params.append(values)
+            aliases = ", ".join(f"c{index}" for index in range(len(model_fields)))
+            sql = (
+                f"INSERT INTO {table} ({column_list}) SELECT {', '.join(selects)} "
+                f"FROM unnest({', '.join(arrays)}) AS t({aliases}){conflict_sql} RETURNING {returning_sql}"
+            )
+            cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()]
+
+        prepared = [
+            [field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row, strict=True)]
+            for row in rows
+        ]
+        placeholders = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+        chunk = max(1, 900 // len(model_fields))
+        returned: list[tuple] = []
+        for start in range(0, len(prepared), chunk):
+            part = prepared[start : start + chunk]
+            sql = (
+                f"INSERT INTO {table} ({column_list}) VALUES {', '.join([placeholders] * len(part))}"
+                f"{conflict_sql} RETURNING {returning_sql}"
+            )
+            cursor.execute(sql, [value for row in part for value in row])
+            returned.extend(tuple(row) for row in cursor.fetchall())
+        # SQLite returns stored values (UUIDs as hex text, etc.): convert them back like the ORM does.
+        converters = [meta.get_field(name) for name in returning]
+        return [tuple(_from_db(field, value) for field, value in zip(converters, row, strict=True)) for row in returned]
+
+
+def _from_db(field: models.Field, value):
+    if value is None:
+        return None
+    if isinstance(field, models.UUIDField):
+        import uuid
+
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+    return value

@@ -1,0 +1,627 @@
+"""Visit sync: store a batch of visits recorded offline on a phone, set-based.
+
+One batch = one transaction and a fixed handful of queries whatever its size: each visit is
+validated in Python against prefetched establishments, checklist versions and round stops,
+then one INSERT per table (visits, answers, findings, audit events) with
+`ON CONFLICT (client_id) DO NOTHING` on visits. A visit whose client_id is already stored
+(a retry, even one racing the first attempt in another transaction) is answered `duplicate`
+with the stored visit's id; one stored by another inspector is `rejected` without its id.
+"""
+
+import math
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
+
+from backend.exceptions import PermissionDeniedError
+from inspections.models import (
+    Answer,
+    AuditEvent,
+    Checklist,
+    ChecklistItem,
+    ChecklistVersion,
+    Establishment,
+    Membership,
+    RoundStop,
+    Visit,
+)
+from inspections.schemas_visits import VisitSyncIn
+from inspections.selectors.scope import scope_for
+from inspections.services import findings as findings_service
+from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
+from inspections.services.sync_sql import insert_returning
+
+Outcome = Visit.Outcome
+AnswerType = ChecklistItem.AnswerType
+YES_NO_NA = {"yes", "no", "na"}
+NO_ANSWERS_NEEDED = {Outcome.CLOSED, Outcome.REFUSED_ENTRY}
+
+
+@dataclass
+class SyncResult:
+    client_id: str | None
+    status: str  # created | duplicate | rejected
+    visit_id: int | None = None
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"client_id": self.client_id, "status": self.status, "visit_id": self.visit_id, "errors": self.errors}
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    id: int
+    code: str
+    answer_type: str
+    choices: tuple
+    failing_choices: tuple
+    min_value: float | None
+    max_value: float | None
+    severity: str
+    fine_sar: Decimal
+    required: bool
+    category_ids: frozenset
+
+
+@dataclass
+class VersionInfo:
+    id: int
+    checklist_id: int
+    status: str
+    published_at: datetime | None
+    checklist_category_ids: frozenset
+    items: dict[str, ItemInfo]
+
+
+@dataclass
+class CheckedAnswer:
+    item: ItemInfo
+    value: Any
+    failed: bool
+    note: str
+    answer_id: int | None = None
+
+
+@dataclass
+class CheckedVisit:
+    """A visit that passed validation, with everything needed to store it."""
+
+    index: int
+    payload: VisitSyncIn
+    establishment: dict
+    answers: list[CheckedAnswer]
+    geo_status: str = ""
+    geo_distance_m: float | None = None
+    impossible_travel: bool = False
+    visit_id: int | None = None
+
+    @property
+    def violation_count(self) -> int:
+        return sum(1 for answer in self.answers if answer.failed)
+
+
+def _error(loc: list, msg: str, code: str) -> dict:
+    return {"loc": [str(part) for part in loc], "msg": msg, "type": code}
+
+
+def _pydantic_errors(error: ValidationError) -> list[dict]:
+    return [
+        _error(list(detail.get("loc", [])), str(detail.get("msg", "")), str(detail.get("type", "")))
+        for detail in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _raw_client_id(raw: Any) -> str | None:
+    if isinstance(raw, dict) and isinstance(raw.get("client_id"), str):
+        try:
+            return str(uuid.UUID(raw["client_id"]))
+        except ValueError:
+            return None
+    return None
+
+
+@transaction.atomic
+def visit_sync(*, inspector, visits: list[Any]) -> list[SyncResult]:
+    """Store a batch of visits; one result per input visit, in input order.
+
+    Each visit is validated on its own: a rejected visit carries its errors
+    (`[{loc, msg, type}]`) and never prevents the others from being stored.
+    """
+    scope = scope_for(inspector)
+    if not scope.has_role(Membership.Role.INSPECTOR, Membership.Role.SUPERVISOR):
+        raise PermissionDeniedError(_("Only inspectors and supervisors submit visits."))
+    now = timezone.now()
+    results: list[SyncResult | None] = [None] * len(visits)
+
+    # 1. Parse every visit on its own; the first occurrence of a client_id in the batch wins.
+    parsed: list[tuple[int, VisitSyncIn]] = []
+    first_of: dict[uuid.UUID, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for index, raw in enumerate(visits):
+        try:
+            payload = VisitSyncIn.model_validate(raw)
+        except ValidationError as error:
+            results[index] = SyncResult(_raw_client_id(raw), "rejected", errors=_pydantic_errors(error))
+            continue
+        if payload.client_id in first_of:
+            repeats.append((index, first_of[payload.client_id]))
+            continue
+        first_of[payload.client_id] = index
+        parsed.append((index, payload))
+
+    # 2. A handful of batch reads.
+    client_ids = [payload.client_id for _index, payload in parsed]
+    stored = {
+        client_id: (visit_id, inspector_id)
+        for client_id, visit_id, inspector_id in Visit.objects.filter(client_id__in=client_ids).values_list(
+            "client_id", "id", "inspector_id"
+        )
+    }
+    fresh = []
+    for index, payload in parsed:
+        if payload.client_id in stored:
+            results[index] = _replay_result(payload.client_id, *stored[payload.client_id], inspector=inspector)
+        else:
+            fresh.append((index, payload))
+
+    establishments = {
+        row["id"]: row
+        for row in Establishment.objects.filter(id__in={p.establishment_id for _i, p in fresh}).values(
+            "id", "municipality_id", "category_id", "lat", "lon", "h3_r5", "h3_r6", "h3_r7", "h3_r8", "h3_r9"
+        )
+    }
+    versions = _versions_load({p.checklist_version_id for _i, p in fresh})
+    stops = {
+        row["id"]: row
+        for row in RoundStop.objects.filter(id__in={p.round_stop_id for _i, p in fresh if p.round_stop_id}).values(
+            "id",
+            "establishment_id",
+            "status",
+            "round_id",
+            "round__inspector_id",
+            "round__status",
+            "round__checklist_id",
+        )
+    }
+
+    # 3. Validate each visit against them.
+    checked: list[CheckedVisit] = []
+    for index, payload in fresh:
+        outcome = _visit_check(
+            index=index,
+            payload=payload,
+            inspector=inspector,
+            scope=scope,
+            now=now,
+            establishments=establishments,
+            versions=versions,
+            stops=stops,
+        )
+        if isinstance(outcome, CheckedVisit):
+            checked.append(outcome)
+        else:
+            results[index] = SyncResult(str(payload.client_id), "rejected", errors=outcome)
+
+    # 4. Geo-verification and impossible travel (against stored visits and earlier ones of the batch).
+    for visit in checked:
+        location = visit.payload.location
+        fix = Fix(location.lat, location.lon, location.accuracy_m) if location else None
+        geo = geo_verify(
+            fix=fix, establishment_lat=visit.establishment["lat"], establishment_lon=visit.establishment["lon"]
+        )
+        visit.geo_status, visit.geo_distance_m = geo.status, geo.distance_m
+    if checked:
+        _travel_flag(inspector=inspector, visits=checked)
+
+    # 5. Set-based writes.
+    if checked:
+        _visits_store(inspector=inspector, visits=checked, now=now, results=results)
+
+    for index, first in repeats:
+        first_result = results[first]
+        status = "rejected" if first_result.status == "rejected" else "duplicate"
+        results[index] = SyncResult(first_result.client_id, status, first_result.visit_id, list(first_result.errors))
+    return results
+
+
+def _replay_result(client_id: uuid.UUID, visit_id: int, owner_id: int, *, inspector) -> SyncResult:
+    if owner_id == inspector.pk:
+        return SyncResult(str(client_id), "duplicate", visit_id)
+    # Never reveal another inspector's visit: no id, no details.
+    return SyncResult(
+        str(client_id),
+        "rejected",
+        errors=[_error(["client_id"], _("This client_id is already used by another visit."), "client_id_conflict")],
+    )
+
+
+def _versions_load(version_ids: set[int]) -> dict[int, VersionInfo]:
+    if not version_ids:
+        return {}
+    rows = list(
+        ChecklistVersion.objects.filter(id__in=version_ids).values("id", "checklist_id", "status", "published_at")
+    )
+    checklist_categories = defaultdict(set)
+    for checklist_id, category_id in Checklist.categories.through.objects.filter(
+        checklist_id__in={row["checklist_id"] for row in rows}
+    ).values_list("checklist_id", "category_id"):
+        checklist_categories[checklist_id].add(category_id)
+    item_categories = defaultdict(set)
+    for item_id, category_id in ChecklistItem.categories.through.objects.filter(
+        checklistitem__version_id__in=version_ids
+    ).values_list("checklistitem_id", "category_id"):
+        item_categories[item_id].add(category_id)
+    versions = {
+        row["id"]: VersionInfo(
+            id=row["id"],
+            checklist_id=row["checklist_id"],
+            status=row["status"],
+            published_at=row["published_at"],
+            checklist_category_ids=frozenset(checklist_categories[row["checklist_id"]]),
+            items={},
+        )
+        for row in rows
+    }
+    for item in ChecklistItem.objects.filter(version_id__in=version_ids).values(
+        "id",
+        "version_id",
+        "code",
+        "answer_type",
+        "choices",
+        "failing_choices",
+        "min_value",
+        "max_value",
+        "severity",
+        "fine_sar",
+        "required",
+    ):
+        versions[item["version_id"]].items[item["code"]] = ItemInfo(
+            id=item["id"],
+            code=item["code"],
+            answer_type=item["answer_type"],
+            choices=tuple(item["choices"] or ()),
+            failing_choices=tuple(item["failing_choices"] or ()),
+            min_value=item["min_value"],
+            max_value=item["max_value"],
+            severity=item["severity"],
+            fine_sar=item["fine_sar"],
+            required=item["required"],
+            category_ids=frozenset(item_categories[item["id"]]),
+        )
+    return versions
+
+
+def _visit_check(
+    *, index, payload: VisitSyncIn, inspector, scope, now, establishments, versions, stops
+) -> CheckedVisit | list[dict]:
+    """The visit ready to store, or its errors."""
+    errors: list[dict] = []
+
+    # Clocks: device times, recorded offline possibly days ago.
+    if payload.started_at > payload.finished_at:
+        errors.append(_error(["started_at"], _("started_at is after finished_at."), "clock_order"))
+    if payload.finished_at > now + settings.VISIT_MAX_FUTURE_SKEW:
+        errors.append(
+            _error(["finished_at"], _("finished_at is in the future: check the phone's clock."), "clock_future")
+        )
+    if payload.finished_at < now - settings.VISIT_MAX_AGE:
+        errors.append(_error(["finished_at"], _("The visit is too old to be accepted."), "clock_too_old"))
+
+    # Establishment in the inspector's scope (out of scope looks exactly like unknown).
+    establishment = establishments.get(payload.establishment_id)
+    if establishment is None or not scope.covers(establishment["municipality_id"]):
+        errors.append(_error(["establishment_id"], _("Unknown establishment."), "unknown_establishment"))
+        establishment = None
+
+    version = versions.get(payload.checklist_version_id)
+    if version is None or version.status == ChecklistVersion.Status.DRAFT:
+        errors.append(_error(["checklist_version_id"], _("Unknown checklist version."), "unknown_checklist_version"))
+        version = None
+    elif version.status == ChecklistVersion.Status.RETIRED and (
+        version.published_at is None or version.published_at > payload.started_at
+    ):
+        # A retired version is accepted only for visits started while it could have been on the phone.
+        errors.append(_error(["checklist_version_id"], _("This checklist version is retired."), "retired_version"))
+        version = None
+    elif (
+        establishment is not None
+        and version.checklist_category_ids
+        and establishment["category_id"] not in version.checklist_category_ids
+    ):
+        errors.append(
+            _error(
+                ["checklist_version_id"],
+                _("This checklist does not apply to the establishment's category."),
+                "checklist_not_applicable",
+            )
+        )
+        version = None
+
+    if payload.round_stop_id is not None:
+        stop = stops.get(payload.round_stop_id)
+        if stop is None or stop["round__inspector_id"] != inspector.pk:
+            errors.append(_error(["round_stop_id"], _("Unknown round stop."), "unknown_round_stop"))
+        elif stop["establishment_id"] != payload.establishment_id:
+            errors.append(
+                _error(["round_stop_id"], _("The round stop is for another establishment."), "round_stop_mismatch")
+            )
+        elif stop["status"] == RoundStop.Status.CANCELLED or stop["round__status"] == "cancelled":
+            errors.append(_error(["round_stop_id"], _("The round stop was cancelled."), "round_stop_cancelled"))
+        elif version is not None and stop["round__checklist_id"] != version.checklist_id:
+            errors.append(
+                _error(
+                    ["checklist_version_id"],
+                    _("The round uses another checklist."),
+                    "round_checklist_mismatch",
+                )
+            )
+
+    answers: list[CheckedAnswer] = []
+    if version is not None and establishment is not None:
+        answers = _answers_check(payload=payload, version=version, establishment=establishment, errors=errors)
+
+    if errors:
+        return errors
+    return CheckedVisit(index=index, payload=payload, establishment=establishment, answers=answers)
+
+
+def _answers_check(*, payload: VisitSyncIn, version: VersionInfo, establishment: dict, errors: list) -> list:
+    category_id = establishment["category_id"]
+    answers: list[CheckedAnswer] = []
+    seen: set[str] = set()
+    for position, answer in enumerate(payload.answers):
+        loc = ["answers", position]
+        item = version.items.get(answer.item_code)
+        if item is None:
+            errors.append(_error([*loc, "item_code"], _("Unknown item code."), "unknown_item"))
+            continue
+        if answer.item_code in seen:
+            errors.append(_error([*loc, "item_code"], _("The item is answered twice."), "duplicate_item"))
+            continue
+        seen.add(answer.item_code)
+        if item.category_ids and category_id not in item.category_ids:
+            errors.append(
+                _error(
+                    [*loc, "item_code"],
+                    _("The item does not apply to the establishment's category."),
+                    "item_not_applicable",
+                )
+            )
+            continue
+        failed = _answer_failed(item, answer.value)
+        if failed is None:
+            errors.append(_error([*loc, "value"], _("The value does not fit the item's answer type."), "invalid_value"))
+            continue
+        answers.append(CheckedAnswer(item=item, value=answer.value, failed=failed, note=answer.note))
+
+    failed_count = sum(1 for answer in answers if answer.failed)
+    outcome = payload.outcome
+    if outcome in NO_ANSWERS_NEEDED:
+        if failed_count:
+            errors.append(
+                _error(["outcome"], _("A closed or refused visit cannot record failed items."), "outcome_mismatch")
+            )
+        return answers
+    missing = [
+        item.code
+        for item in version.items.values()
+        if item.required and item.code not in seen and (not item.category_ids or category_id in item.category_ids)
+    ]
+    if missing:
+        errors.append(
+            _error(
+                ["answers"],
+                _("Required items are not answered: %(codes)s") % {"codes": ", ".join(missing)},
+                "missing_items",
+            )
+        )
+    if outcome == Outcome.VIOLATIONS and not failed_count:
+        errors.append(
+            _error(["outcome"], _("Outcome 'violations' needs at least one failed item."), "outcome_mismatch")
+        )
+    if outcome == Outcome.COMPLIANT and failed_count:
+        errors.append(_error(["outcome"], _("Outcome 'compliant' cannot have failed items."), "outcome_mismatch"))
+    return answers
+
+
+def _answer_failed(item: ItemInfo, value: Any) -> bool | None:
+    """Whether the value fails the item; None when the value does not fit the answer type."""
+    if item.answer_type == AnswerType.YES_NO_NA:
+        if not isinstance(value, str) or value not in YES_NO_NA:
+            return None
+        return value == "no"
+    if item.answer_type == AnswerType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return None
+        return (item.min_value is not None and value < item.min_value) or (
+            item.max_value is not None and value > item.max_value
+        )
+    if item.answer_type == AnswerType.CHOICE:
+        if not isinstance(value, str) or value not in item.choices:
+            return None
+        return value in item.failing_choices
+    return None
+
+
+def answer_passes(*, failed: bool, value: Any) -> bool:
+    """A positive pass (closes a finding): not failed and not "na"."""
+    return not failed and value != "na"
+
+
+def _travel_flag(*, inspector, visits: list[CheckedVisit]) -> None:
+    first = min(visit.payload.finished_at for visit in visits)
+    last = max(visit.payload.finished_at for visit in visits)
+    stored = [
+        TravelPoint(key=None, started_at=row[0], finished_at=row[1], lat=row[2], lon=row[3])
+        for row in Visit.objects.filter(
+            inspector=inspector, finished_at__gte=first - TRAVEL_LOOKBACK, finished_at__lte=last
+        ).values_list("started_at", "finished_at", "lat", "lon")
+    ]
+    new = [
+        TravelPoint(
+            key=visit.index,
+            started_at=visit.payload.started_at,
+            finished_at=visit.payload.finished_at,
+            lat=visit.payload.location.lat if visit.payload.location else None,
+            lon=visit.payload.location.lon if visit.payload.location else None,
+        )
+        for visit in visits
+    ]
+    flagged = impossible_travel_keys(new=new, stored=stored)
+    for visit in visits:
+        visit.impossible_travel = visit.index in flagged
+
+
+VISIT_FIELDS = [
+    "client_id",
+    "establishment_id",
+    "round_stop_id",
+    "inspector_id",
+    "checklist_version_id",
+    "municipality_id",
+    "category_id",
+    "started_at",
+    "finished_at",
+    "received_at",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "outcome",
+    "notes",
+    "geo_status",
+    "geo_distance_m",
+    "impossible_travel",
+    "has_violation",
+    "violation_count",
+    "h3_r5",
+    "h3_r6",
+    "h3_r7",
+    "h3_r8",
+    "h3_r9",
+]
+
+
+def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) -> None:
+    # Sorted by client_id: concurrent batches take the unique-index locks in the same order (no deadlock).
+    visits.sort(key=lambda visit: visit.payload.client_id)
+    rows = []
+    for visit in visits:
+        payload, establishment, location = visit.payload, visit.establishment, visit.payload.location
+        count = visit.violation_count
+        rows.append(
+            (
+                payload.client_id,
+                payload.establishment_id,
+                payload.round_stop_id,
+                inspector.pk,
+                payload.checklist_version_id,
+                establishment["municipality_id"],
+                establishment["category_id"],
+                payload.started_at,
+                payload.finished_at,
+                now,
+                location.lat if location else None,
+                location.lon if location else None,
+                location.accuracy_m if location else None,
+                payload.outcome,
+                payload.notes,
+                visit.geo_status,
+                visit.geo_distance_m,
+                visit.impossible_travel,
+                count > 0,
+                count,
+                establishment["h3_r5"],
+                establishment["h3_r6"],
+                establishment["h3_r7"],
+                establishment["h3_r8"],
+                establishment["h3_r9"],
+            )
+        )
+    inserted = dict(
+        insert_returning(Visit, VISIT_FIELDS, rows, returning=("client_id", "id"), conflict_field="client_id")
+    )
+    created: list[CheckedVisit] = []
+    lost = []
+    for visit in visits:
+        visit_id = inserted.get(visit.payload.client_id)
+        if visit_id is None:
+            lost.append(visit)
+        else:
+            visit.visit_id = visit_id
+            created.append(visit)
+            results[visit.index] = SyncResult(str(visit.payload.client_id), "created", visit_id)
+    if lost:
+        # Stored meanwhile by a concurrent request (the insert waited for it and skipped the row).
+        raced = dict(
+            (client_id, (visit_id, owner))
+            for client_id, visit_id, owner in Visit.objects.filter(
+                client_id__in=[visit.payload.client_id for visit in lost]
+            ).values_list("client_id", "id", "inspector_id")
+        )
+        for visit in lost:
+            visit_id, owner = raced[visit.payload.client_id]
+            results[visit.index] = _replay_result(visit.payload.client_id, visit_id, owner, inspector=inspector)
+    if not created:
+        return
+
+    answer_rows = [
+        (visit.visit_id, answer.item.id, answer.item.code, answer.value, answer.failed, answer.note)
+        for visit in created
+        for answer in visit.answers
+    ]
+    answer_ids = {
+        (visit_id, item_id): answer_id
+        for answer_id, visit_id, item_id in insert_returning(
+            Answer,
+            ["visit_id", "item_id", "item_code", "value", "failed", "note"],
+            answer_rows,
+            returning=("id", "visit_id", "item_id"),
+        )
+    }
+    for visit in created:
+        for answer in visit.answers:
+            answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
+
+    insert_returning(
+        AuditEvent,
+        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+        [
+            (
+                inspector.pk,
+                "visit.received",
+                "inspections.visit",
+                str(visit.visit_id),
+                visit.establishment["municipality_id"],
+                {"client_id": str(visit.payload.client_id), "geo_status": visit.geo_status},
+                now,
+            )
+            for visit in created
+        ],
+    )
+
+    stop_ids = sorted({visit.payload.round_stop_id for visit in created if visit.payload.round_stop_id})
+    if stop_ids:
+        RoundStop.objects.filter(id__in=stop_ids).exclude(status=RoundStop.Status.VISITED).update(
+            status=RoundStop.Status.VISITED, updated_at=now
+        )
+        _rounds_refresh(RoundStop.objects.filter(id__in=stop_ids).values_list("round_id", flat=True).distinct())
+
+    findings_service.findings_apply(inspector=inspector, visits=created, now=now)
+
+
+def _rounds_refresh(round_ids) -> None:
+    try:
+        from inspections.services.rounds import round_refresh_status
+    except ImportError:  # the rounds service is not there yet
+        return
+    for round_id in sorted(set(round_ids)):
+        round_refresh_status(round_id=round_id)
