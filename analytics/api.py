@@ -1,5 +1,177 @@
-"""Analytics endpoints (violation rates, heatmap, exports)."""
+"""Analytics endpoints: violation rates, the H3 heatmap, overdue findings and the exports.
 
-from ninja import Router
+Supervisors, leadership and admins only (an inspector gets 403); every figure is scoped to the
+caller's municipalities. Query parameters are validated by ninja: a bad value is a 422 JSON answer.
+"""
+
+from datetime import date
+from typing import Literal
+
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from analytics import exports, selectors
+from analytics.selectors import AnalyticsFilters
+from backend.api import ERRORS
+from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.models import Visit
+from inspections.selectors.scope import visible_to
 
 router = Router(tags=["analytics"])
+
+GroupBy = Literal["municipality", "category", "item", "month", "hijri_month", "inspector"]
+
+
+class FiltersIn(Schema):
+    """The filters every analytics endpoint takes. Dates are inclusive days in Asia/Riyadh."""
+
+    date_from: date | None = Field(None, alias="from", description="first day (inclusive), YYYY-MM-DD")
+    date_to: date | None = Field(None, alias="to", description="last day (inclusive), YYYY-MM-DD")
+    municipality: int | None = Field(None, ge=1, le=2**62)
+    category: int | None = Field(None, ge=1, le=2**62)
+    checklist: int | None = Field(None, ge=1, le=2**62)
+
+    def to_filters(self) -> AnalyticsFilters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ApplicationError(
+                _("'from' must not be after 'to'."),
+                code="validation_error",
+                status=422,
+                extra={"errors": [{"loc": ["query", "from"], "msg": "from > to", "type": "value_error"}]},
+            )
+        return AnalyticsFilters(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            municipality_id=self.municipality,
+            category_id=self.category,
+            checklist_id=self.checklist,
+        )
+
+
+class RateOut(Schema):
+    key: str
+    label: str
+    visits: int
+    violating_visits: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class OverdueFindingOut(Schema):
+    id: int
+    visit_id: int
+    item_code: str
+    severity: str
+    establishment: str
+    municipality: str
+    due_date: date
+    due_date_hijri: str
+    days_overdue: int
+
+
+class OverdueOut(Schema):
+    count: int
+    results: list[OverdueFindingOut]
+
+
+def _require_analytics(request: HttpRequest) -> None:
+    if not selectors.can_view_analytics(user=request.user):
+        raise PermissionDeniedError(_("Analytics are for supervisors, leadership and admins."))
+
+
+@router.get("/violation-rates", response={200: list[RateOut], **ERRORS}, summary="Violation rates with 95% intervals")
+def violation_rates(request: HttpRequest, group_by: GroupBy = "municipality", filters: Query[FiltersIn] = None):
+    """Rates over completed visits (outcome compliant or violations), grouped by `group_by`, each with
+    the Wilson score 95% interval. `item` rates are failed answers over the visits that answered it."""
+    _require_analytics(request)
+    rows = selectors.violation_rates(user=request.user, filters=filters.to_filters(), group_by=group_by)
+    return rows
+
+
+@router.get("/heatmap", response={200: dict, **ERRORS}, summary="H3 cells (GeoJSON) with violation rates")
+def heatmap(
+    request: HttpRequest,
+    resolution: int = Query(7, ge=5, le=9, description="H3 resolution, 5..9 (the stored columns)"),
+    layers: str = Query("", max_length=64, pattern=r"^(municipalities)?$", description="'municipalities' adds them"),
+    filters: Query[FiltersIn] = None,
+):
+    """A GeoJSON FeatureCollection: one Polygon per H3 cell ([lon, lat], closed ring) with the figures;
+    with `layers=municipalities` a second collection `municipalities` holds their boundaries and rates."""
+    _require_analytics(request)
+    return selectors.heatmap_geojson(
+        user=request.user,
+        filters=filters.to_filters(),
+        resolution=resolution,
+        with_municipalities=layers == "municipalities",
+    )
+
+
+@router.get("/overdue-findings", response={200: OverdueOut, **ERRORS}, summary="Open findings past their due date")
+def overdue_findings(request: HttpRequest, limit: int = Query(20, ge=1, le=200), filters: Query[FiltersIn] = None):
+    _require_analytics(request)
+    total, findings = selectors.overdue_findings(user=request.user, filters=filters.to_filters(), limit=limit)
+    english = selectors.is_english()
+    today = timezone.localdate()
+    results = [
+        {
+            "id": finding.id,
+            "visit_id": finding.visit_id,
+            "item_code": finding.item_code,
+            "severity": finding.severity,
+            "establishment": (finding.establishment.name_en or finding.establishment.name_ar)
+            if english
+            else finding.establishment.name_ar,
+            "municipality": finding.municipality.name_en if english else finding.municipality.name_ar,
+            "due_date": finding.due_date,
+            "due_date_hijri": selectors.hijri_label(finding.due_date),
+            "days_overdue": (today - finding.due_date).days,
+        }
+        for finding in findings
+    ]
+    return {"count": total, "results": results}
+
+
+ExportFormat = Literal["csv", "geojson"]
+
+
+@router.get("/exports/visits.{fmt}", response={200: None, **ERRORS}, summary="Export visits (CSV or GeoJSON)")
+def export_visits(request: HttpRequest, fmt: ExportFormat, filters: Query[FiltersIn] = None):
+    """Streamed: CSV is UTF-8 with a BOM (Excel opens Arabic), GeoJSON a FeatureCollection of points.
+    Every visit in scope matching the filters, whatever its outcome."""
+    _require_analytics(request)
+    queryset = selectors.visits_filtered(user=request.user, filters=filters.to_filters())
+    return _stream(exports.visits_csv(queryset) if fmt == "csv" else exports.visits_geojson(queryset), fmt, "visits")
+
+
+@router.get("/exports/findings.{fmt}", response={200: None, **ERRORS}, summary="Export findings (CSV or GeoJSON)")
+def export_findings(request: HttpRequest, fmt: ExportFormat, filters: Query[FiltersIn] = None):
+    _require_analytics(request)
+    queryset = selectors.findings_filtered(user=request.user, filters=filters.to_filters())
+    chunks = exports.findings_csv(queryset) if fmt == "csv" else exports.findings_geojson(queryset)
+    return _stream(chunks, fmt, "findings")
+
+
+@router.get("/exports/visits/{visit_id}/report.pdf", response={200: None, **ERRORS}, summary="PDF visit report")
+def visit_report(request: HttpRequest, visit_id: int):
+    """One visit as a printable Arabic (right-to-left) PDF with Hijri and Gregorian dates."""
+    _require_analytics(request)
+    visit = get_object_or_404(visible_to(Visit.objects.all(), user=request.user), pk=visit_id)
+    from django.http import HttpResponse
+
+    response = HttpResponse(exports.visit_report_pdf(visit), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="visit-{visit.pk}.pdf"'
+    return response
+
+
+def _stream(chunks, fmt: str, name: str) -> StreamingHttpResponse:
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/geo+json"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="jawla-{name}-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,302 @@
+"""Exports: streamed CSV and GeoJSON of visits and findings, and the PDF visit report.
+
+CSV on PostgreSQL runs `COPY (SELECT ...) TO STDOUT WITH CSV HEADER` through psycopg's
+`cursor.copy()` and forwards its chunks (the database formats the rows; Python only relays bytes).
+Elsewhere (SQLite) an iterator over the rows feeds the csv module in chunks. Either way memory stays
+flat: nothing holds more than one chunk of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from importlib import resources
+
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from analytics.selectors import LOCAL_TZ, hijri_iso, hijri_label
+
+BOM = "\ufeff".encode()
+CHUNK_ROWS = 2000
+CHUNK_BYTES = 64 * 1024
+
+# (CSV header, queryset expression). Datetimes are ISO 8601 in UTC on both databases.
+VISIT_COLUMNS: tuple[tuple[str, object], ...] = (
+    ("id", F("id")),
+    ("client_id", F("client_id")),
+    ("finished_at", F("finished_at")),
+    ("received_at", F("received_at")),
+    ("municipality_code", F("municipality__code")),
+    ("municipality_ar", F("municipality__name_ar")),
+    ("municipality_en", F("municipality__name_en")),
+    ("category_code", F("category__code")),
+    ("establishment_id", F("establishment_id")),
+    ("establishment_ar", F("establishment__name_ar")),
+    ("establishment_en", F("establishment__name_en")),
+    ("licence_no", F("establishment__licence_no")),
+    ("inspector", F("inspector__username")),
+    ("checklist_code", F("checklist_version__checklist__code")),
+    ("checklist_version", F("checklist_version__number")),
+    ("outcome", F("outcome")),
+    ("has_violation", F("has_violation")),
+    ("violation_count", F("violation_count")),
+    ("geo_status", F("geo_status")),
+    ("lat", F("lat")),
+    ("lon", F("lon")),
+    ("accuracy_m", F("accuracy_m")),
+    ("h3_r9", F("h3_r9")),
+)
+FINDING_COLUMNS: tuple[tuple[str, object], ...] = (
+    ("id", F("id")),
+    ("visit_id", F("visit_id")),
+    ("item_code", F("item_code")),
+    ("severity", F("severity")),
+    ("status", F("status")),
+    ("fine_sar", F("fine_sar")),
+    ("opened_at", F("opened_at")),
+    ("due_date", F("due_date")),
+    ("closed_at", F("closed_at")),
+    ("municipality_code", F("municipality__code")),
+    ("municipality_ar", F("municipality__name_ar")),
+    ("establishment_id", F("establishment_id")),
+    ("establishment_ar", F("establishment__name_ar")),
+    ("establishment_en", F("establishment__name_en")),
+    ("licence_no", F("establishment__licence_no")),
+    ("lat", F("establishment__lat")),
+    ("lon", F("establishment__lon")),
+)
+DATETIME_COLUMNS = {"finished_at", "received_at", "opened_at", "closed_at"}
+
+
+def _aliased(queryset: QuerySet, columns) -> QuerySet:
+    # Annotations under a prefix so that their names never clash with the model's own fields.
+    annotated = queryset.order_by("id").annotate(**{f"x_{name}": expr for name, expr in columns})
+    return annotated.values_list(*(f"x_{name}" for name, _ in columns))
+
+
+def _copy_sql(queryset: QuerySet, columns) -> tuple[str, tuple]:
+    inner, params = _aliased(queryset, columns).query.sql_with_params()
+    select = []
+    for name, _ in columns:
+        column = f'"x_{name}"'
+        if name in DATETIME_COLUMNS:
+            column = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        select.append(f'{column} AS "{name}"')
+    return f"COPY (SELECT {', '.join(select)} FROM ({inner}) AS rows) TO STDOUT WITH (FORMAT csv, HEADER)", params
+
+
+def _copy_chunks(queryset: QuerySet, columns) -> Iterator[bytes]:
+    sql, params = _copy_sql(queryset, columns)
+    connection.ensure_connection()
+    yield BOM
+    with connection.connection.cursor() as cursor, cursor.copy(sql, params) as copy:
+        buffer = bytearray()
+        for data in copy:
+            buffer += data
+            if len(buffer) >= CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+
+def _csv_value(name: str, value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, bool):
+        return "t" if value else "f"  # as PostgreSQL's COPY writes booleans
+    return value
+
+
+def _iterator_chunks(queryset: QuerySet, columns) -> Iterator[bytes]:
+    names = [name for name, _ in columns]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    yield BOM + buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    for count, row in enumerate(_aliased(queryset, columns).iterator(chunk_size=CHUNK_ROWS), start=1):
+        writer.writerow([_csv_value(name, value) for name, value in zip(names, row, strict=True)])
+        if count % CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def _csv(queryset: QuerySet, columns) -> Iterator[bytes]:
+    if connection.vendor == "postgresql":
+        return _copy_chunks(queryset, columns)
+    return _iterator_chunks(queryset, columns)
+
+
+def visits_csv(queryset: QuerySet) -> Iterator[bytes]:
+    return _csv(queryset, VISIT_COLUMNS)
+
+
+def findings_csv(queryset: QuerySet) -> Iterator[bytes]:
+    return _csv(queryset, FINDING_COLUMNS)
+
+
+def _geojson(rows: Iterable[dict], names: list[str]) -> Iterator[bytes]:
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    parts: list[str] = []
+    for row in rows:
+        lat, lon = row.pop("lat"), row.pop("lon")
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        properties = {name: _json_value(row[name]) for name in names if name in row}
+        feature = {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": properties}
+        parts.append(("" if first else ",") + json.dumps(feature, ensure_ascii=False))
+        first = False
+        if len(parts) >= 500:
+            yield "".join(parts).encode()
+            parts.clear()
+    if parts:
+        yield "".join(parts).encode()
+    yield b"]}"
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value.__class__.__name__ == "Decimal" or value.__class__.__name__ == "UUID":
+        return str(value)
+    return value
+
+
+def _rows(queryset: QuerySet, columns) -> Iterator[dict]:
+    names = [name for name, _ in columns]
+    for row in _aliased(queryset, columns).iterator(chunk_size=CHUNK_ROWS):
+        yield dict(zip(names, row, strict=True))
+
+
+def visits_geojson(queryset: QuerySet) -> Iterator[bytes]:
+    return _geojson(_rows(queryset, VISIT_COLUMNS), [name for name, _ in VISIT_COLUMNS])
+
+
+def findings_geojson(queryset: QuerySet) -> Iterator[bytes]:
+    return _geojson(_rows(queryset, FINDING_COLUMNS), [name for name, _ in FINDING_COLUMNS])
+
+
+# --- the PDF visit report ------------------------------------------------------------------
+
+FONT_PACKAGE = "fontpkg_ibm_plex_sans_arabic"  # IBM Plex Sans Arabic, SIL Open Font License 1.1
+
+
+def _font_path(weight: str) -> str:
+    return str(resources.files(FONT_PACKAGE) / "files" / f"IBMPlexSansArabic-{weight}.ttf")
+
+
+OUTCOME_AR = {"compliant": "ممتثل", "violations": "مخالفات", "closed": "مغلق", "refused_entry": "رفض الدخول"}
+GEO_AR = {"verified": "موثق", "out_of_range": "خارج النطاق", "low_accuracy": "دقة منخفضة", "no_fix": "بلا موقع"}
+SEVERITY_AR = {"minor": "بسيطة", "major": "جسيمة", "critical": "حرجة"}
+
+
+def visit_report_pdf(visit) -> bytes:
+    """An A4 report of one visit in Arabic, right to left, with Hijri (Umm al-Qura) and Gregorian dates.
+
+    fpdf2 shapes the Arabic with HarfBuzz (uharfbuzz) and orders mixed text with its bidi algorithm.
+    The Hijri date is also written to the document's keywords so that tools can find it.
+    """
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    from inspections.models import Visit
+
+    visit = (
+        Visit.objects.select_related(
+            "establishment", "establishment__category", "municipality", "inspector", "checklist_version__checklist"
+        )
+        .prefetch_related("answers__item", "findings")
+        .get(pk=visit.pk)
+    )
+    finished = visit.finished_at.astimezone(LOCAL_TZ)
+    day = finished.date()
+    hijri_text = hijri_label(day, english=False)
+    hijri_numeric = hijri_iso(day).replace("-", "/")
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Jawla visit report {visit.pk}")
+    pdf.set_author("Jawla")
+    pdf.set_subject(f"Visit {visit.pk} {day.isoformat()} / {hijri_numeric}")
+    pdf.set_keywords(f"hijri:{hijri_numeric} gregorian:{day.isoformat()}")
+    pdf.add_font("Plex", "", _font_path("Regular"))
+    pdf.add_font("Plex", "B", _font_path("Bold"))
+    pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    width = pdf.epw
+
+    def line(text: str, *, size: int = 11, bold: bool = False, height: float = 7, colour=(30, 41, 59)) -> None:
+        pdf.set_font("Plex", "B" if bold else "", size)
+        pdf.set_text_color(*colour)
+        pdf.multi_cell(width, height, text, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.set_fill_color(15, 76, 92)
+    pdf.rect(0, 0, pdf.w, 28, style="F")
+    pdf.set_y(8)
+    line("تقرير زيارة رقابية — جولة", size=18, bold=True, colour=(255, 255, 255))
+    pdf.set_y(34)
+    establishment = visit.establishment
+    fields = [
+        ("رقم الزيارة", str(visit.pk)),
+        ("المنشأة", establishment.name_ar),
+        ("رقم الترخيص", establishment.licence_no),
+        ("النشاط", establishment.category.name_ar),
+        ("البلدية", visit.municipality.name_ar),
+        ("المراقب", visit.inspector.get_full_name() or visit.inspector.get_username()),
+        ("قائمة الفحص", f"{visit.checklist_version.checklist.name_ar} (إصدار {visit.checklist_version.number})"),
+        ("التاريخ الهجري", f"{hijri_text} ({hijri_numeric})"),
+        ("التاريخ الميلادي", f"{day.isoformat()} {finished:%H:%M}"),
+        ("النتيجة", OUTCOME_AR.get(visit.outcome, visit.outcome)),
+        ("التحقق من الموقع", GEO_AR.get(visit.geo_status, visit.geo_status)),
+        ("عدد المخالفات", str(visit.violation_count)),
+    ]
+    for label, value in fields:
+        line(f"{label}: {value}")
+    if visit.notes:
+        line(f"ملاحظات: {visit.notes}")
+
+    pdf.ln(3)
+    line("بنود قائمة الفحص", size=14, bold=True, colour=(15, 76, 92))
+    for answer in visit.answers.all():
+        verdict = "مخالف" if answer.failed else "مستوفى"
+        value = (
+            answer.value
+            if not isinstance(answer.value, str)
+            else {"yes": "نعم", "no": "لا", "na": "لا ينطبق"}.get(answer.value, answer.value)
+        )
+        colour = (185, 28, 28) if answer.failed else (21, 128, 61)
+        line(f"{answer.item.text_ar} — {value} — {verdict} ({answer.item_code})", size=10, colour=colour, height=6)
+
+    findings = list(visit.findings.all())
+    if findings:
+        pdf.ln(3)
+        line("المخالفات", size=14, bold=True, colour=(15, 76, 92))
+        for finding in findings:
+            line(
+                f"{finding.item_code}: {SEVERITY_AR.get(finding.severity, finding.severity)} — غرامة {finding.fine_sar}"
+                f" ريال — موعد التصحيح {hijri_label(finding.due_date, english=False)} ({finding.due_date.isoformat()})",
+                size=10,
+                height=6,
+            )
+    pdf.ln(4)
+    generated = timezone.localtime()
+    line(
+        f"أُنشئ في {hijri_label(generated.date(), english=False)} — {generated:%Y-%m-%d %H:%M}",
+        size=8,
+        colour=(100, 116, 139),
+    )
+    return bytes(pdf.output())

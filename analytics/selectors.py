@@ -1,0 +1,396 @@
+"""Analytics reads: violation rates with Wilson intervals, the H3 heatmap, overdue findings and the
+filtered querysets behind the exports. Every figure is aggregated in the database (GROUP BY) and
+every queryset is scoped through `inspections.selectors.scope.visible_to`.
+
+Definitions (docs/analytics.md):
+- a *completed* visit is one whose outcome is `compliant` or `violations`: the inspector got in and
+  answered the checklist. `closed` and `refused_entry` visits are field events, not inspections, and
+  are left out of every rate (they are still exported).
+- rate = violating completed visits / completed visits, with a Wilson score 95% interval.
+- item rate = failed answers / answers to that item on completed visits (N/A answers excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import h3
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone, translation
+from hijridate import Gregorian, Hijri
+
+from inspections.models import Answer, Category, ChecklistItem, Finding, Municipality, Visit
+from inspections.selectors.scope import Role, scope_for, visible_to
+
+COMPLETED_OUTCOMES = (Visit.Outcome.COMPLIANT, Visit.Outcome.VIOLATIONS)
+GROUP_BYS = ("municipality", "category", "item", "month", "hijri_month", "inspector")
+ANALYTICS_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP, Role.ADMIN)
+Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
+LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class AnalyticsFilters:
+    """The filters shared by rates, heatmap and exports. Dates are inclusive days in Asia/Riyadh."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    municipality_id: int | None = None
+    category_id: int | None = None
+    checklist_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    label: str
+    visits: int
+    violating_visits: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float | None, float | None]:
+    """The Wilson score interval of a binomial proportion; (None, None) when there are no trials."""
+    if trials <= 0:
+        return None, None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate_row(*, key: str, label: str, visits: int, violating: int) -> Rate:
+    low, high = wilson_interval(violating, visits)
+    return Rate(
+        key=key,
+        label=label,
+        visits=visits,
+        violating_visits=violating,
+        rate=(violating / visits) if visits else None,
+        ci_low=low,
+        ci_high=high,
+    )
+
+
+def can_view_analytics(*, user) -> bool:
+    return scope_for(user).has_role(*ANALYTICS_ROLES)
+
+
+def is_english() -> bool:
+    return (translation.get_language() or settings.LANGUAGE_CODE).startswith("en")
+
+
+def local_day_bounds(*, date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start of date_from, start of the day after date_to) in Asia/Riyadh, as aware datetimes."""
+    start = datetime.combine(date_from, time.min, tzinfo=LOCAL_TZ) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ) if date_to else None
+    return start, end
+
+
+def _filter_visits(queryset: QuerySet, filters: AnalyticsFilters, prefix: str = "") -> QuerySet:
+    start, end = local_day_bounds(date_from=filters.date_from, date_to=filters.date_to)
+    conditions = {}
+    if start:
+        conditions[f"{prefix}finished_at__gte"] = start
+    if end:
+        conditions[f"{prefix}finished_at__lt"] = end
+    if filters.municipality_id is not None:
+        conditions[f"{prefix}municipality_id"] = filters.municipality_id
+    if filters.category_id is not None:
+        conditions[f"{prefix}category_id"] = filters.category_id
+    if filters.checklist_id is not None:
+        conditions[f"{prefix}checklist_version__checklist_id"] = filters.checklist_id
+    return queryset.filter(**conditions)
+
+
+def visits_filtered(*, user, filters: AnalyticsFilters) -> QuerySet:
+    """Every visit in the caller's scope that matches the filters (any outcome): the export's rows."""
+    return _filter_visits(visible_to(Visit.objects.all(), user=user), filters)
+
+
+def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
+    """Completed visits (compliant or violations) in scope matching the filters, unordered."""
+    return visits_filtered(user=user, filters=filters).filter(outcome__in=COMPLETED_OUTCOMES).order_by()
+
+
+def _counts(queryset: QuerySet, *group_fields: str) -> QuerySet:
+    # Count("*") (not Count("id")) keeps PostgreSQL on an index-only scan of visit_analytics_idx.
+    return (
+        queryset.values(*group_fields)
+        .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
+        .order_by(*group_fields)
+    )
+
+
+def _label(name_ar: str, name_en: str) -> str:
+    return (name_en or name_ar) if is_english() else (name_ar or name_en)
+
+
+def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[Rate]:
+    """Rows {key, label, visits, violating_visits, rate, ci_low, ci_high}, grouped as asked."""
+    if group_by == "item":
+        return _item_rates(user=user, filters=filters)
+    visits = completed_visits(user=user, filters=filters)
+    if group_by == "municipality":
+        rows = _counts(visits, "municipality_id")
+        names = {
+            m.id: _label(m.name_ar, m.name_en)
+            for m in Municipality.objects.filter(id__in=[r["municipality_id"] for r in rows])
+        }
+        return [
+            rate_row(
+                key=str(r["municipality_id"]),
+                label=names.get(r["municipality_id"], ""),
+                visits=r["visits"],
+                violating=r["violating"],
+            )
+            for r in rows
+        ]
+    if group_by == "category":
+        rows = _counts(visits, "category_id")
+        names = {
+            c.id: _label(c.name_ar, c.name_en) for c in Category.objects.filter(id__in=[r["category_id"] for r in rows])
+        }
+        return [
+            rate_row(
+                key=str(r["category_id"]),
+                label=names.get(r["category_id"], ""),
+                visits=r["visits"],
+                violating=r["violating"],
+            )
+            for r in rows
+        ]
+    if group_by == "inspector":
+        rows = _counts(visits, "inspector_id")
+        users = get_user_model().objects.filter(id__in=[r["inspector_id"] for r in rows])
+        names = {u.id: (u.get_full_name() or u.get_username()) for u in users}
+        return [
+            rate_row(
+                key=str(r["inspector_id"]),
+                label=names.get(r["inspector_id"], ""),
+                visits=r["visits"],
+                violating=r["violating"],
+            )
+            for r in rows
+        ]
+    if group_by == "month":
+        rows = _counts(visits.annotate(month=TruncMonth("finished_at", tzinfo=LOCAL_TZ)), "month")
+        return [_month_row(r) for r in rows]
+    if group_by == "hijri_month":
+        return _hijri_month_rates(visits)
+    raise ValueError(group_by)
+
+
+GREGORIAN_MONTHS_AR = (
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+)
+GREGORIAN_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _month_row(row: dict) -> Rate:
+    """A Gregorian month, labelled with the Hijri month its first day falls in."""
+    month = row["month"]
+    month = month.date() if isinstance(month, datetime) else month
+    hijri = Gregorian(month.year, month.month, 1).to_hijri()
+    if is_english():
+        label = f"{GREGORIAN_MONTHS_EN[month.month - 1]} {month.year} ({hijri.month_name('en')} {hijri.year} AH)"
+    else:
+        label = f"{GREGORIAN_MONTHS_AR[month.month - 1]} {month.year} ({hijri.month_name('ar')} {hijri.year} هـ)"
+    return rate_row(key=f"{month:%Y-%m}", label=label, visits=row["visits"], violating=row["violating"])
+
+
+def _hijri_month_rates(visits: QuerySet) -> list[Rate]:
+    """Umm al-Qura months: the database counts per local day (GROUP BY), Python folds at most a few
+    hundred day rows into Hijri months (the calendar is a table, not a formula SQL can compute)."""
+    per_day = _counts(visits.annotate(day=TruncDate("finished_at", tzinfo=LOCAL_TZ)), "day")
+    months: dict[tuple[int, int], list[int]] = {}
+    for row in per_day:
+        day = row["day"]
+        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+        totals = months.setdefault((hijri.year, hijri.month), [0, 0])
+        totals[0] += row["visits"]
+        totals[1] += row["violating"]
+    language = "en" if is_english() else "ar"
+    rows = []
+    for (year, month), (total, violating) in sorted(months.items()):
+        name = Hijri(year, month, 1).month_name(language)
+        suffix = " AH" if language == "en" else " هـ"
+        rows.append(
+            rate_row(key=f"{year:04d}-{month:02d}", label=f"{name} {year}{suffix}", visits=total, violating=violating)
+        )
+    return rows
+
+
+def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
+    """Per checklist item (stable code): failed answers over the completed visits that answered it."""
+    answers = _filter_visits(
+        visible_to(Answer.objects.all(), user=user, field="visit__municipality"), filters, prefix="visit__"
+    ).filter(visit__outcome__in=COMPLETED_OUTCOMES)
+    answers = answers.exclude(value__isnull=True).exclude(value="na").order_by()
+    rows = (
+        answers.values("item_code")
+        .annotate(visits=Count("*"), violating=Count("failed", filter=Q(failed=True)))
+        .order_by("item_code")
+    )
+    rows = list(rows)
+    texts: dict[str, str] = {}
+    items = ChecklistItem.objects.filter(code__in=[r["item_code"] for r in rows]).order_by("code", "-version_id")
+    for item in items.values("code", "text_ar", "text_en"):
+        texts.setdefault(item["code"], _label(item["text_ar"], item["text_en"]))
+    return [
+        rate_row(
+            key=r["item_code"],
+            label=texts.get(r["item_code"], r["item_code"]),
+            visits=r["visits"],
+            violating=r["violating"],
+        )
+        for r in rows
+    ]
+
+
+def heatmap_cells(*, user, filters: AnalyticsFilters, resolution: int) -> list[dict]:
+    """One row per H3 cell at `resolution` (5..9, the stored columns): GROUP BY on h3_r<resolution>."""
+    column = f"h3_r{int(resolution)}"
+    rows = _counts(completed_visits(user=user, filters=filters), column)
+    return [{"cell": h3.int_to_str(r[column]), **_figures(r["visits"], r["violating"])} for r in rows]
+
+
+def _figures(visits: int, violating: int) -> dict:
+    row = rate_row(key="", label="", visits=visits, violating=violating)
+    return {
+        "visits": row.visits,
+        "violating_visits": row.violating_visits,
+        "rate": row.rate,
+        "ci_low": row.ci_low,
+        "ci_high": row.ci_high,
+    }
+
+
+def cell_polygon(cell: str) -> dict:
+    """The GeoJSON Polygon of an H3 cell: h3 gives (lat, lng) pairs; GeoJSON wants [lon, lat], ring closed."""
+    ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
+    ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_municipalities: bool) -> dict:
+    features = [
+        {
+            "type": "Feature",
+            "id": cell["cell"],
+            "geometry": cell_polygon(cell["cell"]),
+            "properties": {**cell, "resolution": resolution},
+        }
+        for cell in heatmap_cells(user=user, filters=filters, resolution=resolution)
+    ]
+    collection: dict = {"type": "FeatureCollection", "features": features}
+    if with_municipalities:
+        collection["municipalities"] = municipality_layer(user=user, filters=filters)
+    return collection
+
+
+def municipality_layer(*, user, filters: AnalyticsFilters) -> dict:
+    """The municipalities in scope with their boundaries and rates (a second FeatureCollection)."""
+    rates = {row.key: row for row in violation_rates(user=user, filters=filters, group_by="municipality")}
+    municipalities = visible_to(Municipality.objects.filter(kind=Municipality.Kind.BALADIYA), user=user, field="id")
+    if filters.municipality_id is not None:
+        municipalities = municipalities.filter(id=filters.municipality_id)
+    features = []
+    for municipality in municipalities.exclude(boundary__isnull=True):
+        row = rates.get(str(municipality.id))
+        features.append(
+            {
+                "type": "Feature",
+                "id": municipality.id,
+                "geometry": municipality.boundary,
+                "properties": {
+                    "municipality_id": municipality.id,
+                    "code": municipality.code,
+                    "label": _label(municipality.name_ar, municipality.name_en),
+                    **_figures(row.visits if row else 0, row.violating_visits if row else 0),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def findings_filtered(*, user, filters: AnalyticsFilters) -> QuerySet:
+    """Findings in scope: dates filter on when the finding was opened, the rest on its visit."""
+    findings = visible_to(Finding.objects.all(), user=user)
+    start, end = local_day_bounds(date_from=filters.date_from, date_to=filters.date_to)
+    if start:
+        findings = findings.filter(opened_at__gte=start)
+    if end:
+        findings = findings.filter(opened_at__lt=end)
+    if filters.municipality_id is not None:
+        findings = findings.filter(municipality_id=filters.municipality_id)
+    if filters.category_id is not None:
+        findings = findings.filter(visit__category_id=filters.category_id)
+    if filters.checklist_id is not None:
+        findings = findings.filter(visit__checklist_version__checklist_id=filters.checklist_id)
+    return findings
+
+
+def overdue_findings(*, user, filters: AnalyticsFilters, limit: int = 20) -> tuple[int, list[Finding]]:
+    """Open findings whose due date has passed (Asia/Riyadh today), oldest due first, and their count."""
+    today = timezone.localdate()
+    findings = findings_filtered(
+        user=user,
+        filters=AnalyticsFilters(
+            municipality_id=filters.municipality_id, category_id=filters.category_id, checklist_id=filters.checklist_id
+        ),
+    ).filter(status=Finding.Status.OPEN, due_date__lt=today)
+    total = findings.count()
+    rows = list(
+        findings.select_related("establishment", "municipality")
+        .annotate(establishment_name_ar=F("establishment__name_ar"))
+        .order_by("due_date", "id")[:limit]
+    )
+    return total, rows
+
+
+def hijri_label(day: date, *, english: bool | None = None) -> str:
+    """`13 Jumada al-Akhirah 1448 AH` / `13 جمادى الآخرة 1448 هـ` (Umm al-Qura)."""
+    english = is_english() if english is None else english
+    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    if english:
+        return f"{hijri.day} {hijri.month_name('en')} {hijri.year} AH"
+    return f"{hijri.day} {hijri.month_name('ar')} {hijri.year} هـ"
+
+
+def hijri_iso(day: date) -> str:
+    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    return f"{hijri.year:04d}-{hijri.month:02d}-{hijri.day:02d}"
