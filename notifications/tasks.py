@@ -70,7 +70,7 @@ def send_notification(self, notification_id: int) -> str:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
-@app.task(name="notifications.sweep", acks_late=True, time_limit=120)
+@app.task(name="notifications.sweep", acks_late=True, soft_time_limit=100, time_limit=120)
 def sweep_outbox() -> int:
     return services.notifications_sweep()
 

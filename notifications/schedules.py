@@ -1,0 +1,62 @@
+"""The periodic jobs, registered in django-celery-beat's tables (beat runs the DatabaseScheduler).
+
+`schedules_setup()` is idempotent (rows are matched by name and updated in place); migration
+0003 runs it on `migrate`, so `make run`, a fresh deployment and the test database all have the
+schedules. Times are in Asia/Riyadh. Run it again after changing this table:
+`python manage.py shell -c "from notifications.schedules import schedules_setup; schedules_setup()"`.
+"""
+
+TIME_ZONE = "Asia/Riyadh"
+
+# name: (task, crontab fields minute, hour, day_of_week) or (task, every N seconds)
+SCHEDULES: dict[str, tuple] = {
+    "notifications: outbox sweeper": ("notifications.sweep", {"every": 60}),
+    "notifications: morning reminder of today's round": (
+        "notifications.morning_reminders",
+        {"minute": "30", "hour": "6", "day_of_week": "*"},
+    ),
+    "notifications: follow-ups due today": (
+        "notifications.follow_ups_due",
+        {"minute": "0", "hour": "7", "day_of_week": "*"},
+    ),
+    "notifications: end of day, stops still open": (
+        "notifications.end_of_day",
+        {"minute": "0", "hour": "20", "day_of_week": "*"},
+    ),
+    # The Saudi working week starts on Sunday: leadership reads last week's summary that morning.
+    "notifications: weekly summary to leadership": (
+        "notifications.weekly_summary",
+        {"minute": "0", "hour": "8", "day_of_week": "0"},
+    ),
+}
+
+
+def schedules_setup(apps=None) -> list[str]:
+    """Create or update every periodic task above; `apps` is given by a migration."""
+    if apps is None:
+        from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+    else:
+        CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")  # noqa: N806
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")  # noqa: N806
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")  # noqa: N806
+    names = []
+    for name, (task, when) in SCHEDULES.items():
+        fields = {"task": task, "enabled": True, "interval": None, "crontab": None}
+        if "every" in when:
+            fields["interval"], _ = IntervalSchedule.objects.get_or_create(every=when["every"], period="seconds")
+        else:
+            fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                minute=when["minute"],
+                hour=when["hour"],
+                day_of_week=when["day_of_week"],
+                day_of_month="*",
+                month_of_year="*",
+                timezone=TIME_ZONE,
+            )
+        PeriodicTask.objects.update_or_create(name=name, defaults=fields)
+        names.append(name)
+    if apps is None:
+        from django_celery_beat.models import PeriodicTasks
+
+        PeriodicTasks.update_changed()  # tell a running beat to reload
+    return names
