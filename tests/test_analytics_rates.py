@@ -17,7 +17,13 @@ from tests.factories import (
 )
 
 RIYADH = ZoneInfo("Asia/Riyadh")
-O = Visit.Outcome
+OUT = Visit.Outcome
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # VisitFactory makes an inspector per visit; PBKDF2 for each would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -46,13 +52,13 @@ def world(dammam, khobar):
     d_bakery = EstablishmentFactory(municipality=dammam, category=bakery)
     k_shop = EstablishmentFactory(municipality=khobar, category=grocery)
     # Dammam, November: 7 completed (3 violating) + 2 not completed (left out of every rate).
-    visits(d_shop, [O.VIOLATIONS, O.VIOLATIONS, O.COMPLIANT, O.COMPLIANT, O.COMPLIANT], at(2026, 11, 3))
-    visits(d_bakery, [O.VIOLATIONS, O.COMPLIANT], at(2026, 11, 4))
-    visits(d_shop, [O.CLOSED, O.REFUSED_ENTRY], at(2026, 11, 5))
+    visits(d_shop, [OUT.VIOLATIONS, OUT.VIOLATIONS, OUT.COMPLIANT, OUT.COMPLIANT, OUT.COMPLIANT], at(2026, 11, 3))
+    visits(d_bakery, [OUT.VIOLATIONS, OUT.COMPLIANT], at(2026, 11, 4))
+    visits(d_shop, [OUT.CLOSED, OUT.REFUSED_ENTRY], at(2026, 11, 5))
     # Dammam, October: 4 completed, 4 violating.
-    visits(d_shop, [O.VIOLATIONS] * 4, at(2026, 10, 10))
+    visits(d_shop, [OUT.VIOLATIONS] * 4, at(2026, 10, 10))
     # Khobar, November: 10 completed, 1 violating.
-    visits(k_shop, [O.VIOLATIONS] + [O.COMPLIANT] * 9, at(2026, 11, 6))
+    visits(k_shop, [OUT.VIOLATIONS] + [OUT.COMPLIANT] * 9, at(2026, 11, 6))
     return {"grocery": grocery, "bakery": bakery, "d_shop": d_shop, "k_shop": k_shop}
 
 
@@ -108,7 +114,7 @@ def test_date_filter_and_category(api, leader, world, dammam):
 def test_day_boundaries_are_riyadh_days(api, leader, dammam):
     shop = EstablishmentFactory(municipality=dammam)
     # 23:30 Riyadh on 30 November is 20:30 UTC: it belongs to 30 November, not 1 December.
-    VisitFactory(establishment=shop, outcome=O.VIOLATIONS, finished_at=datetime(2026, 11, 30, 23, 30, tzinfo=RIYADH))
+    VisitFactory(establishment=shop, outcome=OUT.VIOLATIONS, finished_at=datetime(2026, 11, 30, 23, 30, tzinfo=RIYADH))
     client = api.as_user(leader)
     rows = rows_by_key(client.get("analytics/violation-rates", {"from": "2026-11-30", "to": "2026-11-30"}))
     assert rows[str(dammam.id)]["visits"] == 1
@@ -133,7 +139,7 @@ def test_month_and_hijri_month(api, leader, world):
 def test_by_inspector(api, leader, dammam):
     shop = EstablishmentFactory(municipality=dammam)
     ali = make_user(Membership.Role.INSPECTOR, dammam, username="ali")
-    for outcome in (O.VIOLATIONS, O.COMPLIANT, O.COMPLIANT):
+    for outcome in (OUT.VIOLATIONS, OUT.COMPLIANT, OUT.COMPLIANT):
         VisitFactory(establishment=shop, inspector=ali, outcome=outcome)
     rows = rows_by_key(api.as_user(leader).get("analytics/violation-rates", {"group_by": "inspector"}))
     assert_row(rows[str(ali.id)], 3, 1)
@@ -149,7 +155,7 @@ def test_item_rate_denominator_is_visits_that_answered_the_item(api, leader, dam
     # 6 completed visits: all answer MASKS (2 fail); only 3 answer SANITISER (1 fails) and 1 says N/A.
     for index in range(6):
         visit = VisitFactory(
-            establishment=shop, checklist_version=version, outcome=O.VIOLATIONS if index < 2 else O.COMPLIANT
+            establishment=shop, checklist_version=version, outcome=OUT.VIOLATIONS if index < 2 else OUT.COMPLIANT
         )
         Answer.objects.create(
             visit=visit, item=masks, item_code="MASKS", value="no" if index < 2 else "yes", failed=index < 2
@@ -165,7 +171,7 @@ def test_item_rate_denominator_is_visits_that_answered_the_item(api, leader, dam
         if index == 4:
             Answer.objects.create(visit=visit, item=sanitiser, item_code="SANITISER", value="na", failed=False)
     # A refused entry with a failed answer is not a completed visit.
-    refused = VisitFactory(establishment=shop, checklist_version=version, outcome=O.REFUSED_ENTRY)
+    refused = VisitFactory(establishment=shop, checklist_version=version, outcome=OUT.REFUSED_ENTRY)
     Answer.objects.create(visit=refused, item=masks, item_code="MASKS", value="no", failed=True)
     rows = rows_by_key(api.as_user(leader).get("analytics/violation-rates", {"group_by": "item"}))
     assert_row(rows["MASKS"], 6, 2)
