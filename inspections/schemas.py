@@ -2,10 +2,11 @@
 (no lax coercion, unknown fields refused); outputs list their fields explicitly."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from inspections.models import Establishment, Municipality
 from inspections.selectors.scope import scope_for
 
 
@@ -84,14 +85,29 @@ class MunicipalityOut(BaseModel):
     centre_lon: float | None
     boundary_is_demo: bool
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_model(cls, value: Any) -> Any:
+        if isinstance(value, Municipality):
+            return {name: getattr(value, name) for name in cls.model_fields}
+        return value
+
 
 class MunicipalityFeature(BaseModel):
     """A GeoJSON Feature: the boundary geometry (lon, lat order) with the municipality's fields."""
 
-    type: str = "Feature"
+    type: Literal["Feature"] = "Feature"
     id: int
-    geometry: dict | None
+    geometry: dict | None = Field(description="GeoJSON Polygon or MultiPolygon, coordinates in (lon, lat) order")
     properties: MunicipalityOut
+
+    @classmethod
+    def for_municipality(cls, municipality: Municipality) -> "MunicipalityFeature":
+        return cls(
+            id=municipality.pk,
+            geometry=municipality.boundary,
+            properties=MunicipalityOut.model_validate(municipality),
+        )
 
 
 class LocationIn(StrictIn):
@@ -102,15 +118,19 @@ class LocationIn(StrictIn):
 class EstablishmentIn(StrictIn):
     name_ar: str = Field(min_length=1, max_length=200)
     name_en: str = Field(default="", max_length=200)
-    category: str = Field(min_length=1, max_length=32, description="Category code")
-    licence_no: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=32, description="Category code (e.g. grocery, bakery)")
+    licence_no: str = Field(min_length=1, max_length=64, description="Licence / commercial registration number")
     address: str = Field(default="", max_length=300)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    municipality_id: int | None = Field(default=None, description="Overrides point-in-polygon when given")
+    municipality_id: int | None = Field(
+        default=None, description="Overrides point-in-polygon when given; must be in the caller's scope"
+    )
 
 
 class EstablishmentPatch(StrictIn):
+    """Only the fields sent are changed. `municipality_id: null` drops a manual override (point-in-polygon again)."""
+
     name_ar: str | None = Field(default=None, min_length=1, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, min_length=1, max_length=32)
@@ -118,7 +138,7 @@ class EstablishmentPatch(StrictIn):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     municipality_id: int | None = None
-    status: str | None = Field(default=None, pattern="^(active|suspended|closed)$")
+    status: Literal["active", "suspended", "closed"] | None = None
 
 
 class EstablishmentOut(BaseModel):
@@ -137,4 +157,29 @@ class EstablishmentOut(BaseModel):
     status: str
     risk_score: float
     updated_at: datetime
-    distance_m: float | None = None
+    distance_m: float | None = Field(default=None, description="Geodesic distance from `near`, when it was given")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_model(cls, value: Any) -> Any:
+        if isinstance(value, Establishment):
+            category = value.category
+            return {
+                "id": value.pk,
+                "name_ar": value.name_ar,
+                "name_en": value.name_en,
+                "category": category.code,
+                "category_name_ar": category.name_ar,
+                "category_name_en": category.name_en,
+                "licence_no": value.licence_no,
+                "address": value.address,
+                "lat": value.lat,
+                "lon": value.lon,
+                "municipality_id": value.municipality_id,
+                "municipality_overridden": value.municipality_overridden,
+                "status": value.status,
+                "risk_score": value.risk_score,
+                "updated_at": value.updated_at,
+                "distance_m": getattr(value, "distance_m", None),
+            }
+        return value

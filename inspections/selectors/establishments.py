@@ -1,0 +1,87 @@
+"""Reads of establishments, always scoped through `visible_to`.
+
+The nearby search narrows candidates with H3 (the cells of a `grid_disk` around the point, on the
+stored, indexed h3 columns), then measures each candidate's geodesic distance with geopy and keeps
+those within the radius, nearest first.
+"""
+
+import math
+from dataclasses import dataclass
+
+import h3
+from django.db.models import Q, QuerySet
+
+from inspections.geo import distance_m
+from inspections.models import Establishment
+from inspections.selectors.scope import visible_to
+
+NEAR_MAX_RADIUS_M = 50_000
+# Indexed H3 columns usable for the candidate search, finest first.
+NEAR_RESOLUTIONS = (9, 7, 5)
+NEAR_MAX_RING = 12  # at most 3k(k+1)+1 = 469 cells in the IN (...) list
+
+
+def visible_establishments(*, user) -> QuerySet[Establishment]:
+    return visible_to(Establishment.objects.select_related("category"), user=user)
+
+
+def establishment_list(
+    *, user, municipality_id: int | None = None, category: str | None = None, q: str | None = None
+) -> QuerySet[Establishment]:
+    """The caller's establishments, filtered. `category` is a code (or a numeric id); `q` matches the
+    Arabic and English names and the licence number."""
+    queryset = visible_establishments(user=user)
+    if municipality_id is not None:
+        queryset = queryset.filter(municipality_id=municipality_id)
+    if category:
+        queryset = (
+            queryset.filter(category_id=int(category))
+            if category.isdigit()
+            else queryset.filter(category__code=category)
+        )
+    if q:
+        for word in q.split():
+            queryset = queryset.filter(
+                Q(name_ar__icontains=word) | Q(name_en__icontains=word) | Q(licence_no__icontains=word)
+            )
+    return queryset.order_by("id")
+
+
+@dataclass(frozen=True)
+class NearPlan:
+    resolution: int
+    ring: int
+    cells: list[int]
+
+
+def near_plan(*, lat: float, lon: float, radius_m: float) -> NearPlan:
+    """The H3 cells that hold every point within `radius_m` of (lat, lon).
+
+    Neighbouring cell centres are about sqrt(3) edges apart, so k rings reach at least k edges;
+    one extra ring covers the origin cell's own extent and the distortion of the grid.
+    """
+    for resolution in NEAR_RESOLUTIONS:
+        edge = h3.average_hexagon_edge_length(resolution, unit="m")
+        ring = math.ceil(radius_m / edge) + 1
+        if ring <= NEAR_MAX_RING or resolution == NEAR_RESOLUTIONS[-1]:
+            origin = h3.latlng_to_cell(lat, lon, resolution)
+            cells = [h3.str_to_int(cell) for cell in h3.grid_disk(origin, ring)]
+            return NearPlan(resolution=resolution, ring=ring, cells=cells)
+    raise AssertionError("unreachable")
+
+
+def establishments_near(
+    queryset: QuerySet[Establishment], *, lat: float, lon: float, radius_m: float
+) -> list[Establishment]:
+    """Establishments of `queryset` within `radius_m` metres (geodesic) of (lat, lon), nearest first,
+    each with a `distance_m` attribute."""
+    plan = near_plan(lat=lat, lon=lon, radius_m=radius_m)
+    candidates = queryset.filter(**{f"h3_r{plan.resolution}__in": plan.cells})
+    found = []
+    for establishment in candidates:
+        distance = distance_m(lat, lon, establishment.lat, establishment.lon)
+        if distance <= radius_m:
+            establishment.distance_m = round(distance, 1)
+            found.append((distance, establishment.pk, establishment))
+    found.sort(key=lambda entry: (entry[0], entry[1]))
+    return [entry[2] for entry in found]
