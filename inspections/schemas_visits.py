@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from inspections.schemas import StrictIn
 
@@ -57,12 +57,30 @@ class VisitSyncIn(StrictIn):
     notes: str = Field(default="", max_length=5000)
 
 
+def _inline_schema(model: type[BaseModel]) -> dict:
+    """`model`'s JSON schema with its $defs inlined (documents the per-visit shape in OpenAPI)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return inline(schema)
+
+
 class VisitSyncEnvelope(BaseModel):
     """`{visits: [...]}`: the envelope is strict; each visit is validated on its own (see VisitSyncIn)."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    visits: list[Annotated[Any, Field(json_schema_extra={"$ref": "#/components/schemas/VisitSyncIn"})]] = Field(
+    visits: list[Annotated[Any, WithJsonSchema(_inline_schema(VisitSyncIn))]] = Field(
         max_length=settings.VISIT_SYNC_MAX_BATCH,
         description=f"At most {settings.VISIT_SYNC_MAX_BATCH} visits (VisitSyncIn objects).",
     )

@@ -194,7 +194,9 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     if critical_ids:
         from notifications.services import notify_critical_finding
 
-        for finding in Finding.objects.filter(id__in=critical_ids).select_related("establishment", "municipality"):
+        for finding in Finding.objects.filter(id__in=critical_ids).select_related(
+            "establishment", "municipality", "answer__item"
+        ):
             notify_critical_finding(finding=finding)
 
 

@@ -1,0 +1,209 @@
+"""Findings: opened by failed items, closed by a later passing visit, follow-ups, risk, notifications, API."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from inspections.models import AuditEvent, Finding, RoundStop
+from inspections.services.findings import risk_score
+from notifications.models import Notification
+from tests.visit_support import make_checklist, shop, visit_payload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(dammam, khobar, inspector, supervisor):
+    version, items = make_checklist()
+    return {"version": version, "items": items, "shop": shop(dammam), "inspector": inspector}
+
+
+def sync(api, user, visits):
+    response = api.as_user(user).post("visits/sync", {"visits": visits})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_failed_items_open_findings_with_severity_fine_and_due_date(api, setup):
+    finished = timezone.now() - timedelta(hours=1)
+    (result,) = sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=finished, MASKS="no", FLOOR="dirty")],
+    )
+    findings = {f.item_code: f for f in Finding.objects.all()}
+    assert set(findings) == {"MASKS", "FLOOR"}
+    masks = findings["MASKS"]
+    assert masks.visit_id == result["visit_id"] and masks.status == "open"
+    assert (masks.severity, masks.fine_sar) == ("minor", 100)
+    assert masks.due_date == timezone.localdate(finished) + timedelta(days=14)
+    assert findings["FLOOR"].due_date == timezone.localdate(finished) + timedelta(days=7)
+    assert masks.answer.item_code == "MASKS" and masks.answer.failed
+    assert masks.municipality_id == setup["shop"].municipality_id
+
+
+def test_repeat_failure_does_not_open_a_second_finding(api, setup):
+    now = timezone.now()
+    sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=3), MASKS="no")],
+    )
+    sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=1), MASKS="no")],
+    )
+    assert Finding.objects.filter(item_code="MASKS").count() == 1
+
+
+def test_later_passing_visit_closes_the_finding(api, setup):
+    now = timezone.now()
+    (failing,) = sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=3), MASKS="no")],
+    )
+    (passing,) = sync(
+        api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(hours=1))]
+    )
+    finding = Finding.objects.get()
+    assert finding.status == "closed"
+    assert finding.closed_by_visit_id == passing["visit_id"]
+    assert finding.closed_at is not None
+    event = AuditEvent.objects.get(action="finding.closed")
+    assert event.object_id == str(finding.id) and event.details["closed_by_visit_id"] == passing["visit_id"]
+    assert failing["visit_id"] != passing["visit_id"]
+
+
+def test_an_older_visit_synced_late_does_not_close_a_newer_finding(api, setup):
+    now = timezone.now()
+    sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(hours=2), MASKS="no")],
+    )
+    sync(api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=2))])
+    assert Finding.objects.get().status == "open"
+
+
+def test_na_does_not_close_and_other_items_are_untouched(api, setup):
+    now = timezone.now()
+    sync(
+        api,
+        setup["inspector"],
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=2), MASKS="no", SANITISER="no"
+            )
+        ],
+    )
+    sync(
+        api,
+        setup["inspector"],
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=1), MASKS="na", SANITISER="yes"
+            )
+        ],
+    )
+    status = dict(Finding.objects.values_list("item_code", "status"))
+    assert status == {"MASKS": "open", "SANITISER": "closed"}
+
+
+def test_fail_and_close_within_one_offline_batch(api, setup):
+    now = timezone.now()
+    batch = [
+        visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(hours=1)),  # closes it
+        visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=2), MASKS="no"),  # opens
+    ]
+    results = sync(api, setup["inspector"], batch)
+    finding = Finding.objects.get()
+    assert finding.visit_id == results[1]["visit_id"]
+    assert finding.status == "closed" and finding.closed_by_visit_id == results[0]["visit_id"]
+    assert finding.follow_up_stop_id is None
+
+
+def test_follow_up_stop_scheduled_once_per_visit(api, setup):
+    sync(api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], MASKS="no", SANITISER="no")])
+    findings = list(Finding.objects.all())
+    stops = {f.follow_up_stop_id for f in findings}
+    assert len(stops) == 1 and None not in stops
+    stop = RoundStop.objects.get(pk=stops.pop())
+    assert stop.is_follow_up and stop.establishment_id == setup["shop"].id and stop.status == "pending"
+
+
+def test_risk_score_follows_findings(api, setup):
+    now = timezone.now()
+    setup["shop"].refresh_from_db()
+    assert setup["shop"].risk_score == 0
+    sync(
+        api,
+        setup["inspector"],
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=1), MASKS="no", SANITISER="no"
+            )
+        ],
+    )
+    setup["shop"].refresh_from_db()
+    assert setup["shop"].risk_score == pytest.approx(1 + 3)
+    sync(
+        api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(hours=1))]
+    )
+    setup["shop"].refresh_from_db()
+    # Both closed, opened a day ago: (1 + 3) × 0.5 × 2^(−1/90).
+    assert setup["shop"].risk_score == pytest.approx(4 * 0.5 * 2 ** (-1 / 90), abs=0.02)
+
+
+def test_risk_formula():
+    now = timezone.now()
+    findings = [("major", "open", now), ("major", "open", now), ("critical", "closed", now - timedelta(days=90))]
+    assert risk_score(findings=findings, now=now) == pytest.approx(8.5)
+    assert risk_score(findings=[("critical", "open", now)] * 20, now=now) == 100
+
+
+def test_critical_finding_notifies_supervisors(api, setup, supervisor):
+    sync(api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], EXPIRED="no")])
+    finding = Finding.objects.get(item_code="EXPIRED")
+    assert finding.severity == "critical"
+    notes = Notification.objects.filter(recipient=supervisor)
+    assert notes.count() == 1
+    assert str(notes.get().payload["finding_id"]) == str(finding.id)
+    sync(api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], MASKS="no")])
+    assert Notification.objects.filter(recipient=supervisor).count() == 1  # minor: no alert
+
+
+def test_findings_api_filters_and_scope(api, setup, khobar, inspector_khobar, supervisor_khobar):
+    now = timezone.now()
+    khobar_version, _ = make_checklist()
+    sync(
+        api,
+        setup["inspector"],
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=20), MASKS="no", EXPIRED="no"
+            )
+        ],
+    )
+    sync(api, inspector_khobar, [visit_payload(shop(khobar), khobar_version, SANITISER="no")])
+    client = api.as_user(setup["inspector"])
+    body = client.get("findings").json()
+    assert body["count"] == 2
+    assert {f["item_code"] for f in body["items"]} == {"MASKS", "EXPIRED"}
+    overdue = client.get("findings", {"overdue": "true"}).json()["items"]
+    assert {f["item_code"] for f in overdue} == {"MASKS", "EXPIRED"} and all(f["overdue"] for f in overdue)
+    assert [f["item_code"] for f in client.get("findings", {"severity": "critical"}).json()["items"]] == ["EXPIRED"]
+    assert client.get("findings", {"status": "closed"}).json()["count"] == 0
+    assert client.get("findings", {"establishment": setup["shop"].id}).json()["count"] == 2
+    assert client.get("findings", {"severity": "huge"}).status_code == 422
+    assert client.get("findings", {"overdue": "perhaps"}).status_code == 422
+
+    masks = Finding.objects.get(item_code="MASKS")
+    detail = client.get(f"findings/{masks.id}").json()
+    assert detail["status"] == "open" and detail["fine_sar"] in ("100.00", 100, "100")
+    khobar_finding = Finding.objects.get(item_code="SANITISER")
+    response = client.get(f"findings/{khobar_finding.id}")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert api.as_user(supervisor_khobar).get("findings").json()["count"] == 1
