@@ -19,15 +19,23 @@ CATEGORIES = {
     "grocery": ("بقالة", "Grocery"),
     "supermarket": ("سوبرماركت", "Supermarket"),
     "restaurant": ("مطعم", "Restaurant"),
-    "cafe": ("مقهى", "Café"),
+    "cafe": ("مقهى", "Cafe"),
     "bakery": ("مخبز", "Bakery"),
     "butcher": ("ملحمة", "Butcher"),
+    "fish-market": ("محل أسماك", "Fish shop"),
+    "sweets": ("محل حلويات", "Sweet shop"),
+    "market-stall": ("بسطة سوق", "Market stall"),
+    "pharmacy": ("صيدلية", "Pharmacy"),
+    "salon": ("صالون حلاقة", "Barber shop"),
+    "mall": ("مجمع تجاري", "Shopping mall"),
 }
-FOOD = list(CATEGORIES)
+# The COVID-19 measures applied to every shop and market; the hygiene checklist to those selling food.
+EVERY_SHOP = list(CATEGORIES)
+FOOD = ["grocery", "supermarket", "restaurant", "cafe", "bakery", "butcher", "fish-market", "sweets", "market-stall"]
 DINING = ["restaurant", "cafe"]
-HANDLING = ["restaurant", "cafe", "bakery", "butcher"]
-COLD_CHAIN = ["grocery", "supermarket", "restaurant", "butcher"]
-TROLLEYS = ["supermarket", "grocery"]
+HANDLING = ["restaurant", "cafe", "bakery", "butcher", "fish-market", "sweets"]
+COLD_CHAIN = ["grocery", "supermarket", "restaurant", "butcher", "fish-market"]
+TROLLEYS = ["supermarket", "grocery", "mall"]
 
 YES_NO = "yes_no_na"
 
@@ -52,7 +60,7 @@ COVID = {
     "name_en": "COVID-19 precautionary measures for shops and markets",
     "description_ar": "التحقق من تطبيق الإجراءات الاحترازية والبروتوكولات الوقائية في المنشآت التجارية.",
     "description_en": "Checks that commercial establishments apply the COVID-19 precautionary protocols.",
-    "categories": FOOD,
+    "categories": EVERY_SHOP,
     "items": [
         item(
             "CV-01",
@@ -171,6 +179,14 @@ COVID = {
             200,
             required=False,
         ),
+        item(
+            "CV-16",
+            "استخدام أدوات الحلاقة والمناشف لمرة واحدة وتعقيم الأدوات بعد كل عميل",
+            "Single-use razors and towels; tools disinfected after every customer",
+            "major",
+            1000,
+            categories=["salon"],
+        ),
     ],
 }
 
@@ -261,7 +277,7 @@ FOOD_HYGIENE = {
             "Raw meat kept apart from ready-to-eat food",
             "major",
             2000,
-            categories=["restaurant", "butcher", "supermarket"],
+            categories=["restaurant", "butcher", "supermarket", "fish-market"],
         ),
         item(
             "FH-10",
