@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 
 from django.db import connection
@@ -23,6 +24,7 @@ from analytics.selectors import LOCAL_TZ, hijri_iso, hijri_label
 
 BOM = "\ufeff".encode()
 CHUNK_ROWS = 2000
+logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting is chatty
 CHUNK_BYTES = 64 * 1024
 
 # (CSV header, queryset expression). Datetimes are ISO 8601 in UTC on both databases.
@@ -109,7 +111,7 @@ def _csv_value(name: str, value):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, bool):
         return "t" if value else "f"  # as PostgreSQL's COPY writes booleans
     return value
@@ -168,7 +170,7 @@ def _geojson(rows: Iterable[dict], names: list[str]) -> Iterator[bytes]:
 
 def _json_value(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if value.__class__.__name__ == "Decimal" or value.__class__.__name__ == "UUID":
@@ -259,14 +261,27 @@ def visit_report_pdf(visit) -> bytes:
         ("المراقب", visit.inspector.get_full_name() or visit.inspector.get_username()),
         ("قائمة الفحص", f"{visit.checklist_version.checklist.name_ar} (إصدار {visit.checklist_version.number})"),
         ("التاريخ الهجري", f"{hijri_text} ({hijri_numeric})"),
-        ("التاريخ الميلادي", f"{day.isoformat()} {finished:%H:%M}"),
+        ("التاريخ الميلادي", f"{day:%Y/%m/%d} — {finished:%H:%M}"),
         ("النتيجة", OUTCOME_AR.get(visit.outcome, visit.outcome)),
         ("التحقق من الموقع", GEO_AR.get(visit.geo_status, visit.geo_status)),
         ("عدد المخالفات", str(visit.violation_count)),
     ]
-    for label, value in fields:
-        line(f"{label}: {value}")
+    label_width = 45
+    pdf.set_draw_color(226, 232, 240)
+    for index, (label, value) in enumerate(fields):
+        pdf.set_fill_color(241, 245, 249) if index % 2 == 0 else pdf.set_fill_color(255, 255, 255)
+        y = pdf.get_y()
+        pdf.set_font("Plex", "B", 10)
+        pdf.set_text_color(71, 85, 105)
+        pdf.set_xy(pdf.l_margin + width - label_width, y)
+        pdf.cell(label_width, 8, label, align="R", fill=True, border="B")
+        pdf.set_font("Plex", "", 10)
+        pdf.set_text_color(15, 23, 42)
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(width - label_width, 8, f"\u200f{value}", align="R", fill=True, border="B")
+        pdf.set_y(y + 8)
     if visit.notes:
+        pdf.ln(2)
         line(f"ملاحظات: {visit.notes}")
 
     pdf.ln(3)
@@ -279,7 +294,12 @@ def visit_report_pdf(visit) -> bytes:
             else {"yes": "نعم", "no": "لا", "na": "لا ينطبق"}.get(answer.value, answer.value)
         )
         colour = (185, 28, 28) if answer.failed else (21, 128, 61)
-        line(f"{answer.item.text_ar} — {value} — {verdict} ({answer.item_code})", size=10, colour=colour, height=6)
+        line(
+            f"{verdict}: {answer.item.text_ar} — الإجابة: {value} ({answer.item_code})",
+            size=10,
+            colour=colour,
+            height=6,
+        )
 
     findings = list(visit.findings.all())
     if findings:
@@ -287,15 +307,16 @@ def visit_report_pdf(visit) -> bytes:
         line("المخالفات", size=14, bold=True, colour=(15, 76, 92))
         for finding in findings:
             line(
-                f"{finding.item_code}: {SEVERITY_AR.get(finding.severity, finding.severity)} — غرامة {finding.fine_sar}"
-                f" ريال — موعد التصحيح {hijri_label(finding.due_date, english=False)} ({finding.due_date.isoformat()})",
+                f"مخالفة {SEVERITY_AR.get(finding.severity, finding.severity)} ({finding.item_code}) — غرامة"
+                f" {finding.fine_sar} ريال — موعد التصحيح: {hijri_label(finding.due_date, english=False)}"
+                f" — {finding.due_date:%Y/%m/%d}",
                 size=10,
                 height=6,
             )
     pdf.ln(4)
     generated = timezone.localtime()
     line(
-        f"أُنشئ في {hijri_label(generated.date(), english=False)} — {generated:%Y-%m-%d %H:%M}",
+        f"أُنشئ في {hijri_label(generated.date(), english=False)} — {generated:%Y/%m/%d %H:%M}",
         size=8,
         colour=(100, 116, 139),
     )
