@@ -85,8 +85,7 @@ def _is_dead_token(error: Exception) -> bool:
 
 
 def _describe(error: Exception) -> str:
-    code = getattr(error, "code", "") or type(error).__name__
-    return f"{code}: {error}"[:1000]
+    return f"{type(error).__name__} ({getattr(error, 'code', '') or 'no code'}): {error}"[:1000]
 
 
 def send_batch(batch: list[PushMessage]) -> list[PushResult]:
@@ -98,7 +97,7 @@ def send_batch(batch: list[PushMessage]) -> list[PushResult]:
     try:
         response = messaging.send_each([build_message(message) for message in batch], app=get_app())
     except exceptions.FirebaseError as error:  # the whole call failed (e.g. the OAuth token)
-        outcome = "retry" if isinstance(error, TRANSIENT_ERRORS | (exceptions.UnknownError,)) else "error"
+        outcome = "retry" if isinstance(error, (*TRANSIENT_ERRORS, exceptions.UnknownError)) else "error"
         return [PushResult(outcome=outcome, error=_describe(error)) for _ in batch]
     results = []
     for answer in response.responses:
