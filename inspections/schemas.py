@@ -1,10 +1,11 @@
 """Input and output schemas of the inspections API. Request bodies are strict pydantic models
 (no lax coercion, unknown fields refused); outputs list their fields explicitly."""
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from inspections.models import Establishment, Municipality
 from inspections.selectors.scope import scope_for
@@ -24,16 +25,47 @@ class StrictIn(BaseModel):
         return value
 
 
-def _has_nul(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 8:
-        return False
-    if isinstance(value, dict):
-        return any(_has_nul(key, depth + 1) or _has_nul(inner, depth + 1) for key, inner in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(inner, depth + 1) for inner in value)
+def _has_nul(value: Any) -> bool:
+    # Iterative, with no depth limit: a NUL nested deep inside a free-form JSON answer reaches
+    # PostgreSQL's jsonb just the same (a 500), and recursion would not survive hostile nesting.
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
     return False
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    # pydantic's lax mode reads numbers as Unix timestamps (`?date_to=0` is 1970-01-01): refuse them.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("Use an ISO 8601 date: YYYY-MM-DD.")
+    if isinstance(value, int | float | bool):
+        raise ValueError("Use an ISO 8601 date: YYYY-MM-DD.")
+    return value
+
+
+def _iso_datetime_only(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("Use an ISO 8601 date and time, e.g. 2026-03-01T08:30:00+03:00.")
+    if isinstance(value, int | float | bool):
+        raise ValueError("Use an ISO 8601 date and time, e.g. 2026-03-01T08:30:00+03:00.")
+    return value
+
+
+# For query parameters (which ninja validates in lax mode): ISO 8601 text only, never a number.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
 
 
 class UserOut(BaseModel):
