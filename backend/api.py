@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -124,9 +125,10 @@ def on_request_too_big(request, exc):
     return _error(request, _("The request is too large."), code="too_large", status=413)
 
 
+@api.exception_handler(MultiPartParserError)
 @api.exception_handler(SuspiciousOperation)
 def on_suspicious_operation(request, exc):
-    # Too many fields, malformed multipart and the like: the caller's fault, said in JSON.
+    # Too many fields, a multipart body without its boundary and the like: the caller's fault, in JSON.
     logger.warning("suspicious request: %s", exc)
     return _error(request, _("The request is invalid."), code="bad_request", status=400)
 
