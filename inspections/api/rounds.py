@@ -1,7 +1,5 @@
 """Rounds: planning by supervisors (POST, PATCH), scoped reads, and the inspector's delta sync."""
 
-from datetime import date, datetime
-
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -11,6 +9,7 @@ from pydantic import BaseModel
 from backend.api import ERRORS
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import Round
+from inspections.schemas import IsoDate, IsoDateTime
 from inspections.schemas_rounds import MeRoundsOut, RoundIn, RoundOut, RoundPatch, RoundSummaryOut
 from inspections.selectors.rounds import my_rounds_delta, round_list, version_ids_for, visible_rounds
 from inspections.selectors.scope import scope_for
@@ -51,9 +50,9 @@ def rounds_create(request: HttpRequest, payload: RoundIn):
 @router.get("rounds", response={200: RoundPage, **ERRORS})
 def rounds_list(
     request: HttpRequest,
-    date: date | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date: IsoDate | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
     inspector: int | None = Query(None, ge=1, description="Inspector user id"),
     status: RoundStatus | None = None,
     municipality: int | None = Query(None, ge=1),
@@ -107,7 +106,7 @@ def rounds_update(request: HttpRequest, round_id: int, payload: RoundPatch):
 @router.get("me/rounds", response={200: MeRoundsOut, **ERRORS})
 def me_rounds(
     request: HttpRequest,
-    updated_since: datetime | None = None,
+    updated_since: IsoDateTime | None = None,
 ):
     """The inspector's delta sync. Without `updated_since`: the current set (rounds from a week ago on,
     not cancelled). With it: every round of yours created, changed or cancelled since then, and the ids
