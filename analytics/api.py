@@ -19,6 +19,7 @@ from analytics.selectors import AnalyticsFilters
 from backend.api import ERRORS
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import Visit
+from inspections.schemas import IsoDate
 from inspections.selectors.scope import visible_to
 
 router = Router(tags=["analytics"])
@@ -29,8 +30,8 @@ GroupBy = Literal["municipality", "category", "item", "month", "hijri_month", "i
 class FiltersIn(Schema):
     """The filters every analytics endpoint takes. Dates are inclusive days in Asia/Riyadh."""
 
-    date_from: date | None = Field(None, alias="from", description="first day (inclusive), YYYY-MM-DD")
-    date_to: date | None = Field(None, alias="to", description="last day (inclusive), YYYY-MM-DD")
+    date_from: IsoDate | None = Field(None, alias="from", description="first day (inclusive), YYYY-MM-DD")
+    date_to: IsoDate | None = Field(None, alias="to", description="last day (inclusive), YYYY-MM-DD")
     municipality: int | None = Field(None, ge=1, le=2**62)
     category: int | None = Field(None, ge=1, le=2**62)
     checklist: int | None = Field(None, ge=1, le=2**62)

@@ -1,4 +1,12 @@
 """The leadership dashboard (Django session login, the same scoping as the API)."""
 
+from django.urls import path
+
+from analytics import views
+
 app_name = "dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="home"),
+    path("login/", views.DashboardLoginView.as_view(), name="login"),
+    path("logout/", views.DashboardLogoutView.as_view(), name="logout"),
+]

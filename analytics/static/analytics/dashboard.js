@@ -1,0 +1,202 @@
+/* Jawla dashboard: reads the analytics API (session cookie) and draws the map, figures, chart and tables. */
+(function () {
+  "use strict";
+  const root = document.querySelector(".dashboard");
+  const S = JSON.parse(document.getElementById("dashboard-strings").textContent);
+  const lang = root.dataset.lang || "ar";
+  const rtl = document.documentElement.dir === "rtl";
+  const locale = lang === "ar" ? "ar-SA-u-nu-latn" : "en-GB";
+  const int = new Intl.NumberFormat(locale);
+  const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const hijriFmt = new Intl.DateTimeFormat(lang === "ar" ? "ar-SA-u-ca-islamic-umalqura-nu-latn" : "en-u-ca-islamic-umalqura",
+    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  const API = "/api/v1/analytics/";
+  const form = document.getElementById("filters");
+  let loads = 0;
+
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  function fmtRate(value) { return value == null ? "—" : pct.format(value); }
+  function filterParams() {
+    const params = new URLSearchParams();
+    for (const name of ["from", "to", "municipality", "category", "checklist"]) {
+      const value = form.elements[name].value;
+      if (value) params.set(name, value);
+    }
+    return params;
+  }
+  async function getJSON(path, params) {
+    const response = await fetch(API + path + "?" + params.toString(), {
+      credentials: "same-origin", headers: { "Accept": "application/json", "Accept-Language": lang },
+    });
+    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    return response.json();
+  }
+  function wilson(k, n) {
+    if (!n) return [null, null];
+    const z = 1.959963984540054, p = k / n, d = 1 + z * z / n;
+    const c = (p + z * z / (2 * n)) / d, h = (z * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
+    return [Math.max(0, c - h), Math.min(1, c + h)];
+  }
+
+  // --- Hijri hints under the date inputs --------------------------------------------------------
+  function updateHijri() {
+    document.querySelectorAll(".hijri").forEach((el) => {
+      const value = document.getElementById(el.dataset.for).value;
+      el.textContent = value ? hijriFmt.format(new Date(value + "T00:00:00Z")) : "";
+    });
+  }
+
+  // --- map ---------------------------------------------------------------------------------------
+  const map = L.map("map", { zoomControl: true, attributionControl: true, preferCanvas: false }).setView([26.4, 50.1], 9);
+  if (root.dataset.tileUrl) {
+    L.tileLayer(root.dataset.tileUrl, { attribution: root.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
+  } else {
+    map.attributionControl.addAttribution(lang === "ar" ? "بلا خريطة أساس: حدود البلديات وخلايا H3" : "No base map: municipality outlines and H3 cells");
+  }
+  let cellLayer = null, outlineLayer = null, fitted = false;
+  const STOPS = [[0, [26, 152, 80]], [0.25, [254, 224, 139]], [0.5, [215, 48, 39]]];
+  function colour(rate) {
+    const r = Math.max(0, Math.min(0.5, rate || 0));
+    for (let i = 1; i < STOPS.length; i++) {
+      if (r <= STOPS[i][0]) {
+        const [a, ca] = STOPS[i - 1], [b, cb] = STOPS[i], t = (r - a) / (b - a);
+        return "rgb(" + ca.map((v, j) => Math.round(v + (cb[j] - v) * t)).join(",") + ")";
+      }
+    }
+    return "rgb(215,48,39)";
+  }
+  function tip(p, title) {
+    return '<div class="cell-tip"><b>' + esc(title) + "</b>" + esc(S.visits) + ": " + int.format(p.visits) + "<br>" +
+      esc(S.violating) + ": " + int.format(p.violating_visits) + "<br>" + esc(S.rate) + ": " + fmtRate(p.rate) +
+      "<br>" + esc(S.interval) + ": " + fmtRate(p.ci_low) + " – " + fmtRate(p.ci_high) + "</div>";
+  }
+  function drawMap(collection) {
+    if (cellLayer) cellLayer.remove();
+    if (outlineLayer) outlineLayer.remove();
+    const maxVisits = Math.max(1, ...collection.features.map((f) => f.properties.visits));
+    cellLayer = L.geoJSON(collection, {
+      style: (f) => ({
+        className: "h3-cell", color: colour(f.properties.rate), weight: 0.8, opacity: 0.9,
+        fillColor: colour(f.properties.rate),
+        fillOpacity: 0.2 + 0.65 * Math.log(f.properties.visits + 1) / Math.log(maxVisits + 1),
+      }),
+      onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties, S.cell + " " + f.properties.cell), { sticky: true }),
+    }).addTo(map);
+    outlineLayer = L.geoJSON(collection.municipalities || { type: "FeatureCollection", features: [] }, {
+      style: () => ({ className: "municipality-outline", color: "#0f4c5c", weight: 2, dashArray: "6 4", fill: false }),
+      onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties, f.properties.label)),
+    }).addTo(map);
+    outlineLayer.bringToBack();
+    const bounds = outlineLayer.getLayers().length ? outlineLayer.getBounds() : cellLayer.getBounds();
+    if (!fitted && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); fitted = true; }
+    document.getElementById("map").dataset.cells = String(collection.features.length);
+  }
+
+  // --- figures and tables ------------------------------------------------------------------------
+  function ciBar(row) {
+    if (row.ci_low == null) return "";
+    const side = rtl ? "right" : "left";
+    return '<div class="ci" title="' + fmtRate(row.ci_low) + " – " + fmtRate(row.ci_high) + '"><span style="' + side + ":" +
+      (row.ci_low * 100).toFixed(1) + "%;width:" + ((row.ci_high - row.ci_low) * 100).toFixed(1) + '%"></span><b style="' +
+      side + ":calc(" + (row.rate * 100).toFixed(1) + '% - 1px)"></b></div><span class="ci-text">' +
+      fmtRate(row.ci_low) + " – " + fmtRate(row.ci_high) + "</span>";
+  }
+  function rateRows(tbody, rows, empty) {
+    tbody.innerHTML = rows.length ? rows.map((row) => "<tr><td>" + esc(row.label) + '</td><td class="num">' + int.format(row.visits) +
+      '</td><td class="num">' + int.format(row.violating_visits) + '</td><td class="num"><strong>' + fmtRate(row.rate) +
+      "</strong></td><td>" + ciBar(row) + "</td></tr>").join("")
+      : '<tr><td colspan="5" class="empty">' + esc(empty) + "</td></tr>";
+  }
+  function drawKpis(rows) {
+    const visits = rows.reduce((s, r) => s + r.visits, 0), violating = rows.reduce((s, r) => s + r.violating_visits, 0);
+    const [low, high] = wilson(violating, visits);
+    document.getElementById("kpi-visits").textContent = int.format(visits);
+    document.getElementById("kpi-violating").textContent = int.format(violating);
+    document.getElementById("kpi-rate").textContent = visits ? fmtRate(violating / visits) : "—";
+    document.getElementById("kpi-interval").textContent = visits ? S.interval + ": " + fmtRate(low) + " – " + fmtRate(high) : "";
+  }
+  function drawOverdue(data) {
+    document.getElementById("kpi-overdue").textContent = int.format(data.count);
+    const tbody = document.querySelector("#overdue-table tbody");
+    tbody.innerHTML = data.results.length ? data.results.map((f) => '<tr><td><a href="' + API + "exports/visits/" + f.visit_id +
+      '/report.pdf" target="_blank" rel="noopener">' + esc(f.establishment) + "</a></td><td>" + esc(f.municipality) + "</td><td>" +
+      esc(f.item_code) + '</td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
+      "</span></td><td>" + esc(f.due_date) + '<br><small class="muted">' + esc(f.due_date_hijri) + '</small></td><td class="num">' +
+      int.format(f.days_overdue) + "</td></tr>").join("")
+      : '<tr><td colspan="6" class="empty">' + esc(S.no_overdue) + "</td></tr>";
+  }
+
+  // --- monthly trend: a hand-drawn SVG (rate line, 95% band, visits bars) ------------------------
+  function drawTrend(rows) {
+    const el = document.getElementById("trend");
+    if (!rows.length) { el.innerHTML = '<p class="empty">' + esc(S.no_data) + "</p>"; return; }
+    const W = 560, H = 400, m = { l: 46, r: 46, t: 18, b: 62 }, w = W - m.l - m.r, h = H - m.t - m.b;
+    const top = Math.min(1, Math.max(0.1, Math.ceil(Math.max(...rows.map((r) => r.ci_high || 0)) * 10) / 10));
+    const maxV = Math.max(...rows.map((r) => r.visits));
+    const step = w / rows.length, x = (i) => m.l + step * (i + 0.5), y = (v) => m.t + h - (v / top) * h;
+    let svg = '<svg viewBox="0 0 ' + W + " " + H + '" direction="ltr" font-size="11" font-family="inherit">';
+    for (let t = 0; t <= 4; t++) {
+      const v = (top * t) / 4, yy = y(v);
+      svg += '<line x1="' + m.l + '" x2="' + (W - m.r) + '" y1="' + yy + '" y2="' + yy + '" stroke="#e2e8f0"/>' +
+        '<text x="' + (m.l - 6) + '" y="' + (yy + 4) + '" text-anchor="end" fill="#64748b">' + pct.format(v) + "</text>";
+    }
+    rows.forEach((r, i) => {
+      const bh = (r.visits / maxV) * h * 0.35;
+      svg += '<rect class="bar" x="' + (x(i) - step * 0.3) + '" y="' + (m.t + h - bh) + '" width="' + step * 0.6 + '" height="' + bh +
+        '" fill="#cbd5e1" opacity="0.7"><title>' + esc(r.label) + " — " + esc(S.trend_visits) + ": " + int.format(r.visits) + "</title></rect>";
+    });
+    const band = rows.map((r, i) => x(i) + "," + y(r.ci_high)).concat(rows.map((r, i) => x(i) + "," + y(r.ci_low)).reverse());
+    svg += '<polygon points="' + band.join(" ") + '" fill="#fca5a5" opacity="0.45"/>';
+    svg += '<polyline points="' + rows.map((r, i) => x(i) + "," + y(r.rate)).join(" ") + '" fill="none" stroke="#b91c1c" stroke-width="2.2"/>';
+    const every = Math.ceil(rows.length / 12);
+    rows.forEach((r, i) => {
+      svg += '<circle class="point" cx="' + x(i) + '" cy="' + y(r.rate) + '" r="3.5" fill="#b91c1c"><title>' + esc(r.label) + ": " +
+        fmtRate(r.rate) + " (" + fmtRate(r.ci_low) + " – " + fmtRate(r.ci_high) + "), " + int.format(r.visits) + " " + esc(S.visits) + "</title></circle>";
+      if (i % every === 0) {
+        const hijri = (r.label.match(/\(([^)]*)\)/) || [, ""])[1];
+        svg += '<text x="' + x(i) + '" y="' + (H - m.b + 16) + '" text-anchor="middle" fill="#334155">' + esc(r.key) + "</text>" +
+          '<text x="' + x(i) + '" y="' + (H - m.b + 30) + '" text-anchor="middle" fill="#138a72" font-size="9.5">' + esc(hijri.replace(/ \d{4}.*$/, "")) + "</text>";
+      }
+    });
+    svg += '<text x="' + m.l + '" y="' + (H - 8) + '" fill="#b91c1c">— ' + esc(S.trend_rate) + '</text><text x="' + (m.l + 150) +
+      '" y="' + (H - 8) + '" fill="#94a3b8">▮ ' + esc(S.trend_visits) + " (max " + int.format(maxV) + ")</text></svg>";
+    el.innerHTML = svg;
+  }
+
+  // --- loading -----------------------------------------------------------------------------------
+  async function refresh() {
+    const params = filterParams();
+    const resolution = form.elements.resolution.value;
+    document.querySelectorAll("a[data-export]").forEach((a) => { a.href = API + "exports/" + a.dataset.export + "?" + params; });
+    document.body.classList.add("loading");
+    try {
+      const heatParams = new URLSearchParams(params); heatParams.set("resolution", resolution); heatParams.set("layers", "municipalities");
+      const withGroup = (g) => { const p = new URLSearchParams(params); p.set("group_by", g); return p; };
+      const [heat, byMunicipality, byMonth, byItem, overdue] = await Promise.all([
+        getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup("municipality")),
+        getJSON("violation-rates", withGroup("month")), getJSON("violation-rates", withGroup("item")),
+        getJSON("overdue-findings", params),
+      ]);
+      drawMap(heat);
+      drawKpis(byMunicipality);
+      rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data);
+      const items = byItem.filter((r) => r.violating_visits > 0)
+        .sort((a, b) => b.violating_visits - a.violating_visits || (b.rate || 0) - (a.rate || 0)).slice(0, 10);
+      rateRows(document.querySelector("#item-table tbody"), items, S.no_data);
+      drawTrend(byMonth);
+      drawOverdue(overdue);
+    } catch (error) {
+      console.error(error);
+      document.getElementById("kpi-visits").textContent = S.error;
+    } finally {
+      document.body.classList.remove("loading");
+      document.body.dataset.loads = String(++loads);
+    }
+  }
+  form.addEventListener("change", () => { updateHijri(); refresh(); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  updateHijri();
+  refresh();
+})();

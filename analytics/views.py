@@ -1,0 +1,109 @@
+"""The leadership dashboard: Django session login (supervisors, leadership and admins; inspectors are
+refused) and one page that draws the analytics API's JSON (fetched with the session cookie)."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analytics import selectors
+from inspections.models import Category, Checklist, Municipality
+from inspections.selectors.scope import scope_for, visible_to
+
+
+def _activate_dashboard_language(request) -> None:
+    """Arabic unless the person chose otherwise: the language switch's cookie, else their profile's
+    language; the browser's Accept-Language is not a choice (most browsers here send en-US)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen not in dict(settings.LANGUAGES):
+        membership = getattr(request.user, "membership", None) if request.user.is_authenticated else None
+        chosen = getattr(membership, "language", None) or settings.LANGUAGE_CODE
+    translation.activate(chosen)
+    request.LANGUAGE_CODE = chosen
+
+
+class DashboardLoginForm(AuthenticationForm):
+    """Django's login form, refusing users whose role has no access to analytics (inspectors)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_analytics": gettext_lazy("The dashboard is for supervisors, leadership and admins."),
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not selectors.can_view_analytics(user=user):
+            raise forms.ValidationError(self.error_messages["not_analytics"], code="not_analytics")
+
+
+class DashboardLoginView(auth_views.LoginView):
+    template_name = "analytics/login.html"
+    authentication_form = DashboardLoginForm
+    redirect_authenticated_user = False
+
+    def dispatch(self, request, *args, **kwargs):
+        _activate_dashboard_language(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_default_redirect_url(self):
+        return "/dashboard/"
+
+
+class DashboardLogoutView(auth_views.LogoutView):
+    next_page = "/dashboard/login/"
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    _activate_dashboard_language(request)
+    if not selectors.can_view_analytics(user=user):
+        raise PermissionDenied(_("The dashboard is for supervisors, leadership and admins."))
+    english = selectors.is_english()
+    today = timezone.localdate()
+    municipalities = visible_to(Municipality.objects.filter(kind=Municipality.Kind.BALADIYA), user=user, field="id")
+    scope = scope_for(user)
+    role_labels = {
+        "supervisor": _("Supervisor"),
+        "leadership": _("Leadership"),
+        "admin": _("Admin"),
+    }
+    context = {
+        "municipalities": [(m.id, m.name_en if english else m.name_ar) for m in municipalities.order_by("code")],
+        "categories": [(c.id, c.name_en if english else c.name_ar) for c in Category.objects.order_by("code")],
+        "checklists": [
+            (c.id, c.name_en if english else c.name_ar)
+            for c in Checklist.objects.filter(is_active=True).order_by("code")
+        ],
+        "default_from": (today - timedelta(days=365)).isoformat(),
+        "default_to": today.isoformat(),
+        "today": today,
+        "today_hijri": selectors.hijri_label(today),
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "role_label": role_labels.get(scope.role or "", scope.role or ""),
+        "strings": {
+            "visits": _("Visits"),
+            "violating": _("Violating"),
+            "rate": _("Rate"),
+            "interval": _("95% interval"),
+            "no_data": _("No completed visits match these filters."),
+            "no_overdue": _("No open findings are past their due date."),
+            "days_overdue": _("days overdue"),
+            "cell": _("H3 cell"),
+            "loading": _("Loading…"),
+            "error": _("The figures could not be loaded."),
+            "trend_rate": _("Violation rate"),
+            "trend_visits": _("Completed visits"),
+            "severity": {"minor": _("Minor"), "major": _("Major"), "critical": _("Critical")},
+        },
+    }
+    return render(request, "analytics/dashboard.html", context)

@@ -1,0 +1,95 @@
+"""The dashboard's pages through Django's test client: session login, role refusal, language, assets."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(client: Client, username: str):
+    return client.post("/dashboard/login/", {"username": username, "password": "pass12345"})
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and response["Location"].startswith("/dashboard/login/")
+
+
+def test_leadership_logs_in_and_sees_the_arabic_page(client, leader, dammam, khobar):
+    leader.membership.language = "ar"  # the model's default: the factory makes English-speaking users
+    leader.membership.save()
+    response = login(client, "leader")
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    page = client.get("/dashboard/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<html lang="ar" dir="rtl">' in html  # Arabic unless the person switched
+    assert "/static/leaflet/leaflet.js" in html and "unpkg" not in html and "cdn" not in html.lower()
+    assert "الدمام" in html and "الخبر" in html  # the municipality filter, in the caller's scope
+    assert " هـ" in html  # today's Hijri date beside the Gregorian one
+
+
+def test_supervisor_filter_lists_only_their_municipalities(client, supervisor, dammam, khobar):
+    login(client, "sup_dammam")
+    html = client.get("/dashboard/").content.decode()
+    assert f'<option value="{dammam.id}">' in html
+    assert f'<option value="{khobar.id}">' not in html
+
+
+def test_inspector_is_refused_at_login(client, inspector):
+    response = login(client, "insp_dammam")
+    assert response.status_code == 200  # the form again, with the reason
+    assert "_auth_user_id" not in client.session
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_inspector_with_a_session_gets_403(client, inspector):
+    client.force_login(inspector)
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_wrong_password(client, leader):
+    response = client.post("/dashboard/login/", {"username": "leader", "password": "nope"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_language_switch_turns_the_page_english(client, leader):
+    leader.membership.language = "ar"
+    leader.membership.save()
+    login(client, "leader")
+    assert 'dir="rtl"' in client.get("/dashboard/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/dashboard/"})
+    assert response.status_code == 302
+    html = client.get("/dashboard/").content.decode()
+    assert '<html lang="en" dir="ltr">' in html
+    assert " AH" in html
+
+
+def test_session_auth_works_on_the_api(client, leader, dammam):
+    login(client, "leader")
+    response = client.get("/api/v1/analytics/violation-rates")
+    assert response.status_code == 200
+
+
+def test_user_without_membership_cannot_log_in(client, db):
+    UserFactory(username="nobody")
+    login(client, "nobody")
+    assert "_auth_user_id" not in client.session
+
+
+def test_static_assets_are_found():
+    from django.contrib.staticfiles import finders
+
+    for asset in (
+        "leaflet/leaflet.js",
+        "leaflet/leaflet.css",
+        "analytics/dashboard.js",
+        "analytics/dashboard.css",
+        "fonts/ibm-plex-sans-arabic/IBMPlexSansArabic-Regular.ttf",
+    ):
+        assert finders.find(asset), asset
