@@ -1,6 +1,5 @@
 """Visits endpoints: offline batch sync, list and detail, photos, amendments."""
 
-from datetime import date
 from typing import Literal
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from backend.api import ERRORS, ErrorOut
+from inspections.schemas import IsoDate
 from inspections.schemas_visits import (
     MAX_PAGE,
     AmendmentIn,
@@ -54,8 +54,8 @@ def visits_sync(request: HttpRequest, body: VisitSyncEnvelope):
 @paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
 def visits_index(
     request: HttpRequest,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
     municipality: int | None = None,
     establishment: int | None = None,
     inspector: int | None = None,
