@@ -1,0 +1,48 @@
+"""Follow-ups scheduled at the same time for one establishment (two visit batches racing) must end in
+one pending follow-up stop. Needs PostgreSQL's row locks: skipped on the embedded SQLite default."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from inspections.models import RoundStop
+from inspections.services.rounds import follow_up_schedule, riyadh_today
+from tests.factories import VisitFactory
+from tests.rounds_helpers import establishments_on_line, published_checklist
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_racing_follow_ups_make_one_stop(dammam, inspector):
+    checklist = published_checklist()
+    shop = establishments_on_line(dammam, 1)[0]
+    VisitFactory(establishment=shop, checklist_version=checklist.versions.get())
+    threads_count = 6
+    barrier = threading.Barrier(threads_count)
+    results, errors = [], []
+
+    def schedule():
+        try:
+            barrier.wait(timeout=10)
+            stop = follow_up_schedule(establishment=shop, due_date=riyadh_today() + timedelta(days=7))
+            results.append(stop.pk)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=schedule) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(results) == threads_count and len(set(results)) == 1
+    assert RoundStop.objects.filter(establishment=shop, is_follow_up=True, status="pending").count() == 1
