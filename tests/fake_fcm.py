@@ -261,3 +261,136 @@ def point_firebase_at(fcm_url_template: str) -> None:
 
     messaging._MessagingService.FCM_URL = fcm_url_template
     service_account.Credentials._is_regional_access_boundary_lookup_required = lambda self: False
+
+
+# --- a real Celery worker process for the tests ---------------------------------------------------
+
+
+def worker_env(*, fake: FakeFCM, credentials_file: Path, broker_url: str, database_url: str) -> dict[str, str]:
+    """The environment of a worker subprocess: the test database, the broker, FCM pointed at the fake.
+    Without PYTEST_VERSION the worker's settings are the real ones (tasks not inline)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "backend.settings",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "PUSH_BACKEND": "fcm",
+            "FCM_CREDENTIALS_FILE": str(credentials_file),
+            "FAKE_FCM_URL": fake.fcm_url_template,
+            "PYTHONUNBUFFERED": "1",
+            "LOG_JSON": "false",
+        }
+    )
+    return env
+
+
+def postgres_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database pytest-django is using (its test database)."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+class Worker:
+    """`celery -A tests.fake_fcm worker` (the project's app with FCM redirected to the fake) as a
+    subprocess in its own process group, so the test can SIGKILL it and its pool children."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int = 1):
+        import sys
+
+        self.env = env
+        self.log_path = log_path
+        self.command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.fake_fcm",
+            "worker",
+            "-l",
+            "info",
+            "-c",
+            str(concurrency),
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"jawla-test-{id(self)}@%h",
+        ]
+        self.process = None
+
+    def start(self, timeout: float = 30) -> Worker:
+        import subprocess
+
+        root = Path(__file__).resolve().parent.parent
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            self.command, cwd=root, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.output()}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"worker not ready after {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_bytes().decode(errors="replace")[-6000:]
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once: nothing gets to clean up."""
+        import os
+        import signal
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+# `celery -A tests.fake_fcm worker`: the project's Celery app, with FCM pointed at the fake when the
+# worker's environment says so (test code only; production never sets FAKE_FCM_URL).
+def _configure_worker_process() -> None:
+    import os
+
+    if os.environ.get("FAKE_FCM_URL"):
+        point_firebase_at(os.environ["FAKE_FCM_URL"])
+
+
+_configure_worker_process()
+
+from backend.celery import app  # noqa: E402, F401
