@@ -1,0 +1,36 @@
+"""Demo data: notifications (part of `manage.py seed_demo`). Idempotent: a second run adds nothing.
+
+The earlier parts already wrote notification rows through the real events (round assignments,
+critical findings). This part runs today's scheduled jobs once, as beat would (morning reminder,
+follow-ups due, the weekly summary for leadership), and gives every demo user a demo phone so the
+console push backend shows each message being "sent" in the worker's log. Dispatch is queued on
+commit; the worker started by `make run` sends them.
+"""
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from notifications.models import Device, Notification
+from notifications.services import (
+    notifications_follow_ups_due,
+    notifications_remind_rounds,
+    notifications_weekly_summary,
+)
+
+User = get_user_model()
+
+
+def seed(*, stdout=None) -> None:
+    today = timezone.localdate()
+    for user in User.objects.filter(is_active=True, membership__isnull=False).order_by("pk"):
+        Device.objects.get_or_create(
+            token=f"demo-device-{user.username}", defaults={"user": user, "platform": Device.Platform.ANDROID}
+        )
+    reminders = notifications_remind_rounds(day=today)
+    follow_ups = notifications_follow_ups_due(day=today)
+    summaries = notifications_weekly_summary(day=today)
+    if stdout is not None:
+        stdout.write(
+            f"  {reminders} morning reminders, {follow_ups} follow-up alerts, {summaries} weekly summaries; "
+            f"{Notification.objects.count()} notifications in the inboxes"
+        )
