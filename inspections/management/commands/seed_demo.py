@@ -4,13 +4,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from inspections.demo import checklists, foundation, rounds, visits
+from inspections.demo import checklists, foundation, notifications, rounds, visits
 
 PARTS = [
     ("municipalities, users and establishments", foundation),
     ("checklists", checklists),
     ("today's rounds", rounds),
     ("past visits, findings and follow-ups", visits),
+    ("today's scheduled notifications", notifications),
 ]
 
 
