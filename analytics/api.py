@@ -67,6 +67,7 @@ class OverdueFindingOut(Schema):
     id: int
     visit_id: int
     item_code: str
+    item: str
     severity: str
     establishment: str
     municipality: str
@@ -118,11 +119,13 @@ def overdue_findings(request: HttpRequest, limit: int = Query(20, ge=1, le=200),
     total, findings = selectors.overdue_findings(user=request.user, filters=filters.to_filters(), limit=limit)
     english = selectors.is_english()
     today = timezone.localdate()
+    item_texts = selectors.item_labels(codes={finding.item_code for finding in findings})
     results = [
         {
             "id": finding.id,
             "visit_id": finding.visit_id,
             "item_code": finding.item_code,
+            "item": item_texts.get(finding.item_code, finding.item_code),
             "severity": finding.severity,
             "establishment": (finding.establishment.name_en or finding.establishment.name_ar)
             if english

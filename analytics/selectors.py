@@ -266,10 +266,7 @@ def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
         .order_by("item_code")
     )
     rows = list(rows)
-    texts: dict[str, str] = {}
-    items = ChecklistItem.objects.filter(code__in=[r["item_code"] for r in rows]).order_by("code", "-version_id")
-    for item in items.values("code", "text_ar", "text_en"):
-        texts.setdefault(item["code"], _label(item["text_ar"], item["text_en"]))
+    texts = item_labels(codes={r["item_code"] for r in rows})
     return [
         rate_row(
             key=r["item_code"],
@@ -279,6 +276,15 @@ def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
         )
         for r in rows
     ]
+
+
+def item_labels(*, codes: set[str]) -> dict[str, str]:
+    """Each item code's text in the caller's language, from its newest checklist version."""
+    texts: dict[str, str] = {}
+    items = ChecklistItem.objects.filter(code__in=codes).order_by("code", "-version_id")
+    for item in items.values("code", "text_ar", "text_en"):
+        texts.setdefault(item["code"], _label(item["text_ar"], item["text_en"]))
+    return texts
 
 
 def heatmap_cells(*, user, filters: AnalyticsFilters, resolution: int) -> list[dict]:

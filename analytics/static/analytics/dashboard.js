@@ -85,7 +85,7 @@
       onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties, S.cell + " " + f.properties.cell), { sticky: true }),
     }).addTo(map);
     outlineLayer = L.geoJSON(collection.municipalities || { type: "FeatureCollection", features: [] }, {
-      style: () => ({ className: "municipality-outline", color: "#0f4c5c", weight: 2, dashArray: "6 4", fill: false }),
+      style: () => ({ className: "municipality-outline", color: "#0f4c5c", weight: 1.4, dashArray: "5 4", fill: false }),
       onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties, f.properties.label)),
     }).addTo(map);
     outlineLayer.bringToBack();
@@ -122,7 +122,7 @@
     const tbody = document.querySelector("#overdue-table tbody");
     tbody.innerHTML = data.results.length ? data.results.map((f) => '<tr><td><a href="' + API + "exports/visits/" + f.visit_id +
       '/report.pdf" target="_blank" rel="noopener">' + esc(f.establishment) + "</a></td><td>" + esc(f.municipality) + "</td><td>" +
-      esc(f.item_code) + '</td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
+      esc(f.item) + ' <small class="muted">' + esc(f.item_code) + '</small></td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
       "</span></td><td>" + esc(f.due_date) + '<br><small class="muted">' + esc(f.due_date_hijri) + '</small></td><td class="num">' +
       int.format(f.days_overdue) + "</td></tr>").join("")
       : '<tr><td colspan="6" class="empty">' + esc(S.no_overdue) + "</td></tr>";
@@ -161,7 +161,7 @@
       }
     });
     svg += '<text x="' + m.l + '" y="' + (H - 8) + '" fill="#b91c1c">— ' + esc(S.trend_rate) + '</text><text x="' + (m.l + 150) +
-      '" y="' + (H - 8) + '" fill="#94a3b8">▮ ' + esc(S.trend_visits) + " (max " + int.format(maxV) + ")</text></svg>";
+      '" y="' + (H - 8) + '" fill="#94a3b8">▮ ' + esc(S.trend_visits) + " (≤ " + int.format(maxV) + ")</text></svg>";
     el.innerHTML = svg;
   }
 
@@ -177,7 +177,7 @@
       const [heat, byMunicipality, byMonth, byItem, overdue] = await Promise.all([
         getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup("municipality")),
         getJSON("violation-rates", withGroup("month")), getJSON("violation-rates", withGroup("item")),
-        getJSON("overdue-findings", params),
+        getJSON("overdue-findings", new URLSearchParams([...params, ["limit", "12"]])),
       ]);
       drawMap(heat);
       drawKpis(byMunicipality);
