@@ -383,14 +383,31 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
 
 
 # `celery -A tests.fake_fcm worker`: the project's Celery app, with FCM pointed at the fake when the
-# worker's environment says so (test code only; production never sets FAKE_FCM_URL).
-def _configure_worker_process() -> None:
+# process's environment says so (test code only; production never sets these variables), and, for
+# the embedded-default test, the filesystem broker's folders moved out of var/ into the test's folder.
+from backend.celery import app  # noqa: E402
+
+
+def _configure_test_process() -> None:
     import os
 
     if os.environ.get("FAKE_FCM_URL"):
         point_firebase_at(os.environ["FAKE_FCM_URL"])
+    folder = os.environ.get("TEST_BROKER_FOLDER")
+    if folder:
+        app.conf.broker_transport_options = filesystem_broker_options(Path(folder))
 
 
-_configure_worker_process()
+def filesystem_broker_options(folder: Path) -> dict:
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.2,
+    }
 
-from backend.celery import app  # noqa: E402, F401
+
+_configure_test_process()

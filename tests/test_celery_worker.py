@@ -14,9 +14,8 @@ from tests.fake_fcm import FakeFCMServer, Worker, free_port, postgres_url, wait_
 
 needs_services = pytest.mark.skipif(
     not (settings.IS_POSTGRES and settings.CELERY_BROKER_URL.startswith("redis://")),
-    reason="needs PostgreSQL and Redis (the CI pass); the embedded default runs its worker in docs' make run",
+    reason="needs PostgreSQL and Redis (the CI pass); the embedded default has its own test below",
 )
-pytestmark = [pytest.mark.services, needs_services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -49,6 +48,9 @@ def worker(fake_fcm, tmp_path, publish_to_broker):
     started.stop()
 
 
+@pytest.mark.services
+@needs_services
+@pytest.mark.django_db(transaction=True)
 def test_assignment_is_delivered_end_to_end_by_a_real_worker(worker, fake_fcm, dammam, inspector):
     phone = DeviceFactory(user=inspector)
     with transaction.atomic():
@@ -63,3 +65,74 @@ def test_assignment_is_delivered_end_to_end_by_a_real_worker(worker, fake_fcm, d
     assert fake_fcm.accepted_tokens() == [phone.token]
     assert fake_fcm.accepted[0]["data"]["round_id"] == str(round_.pk)
     assert fake_fcm.shape_errors == []
+
+
+DRIVER = """
+import django, json, sys
+django.setup()
+import tests.fake_fcm  # this process publishes to the test's broker folders
+from django.db import transaction
+from inspections.models import Membership
+from notifications.services import notify_round_assigned
+from tests.factories import DeviceFactory, MunicipalityFactory, RoundFactory, RoundStopFactory, make_user
+
+municipality = MunicipalityFactory(code="DAMMAM", name_en="Dammam", name_ar="الدمام")
+inspector = make_user(Membership.Role.INSPECTOR, municipality, username="inspector_e2e")
+phone = DeviceFactory(user=inspector)
+with transaction.atomic():
+    round_ = RoundFactory(municipality=municipality, inspector=inspector)
+    RoundStopFactory(round=round_)
+    notify_round_assigned(round=round_)
+print(json.dumps({"token": phone.token, "round_id": round_.pk}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(settings.IS_POSTGRES, reason="the PostgreSQL pass runs the Redis variant above")
+def test_embedded_default_filesystem_broker_and_sqlite_file_deliver_end_to_end(
+    tmp_path, django_db_setup, django_db_blocker
+):
+    """What `make run` does with no configuration: kombu's filesystem broker, a SQLite file shared by
+    the API process and a real worker process."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.fake_fcm import Worker, free_port, wait_for, worker_env, write_service_account
+
+    with FakeFCMServer(free_port(8425)) as fake:
+        env = worker_env(
+            fake=fake,
+            credentials_file=write_service_account(tmp_path / "sa.json", fake=fake),
+            broker_url="filesystem://",
+            database_url=f"sqlite:///{tmp_path / 'jawla.sqlite3'}",
+        )
+        env["TEST_BROKER_FOLDER"] = str(tmp_path / "broker")
+        env.pop("REDIS_URL", None)
+        root = str(settings.BASE_DIR)
+        # The migrated test database, copied into the file the processes share (faster than a migrate).
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            with sqlite3.connect(tmp_path / "jawla.sqlite3") as copy:
+                connection.connection.backup(copy)
+        worker = Worker(env, tmp_path / "worker.log").start(timeout=60)
+        try:
+            driver = subprocess.run(
+                [sys.executable, "-c", DRIVER], cwd=root, env=env, capture_output=True, text=True, timeout=120
+            )
+            assert driver.returncode == 0, driver.stderr
+            created = json.loads(driver.stdout.strip().splitlines()[-1])
+
+            def status():
+                with sqlite3.connect(tmp_path / "jawla.sqlite3", timeout=20) as db:
+                    return db.execute("SELECT status FROM notifications_notification").fetchone()
+
+            assert wait_for(lambda: status() == ("sent",), timeout=60), (status(), worker.output())
+            with sqlite3.connect(tmp_path / "jawla.sqlite3", timeout=20) as db:
+                deliveries = db.execute("SELECT status, message_id FROM notifications_delivery").fetchall()
+        finally:
+            worker.stop()
+    assert len(deliveries) == 1 and deliveries[0][0] == "sent" and deliveries[0][1].startswith("projects/")
+    assert fake.accepted_tokens() == [created["token"]]
+    assert fake.accepted[0]["data"]["round_id"] == str(created["round_id"])
