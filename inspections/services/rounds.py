@@ -607,7 +607,13 @@ def follow_up_schedule(*, establishment: Establishment, due_date: Date, inspecto
     checklist): the finding then stays without a follow-up stop rather than losing the visit.
     """
     # Serialise follow-ups of one establishment (PostgreSQL row lock; SQLite serialises writes anyway).
-    establishment = Establishment.objects.select_for_update().select_related("municipality").get(pk=establishment.pk)
+    # Lock only the establishment row, FOR NO KEY UPDATE: it must not conflict with the KEY SHARE locks that
+    # concurrent visit syncs take through their foreign keys (visits, findings -> establishment, municipality).
+    establishment = (
+        Establishment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality")
+        .get(pk=establishment.pk)
+    )
     existing = (
         RoundStop.objects.filter(establishment=establishment, is_follow_up=True, status=RoundStop.Status.PENDING)
         .exclude(round__status=Round.Status.CANCELLED)
