@@ -145,6 +145,17 @@ def test_only_inspectors_sync_and_bad_cursor_is_422(api, supervisor, inspector):
     assert api.get("me/rounds").status_code == 401
 
 
+def test_ancient_and_future_cursors_are_answered(api, supervisor, inspector, checklist, dammam):
+    round = plan(supervisor, inspector, checklist, establishments_on_line(dammam, 2))
+    assert [row["id"] for row in sync(api, inspector, "0001-01-01T00:00:00Z")["rounds"]] == [round.pk]
+    # a cursor from the future is read as "now" (it can only return more, never less)
+    with override_settings(ROUNDS_SYNC_OVERLAP_SECONDS=0):
+        assert sync(api, inspector, "9999-12-31T23:59:59Z")["rounds"] == []
+        assert sync(api, inspector, "8061-07-06T18:03:44+16:04")["rounds"] == []
+    assert [row["id"] for row in sync(api, inspector, "9999-12-31T23:59:59Z")["rounds"]] == [round.pk]  # overlap
+    assert sync(api, inspector, "0001-01-01T00:00:00-16:00")["rounds"][0]["id"] == round.pk
+
+
 def test_other_inspectors_rounds_never_sync(api, supervisor, inspector, inspector_khobar, checklist, dammam):
     plan(supervisor, inspector, checklist, establishments_on_line(dammam, 2))
     assert sync(api, inspector_khobar)["rounds"] == []

@@ -18,7 +18,7 @@ Delta-sync cursor contract (`GET me/rounds?updated_since=`)
   it already holds). Nothing is missed, some things are repeated: that is the trade.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -30,6 +30,8 @@ from inspections.selectors.scope import scope_for, visible_to
 
 DEFAULT_SYNC_OVERLAP_SECONDS = 300
 FIRST_SYNC_DAYS_BACK = 7
+# Any cursor older than this asks for everything; clamping keeps `cursor - overlap` in range.
+OLDEST_CURSOR = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _with_stops(rounds: QuerySet[Round]) -> QuerySet[Round]:
@@ -85,6 +87,16 @@ def sync_overlap() -> timedelta:
     return timedelta(seconds=getattr(settings, "ROUNDS_SYNC_OVERLAP_SECONDS", DEFAULT_SYNC_OVERLAP_SECONDS))
 
 
+def _clamped(updated_since: datetime, *, now: datetime) -> datetime:
+    """The cursor in UTC, within [OLDEST_CURSOR, now]: a cursor from the future (another server's clock,
+    or a forged one) is read as "now", which can only return more, never less."""
+    try:
+        since = updated_since.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59+16:04 does not fit once converted
+        since = OLDEST_CURSOR if updated_since.year < 2000 else now
+    return min(max(since, OLDEST_CURSOR), now)
+
+
 def my_rounds_delta(*, user, updated_since: datetime | None) -> tuple[datetime, list[Round], list[int]]:
     """The inspector's delta sync: (new cursor, rounds changed since the cursor, ids reassigned away).
 
@@ -100,7 +112,7 @@ def my_rounds_delta(*, user, updated_since: datetime | None) -> tuple[datetime, 
         )
         removed: list[int] = []
     else:
-        since = updated_since - sync_overlap()
+        since = _clamped(updated_since, now=cursor) - sync_overlap()
         rounds = mine.filter(updated_at__gt=since)
         reassigned_away = AuditEvent.objects.filter(
             action="round.reassigned",
