@@ -26,6 +26,13 @@ def register(dammam, khobar):
             name_en="Al Rayyan Bakery",
             licence_no="2050000002",
         ),
+        "amal": EstablishmentFactory(
+            municipality=dammam,
+            category=grocery,
+            name_ar="صيدلية مستشفى الأمل",
+            name_en="Hope",
+            licence_no="2050000004",
+        ),
         "khobar": EstablishmentFactory(
             municipality=khobar, category=bakery, name_ar="مخبز الخبر", name_en="Khobar Bakery", licence_no="2051000003"
         ),
@@ -40,18 +47,25 @@ def ids(response):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({}, {"nakheel", "rayyan", "khobar"}),
+        ({}, {"nakheel", "rayyan", "khobar", "amal"}),
         ({"category": "bakery"}, {"rayyan", "khobar"}),
-        ({"category": "grocery"}, {"nakheel"}),
+        ({"category": "grocery"}, {"nakheel", "amal"}),
         ({"category": "unknown"}, set()),
         ({"q": "النخيل"}, {"nakheel"}),
         ({"q": "مخبز"}, {"rayyan", "khobar"}),
         ({"q": "rayyan"}, {"rayyan"}),
         ({"q": "RAYYAN bakery"}, {"rayyan"}),
         ({"q": "2050000002"}, {"rayyan"}),
-        ({"q": "2050"}, {"nakheel", "rayyan"}),
+        ({"q": "2050"}, {"nakheel", "rayyan", "amal"}),
         ({"q": "nothing-like-this"}, set()),
         ({"q": "bakery", "category": "bakery"}, {"rayyan", "khobar"}),
+        # Arabic spellings typed interchangeably: ة/ه, أ/ا, ى/ي, short vowels and tatweel.
+        ({"q": "بقاله"}, {"nakheel"}),
+        ({"q": "الامل"}, {"amal"}),
+        ({"q": "مُستشفى"}, {"amal"}),
+        ({"q": "مستشفي الأمل"}, {"amal"}),
+        ({"q": "مـخـبـز"}, {"rayyan", "khobar"}),
+        ({"q": "مَخْبَز الريان"}, {"rayyan"}),
     ],
 )
 def test_filters(api, leader, register, params, expected):
@@ -60,19 +74,20 @@ def test_filters(api, leader, register, params, expected):
 
 def test_municipality_filter(api, leader, register, dammam, khobar):
     assert ids(api.as_user(leader).get("establishments", {"municipality": khobar.id})) == {register["khobar"].id}
-    assert len(ids(api.as_user(leader).get("establishments", {"municipality": dammam.id}))) == 2
+    assert len(ids(api.as_user(leader).get("establishments", {"municipality": dammam.id}))) == 3
 
 
 def test_category_filter_by_id(api, leader, register):
     category_id = register["nakheel"].category_id
-    assert ids(api.as_user(leader).get("establishments", {"category": str(category_id)})) == {register["nakheel"].id}
+    expected = {register["nakheel"].id, register["amal"].id}
+    assert ids(api.as_user(leader).get("establishments", {"category": str(category_id)})) == expected
 
 
 def test_pagination(api, leader, register):
     first = api.as_user(leader).get("establishments", {"limit": 2}).json()
     second = api.as_user(leader).get("establishments", {"limit": 2, "offset": 2}).json()
-    assert first["count"] == second["count"] == 3
-    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    assert first["count"] == second["count"] == 4
+    assert len(first["items"]) == 2 and len(second["items"]) == 2
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
 
 

@@ -6,10 +6,12 @@ those within the radius, nearest first.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 import h3
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Replace
 
 from inspections.geo import distance_m
 from inspections.models import Establishment
@@ -40,11 +42,40 @@ def establishment_list(
             else queryset.filter(category__code=category)
         )
     if q:
-        for word in q.split():
-            queryset = queryset.filter(
-                Q(name_ar__icontains=word) | Q(name_en__icontains=word) | Q(licence_no__icontains=word)
-            )
+        words = q.split()
+        if any(_ARABIC.search(word) for word in words):
+            queryset = queryset.annotate(name_ar_folded=arabic_folded("name_ar"))
+        for word in words:
+            match = Q(name_en__icontains=word) | Q(licence_no__icontains=word)
+            if _ARABIC.search(word):
+                match |= Q(name_ar_folded__contains=arabic_fold(word))
+            else:
+                match |= Q(name_ar__icontains=word)
+            queryset = queryset.filter(match)
     return queryset.order_by("id")
+
+
+# Spellings people type interchangeably in Arabic: hamza forms of alef, taa marbuta / haa, alef maqsura /
+# yaa, and the tatweel and short vowels that decorate names. Folded on both sides of the comparison.
+ARABIC_FOLDS = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"), ("ى", "ي"), ("ـ", ""))
+ARABIC_MARKS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"
+_ARABIC = re.compile("[\u0600-\u06ff]")
+
+
+def arabic_fold(text: str) -> str:
+    for source, target in ARABIC_FOLDS:
+        text = text.replace(source, target)
+    return "".join(ch for ch in text if ch not in ARABIC_MARKS)
+
+
+def arabic_folded(field: str):
+    """The same folding in SQL (nested REPLACE, portable to SQLite and PostgreSQL)."""
+    expression = F(field)
+    for source, target in ARABIC_FOLDS:
+        expression = Replace(expression, Value(source), Value(target))
+    for mark in ARABIC_MARKS:
+        expression = Replace(expression, Value(mark), Value(""))
+    return expression
 
 
 @dataclass(frozen=True)
