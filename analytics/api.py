@@ -7,7 +7,7 @@ caller's municipalities. Query parameters are validated by ninja: a bad value is
 from datetime import date
 from typing import Literal
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,12 +105,14 @@ def heatmap(
     """A GeoJSON FeatureCollection: one Polygon per H3 cell ([lon, lat], closed ring) with the figures;
     with `layers=municipalities` a second collection `municipalities` holds their boundaries and rates."""
     _require_analytics(request)
-    return selectors.heatmap_geojson(
+    text = selectors.heatmap_geojson(
         user=request.user,
         filters=filters.to_filters(),
         resolution=resolution,
         with_municipalities=layers == "municipalities",
     )
+    # Already encoded (the selector splices cached cell geometries): no response-schema pass over it.
+    return HttpResponse(text, content_type="application/geo+json")
 
 
 @router.get("/overdue-findings", response={200: OverdueOut, **ERRORS}, summary="Open findings past their due date")
@@ -165,8 +167,6 @@ def visit_report(request: HttpRequest, visit_id: int):
     """One visit as a printable Arabic (right-to-left) PDF with Hijri and Gregorian dates."""
     _require_analytics(request)
     visit = get_object_or_404(visible_to(Visit.objects.all(), user=request.user), pk=visit_id)
-    from django.http import HttpResponse
-
     response = HttpResponse(exports.visit_report_pdf(visit), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="visit-{visit.pk}.pdf"'
     return response

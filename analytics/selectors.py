@@ -12,6 +12,8 @@ Definitions (docs/analytics.md):
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 import h3
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone, translation
@@ -135,6 +138,21 @@ def _label(name_ar: str, name_en: str) -> str:
     return (name_en or name_ar) if is_english() else (name_ar or name_en)
 
 
+NAMES_CACHE_SECONDS = 300
+
+
+def _names(model) -> dict[int, str]:
+    """Every municipality's (or category's) name in the caller's language: small tables, cached for
+    a few minutes so that a rates request costs one aggregate query, not two."""
+    language = "en" if is_english() else "ar"
+    key = f"analytics:names:{model._meta.label_lower}:{language}"
+    names = cache.get(key)
+    if names is None:
+        names = {row[0]: _label(row[1], row[2]) for row in model.objects.values_list("id", "name_ar", "name_en")}
+        cache.set(key, names, NAMES_CACHE_SECONDS)
+    return names
+
+
 def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[Rate]:
     """Rows {key, label, visits, violating_visits, rate, ci_low, ci_high}, grouped as asked."""
     if group_by == "item":
@@ -142,10 +160,7 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     visits = completed_visits(user=user, filters=filters)
     if group_by == "municipality":
         rows = _counts(visits, "municipality_id")
-        names = {
-            m.id: _label(m.name_ar, m.name_en)
-            for m in Municipality.objects.filter(id__in=[r["municipality_id"] for r in rows])
-        }
+        names = _names(Municipality)
         return [
             rate_row(
                 key=str(r["municipality_id"]),
@@ -157,9 +172,7 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
         ]
     if group_by == "category":
         rows = _counts(visits, "category_id")
-        names = {
-            c.id: _label(c.name_ar, c.name_en) for c in Category.objects.filter(id__in=[r["category_id"] for r in rows])
-        }
+        names = _names(Category)
         return [
             rate_row(
                 key=str(r["category_id"]),
@@ -307,25 +320,30 @@ def _figures(visits: int, violating: int) -> dict:
 
 def cell_polygon(cell: str) -> dict:
     """The GeoJSON Polygon of an H3 cell: h3 gives (lat, lng) pairs; GeoJSON wants [lon, lat], ring closed."""
-    ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
+    ring = [[round(lng, 7), round(lat, 7)] for lat, lng in h3.cell_to_boundary(cell)]
     ring.append(ring[0])
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_municipalities: bool) -> dict:
-    features = [
-        {
-            "type": "Feature",
-            "id": cell["cell"],
-            "geometry": cell_polygon(cell["cell"]),
-            "properties": {**cell, "resolution": resolution},
-        }
+@functools.lru_cache(maxsize=200_000)
+def cell_polygon_json(cell: str) -> str:
+    """`cell_polygon` already encoded: a cell's boundary never changes, so each is encoded once per process."""
+    return json.dumps(cell_polygon(cell), separators=(",", ":"))
+
+
+def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_municipalities: bool) -> str:
+    """The heatmap as GeoJSON text: a FeatureCollection of cell Polygons with their figures (and, on
+    request, a second collection `municipalities`). Encoded here, with each cell's cached geometry
+    spliced in, because encoding thousands of polygons on every request would cost more than the query."""
+    features = ",".join(
+        f'{{"type":"Feature","id":"{cell["cell"]}","geometry":{cell_polygon_json(cell["cell"])},'
+        f'"properties":{json.dumps({**cell, "resolution": resolution})}}}'
         for cell in heatmap_cells(user=user, filters=filters, resolution=resolution)
-    ]
-    collection: dict = {"type": "FeatureCollection", "features": features}
+    )
+    text = '{"type":"FeatureCollection","features":[' + features + "]"
     if with_municipalities:
-        collection["municipalities"] = municipality_layer(user=user, filters=filters)
-    return collection
+        text += ',"municipalities":' + json.dumps(municipality_layer(user=user, filters=filters), ensure_ascii=False)
+    return text + "}"
 
 
 def municipality_layer(*, user, filters: AnalyticsFilters) -> dict:
