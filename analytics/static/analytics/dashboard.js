@@ -86,11 +86,13 @@
     }).addTo(map);
     outlineLayer = L.geoJSON(collection.municipalities || { type: "FeatureCollection", features: [] }, {
       style: () => ({ className: "municipality-outline", color: "#0f4c5c", weight: 1.4, dashArray: "5 4", fill: false }),
-      onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties, f.properties.label)),
+      // A permanent name and rate on each outline keeps the map readable without base tiles.
+      onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.label) + " · " + fmtRate(f.properties.rate),
+        { permanent: true, direction: "center", className: "muni-label" }),
     }).addTo(map);
     outlineLayer.bringToBack();
     const bounds = outlineLayer.getLayers().length ? outlineLayer.getBounds() : cellLayer.getBounds();
-    if (!fitted && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); fitted = true; }
+    if (!fitted && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); fitted = true; }
     document.getElementById("map").dataset.cells = String(collection.features.length);
   }
 
