@@ -328,7 +328,7 @@ class Worker:
         ]
         self.process = None
 
-    def start(self, timeout: float = 30) -> Worker:
+    def start(self, timeout: float = 90) -> Worker:
         import subprocess
 
         root = Path(__file__).resolve().parent.parent

@@ -124,6 +124,7 @@ def _assign(dammam, inspector) -> Notification:
     return Notification.objects.get(kind="round_assigned")
 
 
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs the redis-server binary for a private broker")
 def test_created_while_the_broker_is_down_then_delivered_by_the_sweeper(
     make_worker, fake_fcm, tmp_path, dammam, inspector
 ):
