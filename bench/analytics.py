@@ -167,6 +167,9 @@ def seed(n_visits: int, n_establishments: int) -> dict:
     n_est = len(fragments)
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
+        # The generated rows reference existing ids by construction: skip the per-row foreign-key
+        # triggers (Django's FKs are deferred constraint triggers that would fire a million times).
+        cursor.execute("SET session_replication_role = replica")
         # Bulk-load practice: drop the secondary indexes, COPY, build them once afterwards.
         cursor.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
@@ -199,6 +202,7 @@ def seed(n_visits: int, n_establishments: int) -> dict:
                     buffer = io.StringIO()
             copy.write(buffer.getvalue())
         t_copy = time.perf_counter() - t0
+        cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in indexes:
             cursor.execute(definition)
