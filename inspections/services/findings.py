@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
+from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding, Round, RoundStop
 from inspections.services.sync_sql import insert_returning
 
 SEVERITY_WEIGHT = {"minor": 1.0, "major": 3.0, "critical": 10.0}
@@ -62,13 +62,31 @@ class _OpenFinding:
 
 def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     """Open, close and follow up findings for the visits just stored (CheckedVisit objects with ids)."""
-    touched = {
+    failing = {visit.establishment["id"] for visit in visits if any(answer.failed for answer in visit.answers)}
+    passing = {
         visit.establishment["id"]
         for visit in visits
-        if any(answer.failed or answer.value != "na" for answer in visit.answers)
+        if any(not answer.failed and answer.value != "na" for answer in visit.answers)
     }
+    if not failing and not passing:
+        return
+    with_open = set(
+        Finding.objects.filter(establishment_id__in=passing - failing, status=Finding.Status.OPEN).values_list(
+            "establishment_id", flat=True
+        )
+    )
+    touched = failing | with_open
     if not touched:
         return
+    # Row locks in id order, FOR NO KEY UPDATE (compatible with the KEY SHARE locks of foreign keys):
+    # concurrent batches on the same establishments queue here instead of deadlocking later, and the
+    # open findings read below cannot change under us (no finding is opened twice).
+    list(
+        Establishment.objects.filter(id__in=touched)
+        .order_by("id")
+        .select_for_update(no_key=True)
+        .values_list("id", flat=True)
+    )
     open_now: dict[tuple[int, str], _OpenFinding] = {
         (row[1], row[2]): _OpenFinding(opened_at=row[3], db_id=row[0])
         for row in Finding.objects.filter(establishment_id__in=touched, status=Finding.Status.OPEN).values_list(
@@ -80,6 +98,8 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
 
     for visit in sorted(visits, key=lambda v: (v.payload.finished_at, v.visit_id)):
         establishment_id = visit.establishment["id"]
+        if establishment_id not in touched:
+            continue
         finished_at = visit.payload.finished_at
         for answer in visit.answers:
             key = (establishment_id, answer.item.code)
@@ -206,14 +226,36 @@ def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[
     except ImportError:  # the rounds service is not there yet: findings simply have no follow-up stop
         return {}
     establishment_ids = {findings[0]["visit"].establishment["id"] for findings in by_visit.values()}
-    establishments = Establishment.objects.in_bulk(establishment_ids)
+    # An establishment never has two pending follow-up stops (follow_up_schedule returns the existing
+    # one): find those in one query and call the scheduler only for establishments without one.
+    # The establishments are locked by findings_apply, so this read cannot race another batch.
+    pending: dict[int, int] = {}
+    for establishment_id, stop_id in (
+        RoundStop.objects.filter(
+            establishment_id__in=establishment_ids, is_follow_up=True, status=RoundStop.Status.PENDING
+        )
+        .exclude(round__status=Round.Status.CANCELLED)
+        .order_by("round_id", "position", "id")
+        .values_list("establishment_id", "id")
+    ):
+        pending.setdefault(establishment_id, stop_id)
+    establishments = Establishment.objects.in_bulk(establishment_ids - set(pending))
     stops = {}
-    for visit_id, findings in sorted(by_visit.items()):
-        establishment = establishments[findings[0]["visit"].establishment["id"]]
+    # In establishment order: follow_up_schedule locks the establishment's row (and its round's),
+    # so concurrent batches take those locks in the same order.
+    for visit_id, findings in sorted(
+        by_visit.items(), key=lambda entry: (entry[1][0]["visit"].establishment["id"], entry[0])
+    ):
+        establishment_id = findings[0]["visit"].establishment["id"]
+        if establishment_id in pending:
+            stops[visit_id] = pending[establishment_id]
+            continue
+        establishment = establishments[establishment_id]
         due_date = min(finding["due_date"] for finding in findings)
         stop = follow_up_schedule(establishment=establishment, due_date=due_date, inspector=inspector)
         if stop is not None:
             stops[visit_id] = stop.pk
+            pending[establishment_id] = stop.pk
     return stops
 
 

@@ -9,6 +9,7 @@ with the stored visit's id; one stored by another inspector is `rejected` withou
 """
 
 import math
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
@@ -129,13 +130,36 @@ def _raw_client_id(raw: Any) -> str | None:
     return None
 
 
-@transaction.atomic
+DEADLOCK_RETRIES = 3
+
+
 def visit_sync(*, inspector, visits: list[Any]) -> list[SyncResult]:
     """Store a batch of visits; one result per input visit, in input order.
 
     Each visit is validated on its own: a rejected visit carries its errors
     (`[{loc, msg, type}]`) and never prevents the others from being stored.
+    The batch is one transaction. Concurrent batches touching the same establishments may meet
+    in a PostgreSQL deadlock (row locks of follow-ups, findings, risk scores); the loser's
+    transaction is rolled back whole, so it is simply run again (the batch is idempotent).
     """
+    attempts = 1 if connection.in_atomic_block else DEADLOCK_RETRIES
+    for attempt in range(1, attempts + 1):
+        try:
+            return _visit_sync_once(inspector=inspector, visits=visits)
+        except OperationalError as error:
+            if attempt == attempts or not _is_retryable(error):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _is_retryable(error: OperationalError) -> bool:
+    # 40P01 deadlock_detected, 40001 serialization_failure
+    return getattr(getattr(error, "__cause__", None), "sqlstate", None) in {"40P01", "40001"}
+
+
+@transaction.atomic
+def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
     scope = scope_for(inspector)
     if not scope.has_role(Membership.Role.INSPECTOR, Membership.Role.SUPERVISOR):
         raise PermissionDeniedError(_("Only inspectors and supervisors submit visits."))
@@ -608,14 +632,15 @@ def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) 
         ],
     )
 
+    # Findings first (they lock establishments in id order), rounds last: one lock order for every batch.
+    findings_service.findings_apply(inspector=inspector, visits=created, now=now)
+
     stop_ids = sorted({visit.payload.round_stop_id for visit in created if visit.payload.round_stop_id})
     if stop_ids:
         RoundStop.objects.filter(id__in=stop_ids).exclude(status=RoundStop.Status.VISITED).update(
             status=RoundStop.Status.VISITED, updated_at=now
         )
         _rounds_refresh(RoundStop.objects.filter(id__in=stop_ids).values_list("round_id", flat=True).distinct())
-
-    findings_service.findings_apply(inspector=inspector, visits=created, now=now)
 
 
 def _rounds_refresh(round_ids) -> None:

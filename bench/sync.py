@@ -1,0 +1,390 @@
+"""Benchmark of POST visits/sync against PostgreSQL, compared with plain SQL inserts of the same rows.
+
+    python bench/sync.py            # or: make bench-sync
+    DATABASE_URL=postgres://user@host:5432/jawla_bench python bench/sync.py --batches 60
+
+What it does (about a minute on 2 cores):
+1. drops and recreates its own database (default postgres://postgres@127.0.0.1:5432/jawla_bench), migrates it
+   and seeds 10 municipalities with 100 establishments each, a checklist of 10 yes/no items and an inspector;
+2. starts gunicorn on 127.0.0.1:PORT (default 8350) and POSTs batches of 100 visits with 10 answers each
+   over real HTTP from a few client threads (a share of the visits fail items, so findings, follow-up
+   stops and risk scores are written too), and reports visits/s;
+3. inserts the same rows (visits + answers, new client ids) with plain SQL on one connection, one
+   transaction per 100 visits: psycopg `executemany` and `COPY`, and reports visits/s for each;
+4. prints the ratios.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jawla_bench"
+PASSWORD = "bench-pass-12345"
+ITEMS = 10
+ESTABLISHMENTS = 1000
+MUNICIPALITIES = 10
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=60, help="timed batches of 100 visits over HTTP (default 60)")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP client threads (default 4)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 x cores)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8350)))
+    parser.add_argument("--violation-rate", type=float, default=0.2, help="share of visits with a failed item")
+    return parser.parse_args()
+
+
+def database_recreate(url: str) -> None:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_env(url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "600",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def seed(url: str) -> dict:
+    """Migrate and create the fixtures in-process; returns ids for the payloads."""
+    os.environ.update(django_env(url))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from inspections import models as m
+    from inspections.geo import h3_cells
+
+    call_command("migrate", verbosity=0)
+    amanah = m.Municipality.objects.create(code="EP", name_ar="أمانة", name_en="Amanah", kind="amanah")
+    category = m.Category.objects.create(code="grocery", name_ar="بقالة", name_en="Grocery")
+    rng = random.Random(7)
+    municipalities, establishments = [], []
+    for number in range(MUNICIPALITIES):
+        centre = (26.0 + 0.25 * number, 50.0)
+        ring = [
+            [centre[1] + dx, centre[0] + dy]
+            for dx, dy in ((-0.1, -0.1), (0.1, -0.1), (0.1, 0.1), (-0.1, 0.1), (-0.1, -0.1))
+        ]
+        municipality = m.Municipality.objects.create(
+            code=f"BENCH-{number}",
+            name_ar=f"بلدية {number}",
+            name_en=f"Municipality {number}",
+            parent=amanah,
+            boundary={"type": "Polygon", "coordinates": [ring]},
+            centre_lat=centre[0],
+            centre_lon=centre[1],
+        )
+        municipalities.append(municipality)
+        for index in range(ESTABLISHMENTS // MUNICIPALITIES):
+            lat, lon = centre[0] + rng.uniform(-0.05, 0.05), centre[1] + rng.uniform(-0.05, 0.05)
+            establishments.append(
+                m.Establishment.objects.create(
+                    name_ar=f"منشأة {number}-{index}",
+                    name_en=f"Shop {number}-{index}",
+                    category=category,
+                    licence_no=f"BENCH-{number}-{index:05d}",
+                    lat=lat,
+                    lon=lon,
+                    municipality=municipality,
+                    **h3_cells(lat, lon),
+                )
+            )
+    checklist = m.Checklist.objects.create(code="bench", name_ar="قائمة", name_en="Bench checklist")
+    version = m.ChecklistVersion.objects.create(
+        checklist=checklist, number=1, status="published", published_at=datetime.now(UTC) - timedelta(days=90)
+    )
+    for index in range(ITEMS):
+        m.ChecklistItem.objects.create(
+            version=version,
+            code=f"ITEM{index}",
+            position=index,
+            text_ar="بند",
+            text_en="Item",
+            severity="major" if index % 3 == 0 else "minor",
+            fine_sar=100,
+        )
+    user = get_user_model().objects.create_user("bench_inspector", password=PASSWORD)
+    membership = m.Membership.objects.create(user=user, role="inspector", language="en")
+    membership.municipalities.set(municipalities)
+    from django.db import connections
+
+    connections.close_all()
+    return {
+        "establishments": [(e.id, e.lat, e.lon) for e in establishments],
+        "version_id": version.id,
+        "user_id": user.id,
+        "municipality_of": {e.id: e.municipality_id for e in establishments},
+        "category_id": category.id,
+        "h3": {e.id: h3_cells(e.lat, e.lon) for e in establishments},
+        "item_ids": list(
+            m.ChecklistItem.objects.filter(version=version).order_by("position").values_list("id", flat=True)
+        ),
+    }
+
+
+def make_batches(fixtures: dict, count: int, size: int, violation_rate: float, seed_value: int) -> list[list[dict]]:
+    """Visits in time order per batch, a few minutes apart, all within the last days."""
+    rng = random.Random(seed_value)
+    batches = []
+    clock = datetime.now(UTC) - timedelta(days=20) + timedelta(hours=seed_value)
+    for _ in range(count):
+        batch = []
+        for _ in range(size):
+            establishment_id, lat, lon = rng.choice(fixtures["establishments"])
+            clock += timedelta(seconds=rng.randint(30, 200))
+            failing = rng.random() < violation_rate
+            failed_item = rng.randrange(ITEMS) if failing else -1
+            batch.append(
+                {
+                    "client_id": str(uuid.uuid4()),
+                    "establishment_id": establishment_id,
+                    "checklist_version_id": fixtures["version_id"],
+                    "started_at": (clock - timedelta(seconds=20)).isoformat(),
+                    "finished_at": clock.isoformat(),
+                    "location": {
+                        "lat": lat + rng.uniform(-0.0005, 0.0005),
+                        "lon": lon,
+                        "accuracy_m": rng.choice([5.0, 12.0, 30.0]),
+                    },
+                    "outcome": "violations" if failing else "compliant",
+                    "answers": [
+                        {"item_code": f"ITEM{index}", "value": "no" if index == failed_item else "yes"}
+                        for index in range(ITEMS)
+                    ],
+                }
+            )
+        batches.append(batch)
+    return batches
+
+
+def server_start(url: str, port: int, workers: int) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "backend.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=django_env(url))
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code < 500:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer in 90 s")
+
+
+def http_run(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
+    import httpx
+
+    queue = list(enumerate(bodies))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    def worker() -> None:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/api/v1/",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=120,
+        ) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    _index, body = queue.pop(0)
+                started = time.perf_counter()
+                response = client.post("visits/sync", content=body)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200 or any(r["status"] != "created" for r in response.json()["results"]):
+                    failures.append(response.text[:500])
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} batches failed, e.g. {failures[0]}")
+    return wall, latencies
+
+
+VISIT_COLUMNS = (
+    "id, client_id, establishment_id, round_stop_id, inspector_id, checklist_version_id, municipality_id, category_id, "
+    "started_at, finished_at, received_at, lat, lon, accuracy_m, outcome, notes, geo_status, geo_distance_m, "
+    "impossible_travel, has_violation, violation_count, h3_r5, h3_r6, h3_r7, h3_r8, h3_r9"
+)
+ANSWER_COLUMNS = "visit_id, item_id, item_code, value, failed, note"
+
+
+def plain_rows(fixtures: dict, batch: list[dict], ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    now = datetime.now(UTC)
+    visits, answers = [], []
+    for visit_id, visit in zip(ids, batch, strict=True):
+        h3 = fixtures["h3"][visit["establishment_id"]]
+        failed = [answer["value"] == "no" for answer in visit["answers"]]
+        visits.append(
+            (
+                visit_id,
+                visit["client_id"],
+                visit["establishment_id"],
+                None,
+                fixtures["user_id"],
+                fixtures["version_id"],
+                fixtures["municipality_of"][visit["establishment_id"]],
+                fixtures["category_id"],
+                visit["started_at"],
+                visit["finished_at"],
+                now,
+                visit["location"]["lat"],
+                visit["location"]["lon"],
+                visit["location"]["accuracy_m"],
+                visit["outcome"],
+                "",
+                "verified",
+                10.0,
+                False,
+                any(failed),
+                sum(failed),
+                h3["h3_r5"],
+                h3["h3_r6"],
+                h3["h3_r7"],
+                h3["h3_r8"],
+                h3["h3_r9"],
+            )
+        )
+        for item_id, answer, is_failed in zip(fixtures["item_ids"], visit["answers"], failed, strict=True):
+            answers.append((visit_id, item_id, answer["item_code"], json.dumps(answer["value"]), is_failed, ""))
+    return visits, answers
+
+
+def plain_run(url: str, fixtures: dict, batches: list[list[dict]], method: str) -> float:
+    with psycopg.connect(url) as connection:
+        started = time.perf_counter()
+        for batch in batches:
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence('inspections_visit', 'id')) FROM generate_series(1, %s)",
+                    (len(batch),),
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                visits, answers = plain_rows(fixtures, batch, ids)
+                if method == "executemany":
+                    placeholders = ", ".join(["%s"] * 26)
+                    cursor.executemany(
+                        f"INSERT INTO inspections_visit ({VISIT_COLUMNS}) VALUES ({placeholders})", visits
+                    )
+                    cursor.executemany(
+                        f"INSERT INTO inspections_answer ({ANSWER_COLUMNS}) VALUES (%s, %s, %s, %s::jsonb, %s, %s)",
+                        answers,
+                    )
+                else:
+                    with cursor.copy(f"COPY inspections_visit ({VISIT_COLUMNS}) FROM STDIN") as copy:
+                        for row in visits:
+                            copy.write_row(row)
+                    with cursor.copy(f"COPY inspections_answer ({ANSWER_COLUMNS}) FROM STDIN") as copy:
+                        for row in answers:
+                            copy.write_row(row)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    args = parse_args()
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    cores = os.cpu_count() or 1
+    workers = args.workers or 2 * cores
+    print(
+        f"database {urlparse(url)._replace(netloc=urlparse(url).hostname or '').geturl()}, {cores} cores, "
+        f"gunicorn {workers} workers, {args.clients} client threads"
+    )
+    database_recreate(url)
+    fixtures = seed(url)
+    warmup = make_batches(fixtures, 6, args.batch_size, args.violation_rate, seed_value=1)
+    timed = make_batches(fixtures, args.batches, args.batch_size, args.violation_rate, seed_value=2)
+    visits_total = args.batches * args.batch_size
+
+    server = server_start(url, args.port, workers)
+    try:
+        import httpx
+
+        token = httpx.post(
+            f"http://127.0.0.1:{args.port}/api/v1/auth/token",
+            json={"username": "bench_inspector", "password": PASSWORD},
+            timeout=30,
+        ).json()["access"]
+        http_run(args.port, token, [json.dumps({"visits": batch}).encode() for batch in warmup], args.clients)
+        bodies = [json.dumps({"visits": batch}).encode() for batch in timed]
+        wall, latencies = http_run(args.port, token, bodies, args.clients)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    http_rate = visits_total / wall
+    latencies.sort()
+    print(
+        f"HTTP  POST visits/sync  {args.batches} x {args.batch_size} visits x {ITEMS} answers: {wall:6.2f} s  "
+        f"{http_rate:7.0f} visits/s  (batch p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.0f} ms)"
+    )
+
+    rates = {}
+    for method, seed_value in (("executemany", 3), ("copy", 4)):
+        rows = make_batches(fixtures, args.batches, args.batch_size, args.violation_rate, seed_value=seed_value)
+        elapsed = plain_run(url, fixtures, rows, method)
+        rates[method] = visits_total / elapsed
+        print(
+            f"SQL   plain {method:<11} one connection, 1 transaction / 100 visits: {elapsed:6.2f} s  "
+            f"{rates[method]:7.0f} visits/s"
+        )
+    print(
+        f"ratio HTTP / executemany {http_rate / rates['executemany']:.2f}, HTTP / COPY {http_rate / rates['copy']:.2f} "
+        f"(targets: >= 1000 visits/s and >= 0.40 of plain SQL)"
+    )
+
+
+if __name__ == "__main__":
+    main()
