@@ -11,6 +11,7 @@ returned; the caller re-selects them by key.
 import json
 from collections.abc import Sequence
 
+import psycopg
 from django.db import connection, models
 
 
@@ -35,8 +36,11 @@ def insert_returning(
     conflict_sql = f" ON CONFLICT ({quote(meta.get_field(conflict_field).column)}) DO NOTHING" if conflict_field else ""
     table = quote(meta.db_table)
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        # Server-side binding (a plain psycopg cursor, not Django's client-side one): each column goes
+        # over the wire as one typed array parameter instead of being quoted into the SQL text.
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             arrays, selects, params = [], [], []
             for index, field in enumerate(model_fields):
                 db_type = field.db_type(connection)
@@ -58,6 +62,7 @@ def insert_returning(
             cursor.execute(sql, params)
             return [tuple(row) for row in cursor.fetchall()]
 
+    with connection.cursor() as cursor:
         prepared = [
             [field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row, strict=True)]
             for row in rows
