@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
 from analytics import exports, selectors
@@ -112,7 +112,8 @@ def heatmap(
         with_municipalities=layers == "municipalities",
     )
     # Already encoded (the selector splices cached cell geometries): no response-schema pass over it.
-    return HttpResponse(text, content_type="application/geo+json")
+    # application/json (as the OpenAPI schema declares); the body is a GeoJSON FeatureCollection.
+    return HttpResponse(text, content_type="application/json")
 
 
 @router.get("/overdue-findings", response={200: OverdueOut, **ERRORS}, summary="Open findings past their due date")
@@ -163,7 +164,7 @@ def export_findings(request: HttpRequest, fmt: ExportFormat, filters: Query[Filt
 
 
 @router.get("/exports/visits/{visit_id}/report.pdf", response={200: None, **ERRORS}, summary="PDF visit report")
-def visit_report(request: HttpRequest, visit_id: int):
+def visit_report(request: HttpRequest, visit_id: int = Path(..., ge=1, le=2**63 - 1)):
     """One visit as a printable Arabic (right-to-left) PDF with Hijri and Gregorian dates."""
     _require_analytics(request)
     visit = get_object_or_404(visible_to(Visit.objects.all(), user=request.user), pk=visit_id)

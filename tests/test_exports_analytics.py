@@ -149,3 +149,9 @@ def test_pdf_report_opens_and_holds_the_hijri_date(api, leader, visit):
 def test_pdf_report_of_another_municipality_is_404(api, supervisor_khobar, visit):
     response = api.as_user(supervisor_khobar).get(f"analytics/exports/visits/{visit.id}/report.pdf")
     assert response.status_code == 404
+
+
+def test_pdf_report_with_an_impossible_id_is_a_4xx(api, leader, visit):
+    for visit_id in ("0", str(2**70), "abc"):
+        response = api.as_user(leader).get(f"analytics/exports/visits/{visit_id}/report.pdf")
+        assert response.status_code in (404, 422), visit_id
