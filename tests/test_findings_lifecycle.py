@@ -207,3 +207,25 @@ def test_findings_api_filters_and_scope(api, setup, khobar, inspector_khobar, su
     response = client.get(f"findings/{khobar_finding.id}")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert api.as_user(supervisor_khobar).get("findings").json()["count"] == 1
+
+
+def test_a_second_violation_reuses_the_pending_follow_up_stop(api, setup):
+    now = timezone.now()
+    sync(
+        api,
+        setup["inspector"],
+        [visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=2), MASKS="no")],
+    )
+    sync(
+        api,
+        setup["inspector"],
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=1), MASKS="no", SANITISER="no"
+            )
+        ],
+    )
+    findings = list(Finding.objects.order_by("id"))
+    assert [f.item_code for f in findings] == ["MASKS", "SANITISER"]
+    assert findings[0].follow_up_stop_id == findings[1].follow_up_stop_id is not None
+    assert RoundStop.objects.filter(is_follow_up=True, establishment=setup["shop"]).count() == 1
