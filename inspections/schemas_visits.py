@@ -24,6 +24,7 @@ def _text_only(value: Any) -> Any:
     return value
 
 
+MAX_ID = 2**63 - 1  # bigint
 IsoDatetime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text_only)]
 TextUUID = Annotated[UUID, Field(strict=False), BeforeValidator(_text_only)]
 
@@ -46,9 +47,9 @@ class VisitSyncIn(StrictIn):
     """One visit as the phone recorded it (device clock, ISO 8601 with a UTC offset)."""
 
     client_id: TextUUID
-    establishment_id: int = Field(ge=1)
-    round_stop_id: int | None = Field(default=None, ge=1)
-    checklist_version_id: int = Field(ge=1)
+    establishment_id: int = Field(ge=1, le=MAX_ID)
+    round_stop_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    checklist_version_id: int = Field(ge=1, le=MAX_ID)
     started_at: IsoDatetime
     finished_at: IsoDatetime
     location: VisitLocationIn | None = Field(default=None, description="Absent or null: the phone had no GPS fix")

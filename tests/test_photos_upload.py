@@ -192,6 +192,8 @@ def test_bad_form_input(api, inspector, visit):
         f"visits/{visit.id}/photos", data={"file": SimpleUploadedFile("a.jpg", jpeg_bytes()), "client_id": "nope"}
     )
     unknown_item = upload(api, inspector, visit, jpeg_bytes(), item_code="NOT_AN_ITEM")
+    nul_item = upload(api, inspector, visit, jpeg_bytes(), item_code="MA\x00SKS")
+    assert nul_item.status_code == 400 and nul_item.json()["code"] == "unknown_item"
     assert (no_file.status_code, bad_id.status_code, unknown_item.status_code) == (422, 422, 400)
     assert unknown_item.json()["code"] == "unknown_item"
     assert (

@@ -57,6 +57,8 @@ def photo_upload(*, user, visit: Visit, client_id: UUID, upload, item_code: str 
 
     answer = None
     if item_code:
+        if len(item_code) > 64 or "\x00" in item_code:
+            raise ApplicationError(_("The visit has no answer for this item code."), code="unknown_item")
         answer = Answer.objects.filter(visit=visit, item_code=item_code).first()
         if answer is None:
             raise ApplicationError(_("The visit has no answer for this item code."), code="unknown_item")
