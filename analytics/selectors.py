@@ -126,7 +126,7 @@ def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
 
 
 def _counts(queryset: QuerySet, *group_fields: str) -> QuerySet:
-    # Count("*") (not Count("id")) keeps PostgreSQL on an index-only scan of visit_analytics_idx.
+    # Count("*") (not Count("id")) keeps PostgreSQL on an index-only scan (analytics_visit_completed_idx).
     return (
         queryset.values(*group_fields)
         .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
