@@ -75,6 +75,11 @@ CATALOGUE: dict[str, dict[str, Text]] = {
 CHANGE_WORDS: dict[str, dict[str, str]] = {
     "date": {"en": "date", "ar": "التاريخ"},
     "stops": {"en": "stops", "ar": "المنشآت"},
+    "stops_added": {"en": "stops added", "ar": "إضافة منشآت"},
+    "stops_removed": {"en": "stops removed", "ar": "حذف منشآت"},
+    "follow_up_added": {"en": "follow-up visit added", "ar": "إضافة زيارة متابعة"},
+    "reordered": {"en": "route order", "ar": "ترتيب المسار"},
+    "optimized": {"en": "route order", "ar": "ترتيب المسار"},
     "status": {"en": "status", "ar": "الحالة"},
     "checklist": {"en": "checklist", "ar": "قائمة الفحص"},
     "notes": {"en": "notes", "ar": "الملاحظات"},

@@ -114,6 +114,15 @@ def test_a_change_then_another_change_notifies_twice(round_, inspector):
     assert "(notes)" in changed.last().body
 
 
+def test_change_words_name_what_the_rounds_service_changed(round_, inspector):
+    _arabic(inspector)
+    services.notify_round_changed(
+        round=round_, changes={"stops_added": [7], "reordered": [3, 1], "optimized": True, "follow_up_added": [9]}
+    )
+    body = Notification.objects.get().body
+    assert "إضافة منشآت، ترتيب المسار، إضافة زيارة متابعة" in body
+
+
 def _critical_finding(dammam, inspector):
     item = ChecklistItemFactory(severity="critical", text_en="Food stored below 5 °C", text_ar="حفظ الأغذية")
     visit = VisitFactory(establishment=EstablishmentFactory(municipality=dammam), inspector=inspector)
