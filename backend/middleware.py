@@ -37,3 +37,40 @@ class RequestIdMiddleware:
 @receiver(request_finished)
 def _request_id_clear(sender, **kwargs) -> None:
     _request_id.set("-")
+
+
+class RefuseNulMiddleware:
+    """A NUL character in an API URL (path or query) is a 422 JSON answer, in one place.
+
+    PostgreSQL text cannot hold NUL: a `%00` in a path or query parameter that reaches a query is a
+    500 there (and silently works on SQLite). Request bodies are covered by StrictIn."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            location = self._nul_location(request)
+            if location is not None:
+                from django.http import JsonResponse
+                from django.utils.translation import gettext as _
+
+                message = _("Text must not contain NUL characters.")
+                return JsonResponse(
+                    {
+                        "detail": message,
+                        "code": "nul_character",
+                        "errors": [{"loc": location, "msg": message, "type": "nul_character"}],
+                    },
+                    status=422,
+                )
+        return self.get_response(request)
+
+    @staticmethod
+    def _nul_location(request) -> list[str] | None:
+        if "\x00" in request.path:
+            return ["path"]
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return ["query", key.replace("\x00", "")]
+        return None
