@@ -29,13 +29,19 @@ IsoDatetime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_tex
 TextUUID = Annotated[UUID, Field(strict=False), BeforeValidator(_text_only)]
 
 
-class VisitLocationIn(StrictIn):
+class _NestedIn(BaseModel):
+    """Strict like StrictIn; nested in VisitSyncIn, whose NUL check already covers it (scanned once)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+class VisitLocationIn(_NestedIn):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     accuracy_m: float = Field(ge=0, le=100_000, description="Horizontal accuracy (68%) reported by the phone, metres")
 
 
-class AnswerIn(StrictIn):
+class AnswerIn(_NestedIn):
     item_code: str = Field(min_length=1, max_length=64)
     value: bool | int | float | str = Field(
         description='yes/no/na items: "yes", "no" or "na"; number items: a number; choice items: one of the choices'

@@ -38,7 +38,7 @@ def insert_returning(
 
     if connection.vendor == "postgresql":
         # Server-side binding (a plain psycopg cursor, not Django's client-side one): each column goes
-        # over the wire as one typed array parameter instead of being quoted into the SQL text.
+        # over the wire as one typed array parameter in binary format (%b) instead of quoted SQL text.
         connection.ensure_connection()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             arrays, selects, params = [], [], []
@@ -48,10 +48,10 @@ def insert_returning(
                 if isinstance(field, models.JSONField):
                     # JSON travels as text and is cast per element (a text[] -> jsonb[] cast is not direct).
                     values = [None if value is None else json.dumps(value) for value in values]
-                    arrays.append("%s::text[]")
+                    arrays.append("%b::text[]")
                     selects.append(f"c{index}::jsonb")
                 else:
-                    arrays.append(f"%s::{db_type}[]")
+                    arrays.append(f"%b::{db_type}[]")
                     selects.append(f"c{index}")
                 params.append(values)
             aliases = ", ".join(f"c{index}" for index in range(len(model_fields)))
