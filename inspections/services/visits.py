@@ -485,18 +485,15 @@ def _travel_flag(*, inspector, visits: list[CheckedVisit]) -> None:
     first = min(visit.payload.finished_at for visit in visits)
     last = max(visit.payload.finished_at for visit in visits)
     # Only visits with a fix can be "the previous visit": those stored between the batch's first and
-    # last visit, plus the latest one before the first (within the look-back). One UNION query.
+    # last visit, plus the latest one before the first (within the look-back).
     with_fix = Visit.objects.filter(inspector=inspector, lat__isnull=False).values_list(
         "started_at", "finished_at", "lat", "lon"
     )
-    inside = with_fix.filter(finished_at__gte=first, finished_at__lte=last)
-    before = with_fix.filter(finished_at__lt=first, finished_at__gte=first - TRAVEL_LOOKBACK).order_by("-finished_at")[
-        :1
-    ]
-    stored = [
-        TravelPoint(key=None, started_at=row[0], finished_at=row[1], lat=row[2], lon=row[3])
-        for row in inside.order_by().union(before, all=True)
-    ]
+    rows = list(with_fix.filter(finished_at__gte=first, finished_at__lte=last))
+    rows += list(
+        with_fix.filter(finished_at__lt=first, finished_at__gte=first - TRAVEL_LOOKBACK).order_by("-finished_at")[:1]
+    )
+    stored = [TravelPoint(key=None, started_at=row[0], finished_at=row[1], lat=row[2], lon=row[3]) for row in rows]
     new = [
         TravelPoint(
             key=visit.index,
