@@ -37,6 +37,7 @@ BATCH_SIZE = 500  # FCM's send_each limit
 CLAIM_SECONDS = getattr(settings, "NOTIFICATIONS_CLAIM_SECONDS", 120)  # > the send task's hard time limit
 SWEEP_AFTER_SECONDS = getattr(settings, "NOTIFICATIONS_SWEEP_AFTER_SECONDS", 60)
 MAX_ATTEMPTS = getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 12)
+MAX_DEVICES_PER_USER = getattr(settings, "NOTIFICATIONS_MAX_DEVICES_PER_USER", 10)
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal to the task, not an error of the caller
@@ -528,14 +529,23 @@ def device_register(*, user, token: str, platform: str) -> tuple[Device, bool]:
     """Register (or re-register) a push token for `user`. A token registered by another user moves
     to this user (the phone changed hands or accounts); a deactivated token is reactivated."""
     device = Device.objects.select_for_update().filter(token=token).first()
-    if device is None:
-        return Device.objects.create(user=user, token=token, platform=platform), True
-    device.user = user
-    device.platform = platform
-    device.is_active = True
-    device.deactivated_reason = ""
-    device.save(update_fields=["user", "platform", "is_active", "deactivated_reason", "last_seen_at"])
-    return device, False
+    created = device is None
+    if created:
+        device = Device.objects.create(user=user, token=token, platform=platform)
+    else:
+        device.user = user
+        device.platform = platform
+        device.is_active = True
+        device.deactivated_reason = ""
+        device.save(update_fields=["user", "platform", "is_active", "deactivated_reason", "last_seen_at"])
+    # A user's phones are few; tokens piling up (reinstalls) would each be sent every alert.
+    stale = (
+        Device.objects.filter(user=user, is_active=True)
+        .order_by("-last_seen_at", "-id")
+        .values_list("pk", flat=True)[MAX_DEVICES_PER_USER:]
+    )
+    Device.objects.filter(pk__in=list(stale)).update(is_active=False, deactivated_reason="replaced by newer devices")
+    return device, created
 
 
 @transaction.atomic

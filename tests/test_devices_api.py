@@ -28,6 +28,25 @@ def test_a_token_re_registered_by_another_user_moves_and_reactivates(api, inspec
     assert Device.objects.count() == 1
 
 
+def test_only_the_ten_most_recent_devices_stay_active(api, inspector):
+    client = api.as_user(inspector)
+    for n in range(12):
+        assert client.post("devices", {"token": f"phone-{n}", "platform": "android"}).status_code == 201
+    active = set(Device.objects.filter(is_active=True).values_list("token", flat=True))
+    assert active == {f"phone-{n}" for n in range(2, 12)}
+    # Re-registering an old phone makes it current again.
+    assert client.post("devices", {"token": "phone-0", "platform": "android"}).status_code == 200
+    assert Device.objects.get(token="phone-0").is_active
+    assert Device.objects.filter(is_active=True).count() == 10
+
+
+def test_delete_a_token_with_fcm_punctuation(api, inspector):
+    token = "dGVzdA:APA91bH-x_y.z~1"
+    DeviceFactory(user=inspector, token=token)
+    assert api.as_user(inspector).delete(f"devices/{token}").status_code == 204
+    assert not Device.objects.exists()
+
+
 def test_delete_own_device(api, inspector):
     DeviceFactory(user=inspector, token="mine")
     response = api.as_user(inspector).delete("devices/mine")
