@@ -125,13 +125,16 @@ def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
     return visits_filtered(user=user, filters=filters).filter(outcome__in=COMPLETED_OUTCOMES).order_by()
 
 
-def _counts(queryset: QuerySet, *group_fields: str) -> QuerySet:
+def _counts(queryset: QuerySet, *group_fields: str) -> list[dict]:
     # Count("*") (not Count("id")) keeps PostgreSQL on an index-only scan (analytics_visit_completed_idx).
-    return (
+    # No ORDER BY in SQL: PostgreSQL cannot estimate the number of groups of an expression such as
+    # date_trunc(...) and would sort every row for a GroupAggregate; a handful of result rows sort in Python.
+    rows = (
         queryset.values(*group_fields)
         .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
-        .order_by(*group_fields)
+        .order_by()
     )
+    return sorted(rows, key=lambda row: tuple(row[field] for field in group_fields))
 
 
 def _label(name_ar: str, name_en: str) -> str:
@@ -276,9 +279,9 @@ def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
     rows = (
         answers.values("item_code")
         .annotate(visits=Count("*"), violating=Count("failed", filter=Q(failed=True)))
-        .order_by("item_code")
+        .order_by()
     )
-    rows = list(rows)
+    rows = sorted(rows, key=lambda row: row["item_code"])
     texts = item_labels(codes={r["item_code"] for r in rows})
     return [
         rate_row(
@@ -355,7 +358,7 @@ def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_mu
         completed_visits(user=user, filters=filters)
         .values_list(column)
         .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
-        .order_by(column)
+        .order_by()
     )
     parts = []
     for cell_int, visits, violating in rows:
