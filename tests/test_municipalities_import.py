@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from shapely.geometry import Point, shape
 
 from inspections.geo import municipality_at
@@ -13,6 +14,14 @@ from inspections.services.municipalities import municipalities_import
 from tests.factories import square
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Commands speak the default language (Arabic); these tests read the English messages."""
+    with translation.override("en"):
+        yield
+
 
 # A bow-tie: the ring crosses itself (Self-intersection).
 BOW_TIE = {"type": "Polygon", "coordinates": [[[50.0, 26.0], [50.2, 26.2], [50.2, 26.0], [50.0, 26.2], [50.0, 26.0]]]}

@@ -279,7 +279,7 @@ def _seed_users(stdout, municipalities: dict[str, Municipality]) -> None:
     for username, first, last, role, scope in USERS:
         if username in taken:
             continue
-        user = new_user(username, first, last, is_staff=role == Role.LEADERSHIP)
+        user = new_user(username, first, last)
         if scope == "amanah":
             Membership.objects.create(user=user, role=role, amanah=municipalities[AMANAH["code"]])
         else:
