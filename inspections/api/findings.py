@@ -4,24 +4,25 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Query, Router
+from ninja.pagination import paginate
 
 from backend.api import ERRORS
-from inspections.schemas_visits import MAX_PAGE, FindingOut, MappedList, finding_out
+from inspections.api.pagination import Page
+from inspections.schemas_visits import MAX_ID, FindingOut, MappedList, finding_out
 from inspections.selectors.findings import findings_list, visible_findings
 
 router = Router(tags=["findings"])
 
 
 @router.get("findings", response={200: list[FindingOut], **ERRORS})
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Page)
 def findings_index(
     request: HttpRequest,
     status: Literal["open", "closed"] | None = None,
     severity: Literal["minor", "major", "critical"] | None = None,
-    municipality: int | None = None,
-    establishment: int | None = None,
+    municipality: int | None = Query(None, ge=1, le=MAX_ID),
+    establishment: int | None = Query(None, ge=1, le=MAX_ID),
     overdue: bool | None = None,
 ):
     """Findings in scope, newest first; `overdue=true`: open past their due date."""

@@ -5,14 +5,15 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backend.api import ERRORS, ErrorOut
+from inspections.api.pagination import Page
 from inspections.schemas import IsoDate
 from inspections.schemas_visits import (
-    MAX_PAGE,
+    MAX_ID,
     AmendmentIn,
     AmendmentOut,
     MappedList,
@@ -51,14 +52,14 @@ def visits_sync(request: HttpRequest, body: VisitSyncEnvelope):
 
 
 @router.get("visits", response={200: list[VisitListOut], **ERRORS})
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Page)
 def visits_index(
     request: HttpRequest,
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
-    municipality: int | None = None,
-    establishment: int | None = None,
-    inspector: int | None = None,
+    municipality: int | None = Query(None, ge=1, le=MAX_ID),
+    establishment: int | None = Query(None, ge=1, le=MAX_ID),
+    inspector: int | None = Query(None, ge=1, le=MAX_ID),
     outcome: OutcomeParam | None = None,
     geo_status: GeoStatusParam | None = None,
     impossible_travel: bool | None = None,
@@ -87,7 +88,9 @@ def visit_get(request: HttpRequest, visit_id: int):
     return visit_out(visit, request=request)
 
 
-@router.post("visits/{visit_id}/photos", response={200: PhotoOut, 201: PhotoOut, 413: ErrorOut, **ERRORS})
+@router.post(
+    "visits/{visit_id}/photos", response={200: PhotoOut, 201: PhotoOut, 409: ErrorOut, 413: ErrorOut, **ERRORS}
+)
 def visit_photo_upload(
     request: HttpRequest,
     visit_id: int,
