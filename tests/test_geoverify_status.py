@@ -156,3 +156,22 @@ def test_sync_stores_geo_status_and_flags_travel(api, dammam, inspector):
         .json()["results"]
     )
     assert Visit.objects.get(pk=late["visit_id"]).impossible_travel is True
+
+
+def test_the_geodesic_decides_at_the_limit():
+    # 0.1° of latitude: 11.079 km on the ellipsoid, 11.120 km on the sphere. Timed for 149.5 km/h on
+    # the ellipsoid (150.04 km/h on the sphere): not flagged; for 150.5 km/h: flagged.
+    from geopy.distance import geodesic
+
+    km = geodesic(SHOP, (SHOP[0] + 0.1, SHOP[1])).kilometers
+    stored = [point(None, 0, 10)]
+    for speed, expected in ((149.5, set()), (150.5, {"next"})):
+        seconds = km / speed * 3600
+        arrival = TravelPoint(
+            key="next",
+            started_at=T0 + timedelta(minutes=10, seconds=seconds),
+            finished_at=T0 + timedelta(minutes=20, seconds=seconds),
+            lat=SHOP[0] + 0.1,
+            lon=SHOP[1],
+        )
+        assert impossible_travel_keys(new=[arrival], stored=stored) == expected, speed
