@@ -42,7 +42,8 @@ MUNICIPALITIES = 10
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=60, help="timed batches of 100 visits over HTTP (default 60)")
+    parser.add_argument("--batches", type=int, default=30, help="batches of 100 visits per method and round (30)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of HTTP / executemany / COPY (3)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP client threads (default 4)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 x cores)")
@@ -354,17 +355,16 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"database {urlparse(url)._replace(netloc=urlparse(url).hostname or '').geturl()}, {cores} cores "
-        f"(load average {load:.1f} at start), gunicorn {workers} workers, {args.clients} client threads"
+        f"(load average {load:.1f} at start), gunicorn {workers} workers, {args.clients} client threads; "
+        f"{args.rounds} rounds of {args.batches} batches per method, interleaved"
     )
     database_recreate(url)
     fixtures = seed(url)
     size = args.batch_size
-    warmup = make_batches(fixtures, 6, size, 0.0, seed_value=1)
-    compliant = make_batches(fixtures, args.batches, size, 0.0, seed_value=2)
-    violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=5)
-    visits_total = args.batches * size
+    visits_round = args.batches * size
 
     server = server_start(url, args.port, workers)
+    rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": []}
     try:
         import httpx
 
@@ -377,28 +377,40 @@ def main() -> None:
         def bodies(batches):
             return [json.dumps({"visits": batch}).encode() for batch in batches]
 
-        http_run(args.port, token, bodies(warmup), args.clients)
-        wall, latencies = http_run(args.port, token, bodies(compliant), args.clients)
-        http_rate = report("compliant (as the SQL rows)", args.batches, size, wall, latencies)
+        http_run(args.port, token, bodies(make_batches(fixtures, 6, size, 0.0, seed_value=1)), args.clients)
+        # Interleaved rounds: a machine whose load drifts affects every method alike.
+        for number in range(args.rounds):
+            wall, latencies = http_run(
+                args.port,
+                token,
+                bodies(make_batches(fixtures, args.batches, size, 0.0, seed_value=10 + number)),
+                args.clients,
+            )
+            rates["http"].append(report("compliant (as the SQL rows)", args.batches, size, wall, latencies))
+            for method, offset in (("executemany", 100), ("copy", 200)):
+                rows = make_batches(fixtures, args.batches, size, 0.0, seed_value=offset + number)
+                elapsed = plain_run(url, fixtures, rows, method)
+                rates[method].append(visits_round / elapsed)
+                print(
+                    f"SQL   plain {method:<11} visits + answers, one connection, 1 transaction / {size} visits: "
+                    f"{elapsed:6.2f} s  {rates[method][-1]:7.0f} visits/s"
+                )
         if not args.compliant_only:
+            violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=5)
             wall, latencies = http_run(args.port, token, bodies(violating), args.clients)
             report(f"{args.violation_rate:.0%} violating + findings", args.batches, size, wall, latencies)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    rates = {}
-    for method, seed_value in (("executemany", 3), ("copy", 4)):
-        rows = make_batches(fixtures, args.batches, size, 0.0, seed_value=seed_value)
-        elapsed = plain_run(url, fixtures, rows, method)
-        rates[method] = visits_total / elapsed
-        print(
-            f"SQL   plain {method:<11} visits + answers, one connection, 1 transaction / {size} visits: "
-            f"{elapsed:6.2f} s  {rates[method]:7.0f} visits/s"
-        )
+    median = {method: statistics.median(values) for method, values in rates.items()}
+    ratio_many = statistics.median(h / m for h, m in zip(rates["http"], rates["executemany"], strict=True))
+    ratio_copy = statistics.median(h / c for h, c in zip(rates["http"], rates["copy"], strict=True))
     print(
-        f"ratio HTTP (compliant) / executemany {http_rate / rates['executemany']:.2f}, "
-        f"HTTP / COPY {http_rate / rates['copy']:.2f} (targets: >= 1000 visits/s and >= 0.40 of plain SQL)"
+        f"median  HTTP {median['http']:.0f} visits/s, executemany {median['executemany']:.0f}, "
+        f"COPY {median['copy']:.0f}; "
+        f"ratio HTTP / executemany {ratio_many:.2f}, HTTP / COPY {ratio_copy:.2f} "
+        f"(targets: >= 1000 visits/s and >= 0.40 of plain SQL)"
     )
 
 
