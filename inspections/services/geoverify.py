@@ -90,12 +90,14 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _too_fast(previous: TravelPoint, current: TravelPoint) -> bool:
-    # The spherical distance is within 0.6% of the geodesic one: only trips near or above the limit
-    # on the sphere need the (100x slower) geodesic to decide, so the answer is the geodesic one.
+    # The spherical distance is within 0.6% of the geodesic one: only trips within 2% of the limit
+    # on the sphere need the (100x slower) geodesic to decide, so the answer is always the geodesic one.
     limit = settings.GEO_IMPOSSIBLE_SPEED_KMH
     rough = _haversine_km(previous.lat, previous.lon, current.lat, current.lon) / _travel_hours(previous, current)
     if rough < limit * 0.98:
         return False
+    if rough > limit * 1.02:
+        return True
     speed = travel_speed_kmh(previous, current)
     return speed is not None and speed > limit
 
