@@ -150,3 +150,20 @@ def test_h3_candidate_cells_cover_the_whole_circle(radius_m):
         cell = h3.str_to_int(h3.latlng_to_cell(point.latitude, point.longitude, plan.resolution))
         assert cell in cells
     assert len(cells) <= 3 * 12 * 13 + 1
+
+
+def test_page_past_the_end_is_empty(api, inspector, scattered):
+    params = {"near": f"{DAMMAM[0]},{DAMMAM[1]}", "radius_m": 10000, "offset": 500}
+    body = api.as_user(inspector).get("establishments", params).json()
+    assert body == {"items": [], "count": 30}
+
+
+def test_near_results_fetch_rows_only_for_the_page(inspector, scattered, django_assert_max_num_queries):
+    from inspections.selectors.establishments import establishment_list, establishments_near
+
+    results = establishments_near(establishment_list(user=inspector), lat=DAMMAM[0], lon=DAMMAM[1], radius_m=10000)
+    assert len(results) == 30
+    with django_assert_max_num_queries(1):
+        page = results[3:6]
+    assert [shop.distance_m for shop in page] == sorted(shop.distance_m for shop in page)
+    assert results[-1].distance_m == max(shop.distance_m for shop in results[0:30])
