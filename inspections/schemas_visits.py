@@ -222,8 +222,6 @@ AmendmentIn.model_rebuild()
 
 # --- output builders ------------------------------------------------------------------
 
-MAX_PAGE = 200
-
 
 class MappedList:
     """A queryset mapped to output schemas after the paginator slices it (only one page is built)."""
