@@ -91,8 +91,20 @@ class PrivatePostgres:
         )
 
     def restart(self) -> None:
-        """Kill every backend at once (immediate mode: in-flight transactions are lost) and start again."""
-        self._ctl("restart", "-m", "immediate")
+        """Crash and start again: SIGQUIT to the postmaster is PostgreSQL's immediate shutdown (every
+        backend dies at once, in-flight transactions are lost), sent directly so that it lands at the
+        chosen instant rather than after pg_ctl's own start-up."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        self._ctl("start")
 
     def stop(self) -> None:
         if self.data.exists():
