@@ -190,3 +190,19 @@ def test_follow_up_without_any_inspector_returns_none(fixed_today, khobar):
     before = Round.objects.count()
     assert follow_up_schedule(establishment=shop, due_date=fixed_today + timedelta(days=5)) is None
     assert Round.objects.count() == before
+
+
+def test_a_full_round_takes_no_more_follow_ups(fixed_today, dammam, inspector, monkeypatch):
+    monkeypatch.setattr(rounds_service, "FOLLOW_UP_ROUND_MAX_STOPS", 3)
+    checklist = published_checklist()
+    shops = establishments_on_line(dammam, 5)
+    for shop in shops:
+        VisitFactory(establishment=shop, checklist_version=checklist.versions.get())
+    stops = [
+        follow_up_schedule(establishment=shop, due_date=fixed_today + timedelta(days=7), inspector=inspector)
+        for shop in shops
+    ]
+    first_round, second_round = stops[0].round_id, stops[3].round_id
+    assert {stop.round_id for stop in stops[:3]} == {first_round}
+    assert second_round != first_round and stops[4].round_id == second_round
+    assert Round.objects.get(pk=first_round).stops.count() == 3

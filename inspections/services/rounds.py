@@ -37,6 +37,9 @@ from notifications.services import notify_round_assigned, notify_round_cancelled
 User = get_user_model()
 RIYADH = ZoneInfo("Asia/Riyadh")
 MAX_STOPS = 60
+# A follow-up joins a planned round only while that round has fewer active stops than this (a day's work);
+# past it a new round is started. This also bounds the cost of each insertion (renumbering, tour length).
+FOLLOW_UP_ROUND_MAX_STOPS = 25
 MAX_DAYS_AHEAD = 366
 # Python's weekday(): Monday=0 .. Sunday=6. The Saudi working week is Sunday to Thursday.
 WEEKEND = {4, 5}  # Friday, Saturday
@@ -629,9 +632,10 @@ def follow_up_schedule(*, establishment: Establishment, due_date: Date, inspecto
     if checklist is None:
         return None
 
-    candidates = (
-        Round.objects.select_for_update()
-        .filter(
+    # Rounds with room left (counted without a lock: PostgreSQL refuses FOR UPDATE with GROUP BY),
+    # then locked.
+    with_room = (
+        Round.objects.filter(
             municipality_id=establishment.municipality_id,
             status=Round.Status.PLANNED,
             date__gt=today,
@@ -639,8 +643,11 @@ def follow_up_schedule(*, establishment: Establishment, due_date: Date, inspecto
             checklist=checklist,
         )
         .exclude(stops__establishment=establishment, stops__status=RoundStop.Status.PENDING)
-        .order_by("date", "id")
+        .annotate(active_stops=Count("stops", filter=Q(stops__status__in=ACTIVE_STOP_STATUSES)))
+        .filter(active_stops__lt=FOLLOW_UP_ROUND_MAX_STOPS)
+        .values_list("pk", flat=True)
     )
+    candidates = Round.objects.select_for_update().filter(pk__in=list(with_room)).order_by("date", "id")
     candidate_list = list(candidates)
     target = None
     if inspector is not None:
