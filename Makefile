@@ -29,6 +29,7 @@ run: seed
 	PORT=$(PORT) $(UV) run --frozen python manage.py run_all
 
 test: install
+	@bash scripts/install-chromium.sh || true
 	$(UV) run --frozen pytest $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0; exit $$status
 
 lint: install
