@@ -4,7 +4,6 @@
 PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PORT ?= 8000
-export UV_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v $(PYTHON))
 
 .PHONY: run test install lint format check migrate seed bench-sync bench-analytics bench-load clean
 
