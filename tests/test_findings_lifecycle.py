@@ -229,3 +229,75 @@ def test_a_second_violation_reuses_the_pending_follow_up_stop(api, setup):
     assert [f.item_code for f in findings] == ["MASKS", "SANITISER"]
     assert findings[0].follow_up_stop_id == findings[1].follow_up_stop_id is not None
     assert RoundStop.objects.filter(is_follow_up=True, establishment=setup["shop"]).count() == 1
+
+
+def _round_notifications(user):
+    return Notification.objects.filter(recipient=user, kind__in=["round_assigned", "round_changed"])
+
+
+def test_one_batch_of_violations_touches_one_round_and_notifies_its_inspector_once(api, setup, dammam):
+    from inspections.models import Round
+    from inspections.services.rounds import next_working_day, riyadh_today
+    from tests.factories import RoundFactory, RoundStopFactory
+
+    inspector = setup["inspector"]
+    planned = RoundFactory(
+        municipality=dammam,
+        inspector=inspector,
+        checklist=setup["version"].checklist,
+        date=next_working_day(riyadh_today()),
+    )
+    RoundStopFactory(round=planned, establishment=shop(dammam), position=1)
+    shops = [setup["shop"], shop(dammam), shop(dammam), shop(dammam)]
+    now = timezone.now()
+    visits = [visit_payload(s, setup["version"], finished_at=now - timedelta(hours=2), MASKS="no") for s in shops]
+    # a later visit of the first shop in the same batch (MASKS fixed, FLOOR dirty): still one stop for it
+    visits.append(visit_payload(shops[0], setup["version"], finished_at=now - timedelta(hours=1), FLOOR="dirty"))
+    notified_before = _round_notifications(inspector).count()
+
+    sync(api, inspector, visits)
+
+    follow_ups = RoundStop.objects.filter(is_follow_up=True, status="pending")
+    assert sorted(follow_ups.values_list("establishment_id", flat=True)) == sorted(s.pk for s in shops)
+    assert set(follow_ups.values_list("round_id", flat=True)) == {planned.pk}
+    assert Round.objects.count() == 1
+    assert list(planned.stops.order_by("position").values_list("position", flat=True)) == [1, 2, 3, 4, 5]
+    changed = _round_notifications(inspector).filter(kind="round_changed")
+    assert _round_notifications(inspector).count() == notified_before + 1 and changed.count() == 1
+    assert AuditEvent.objects.filter(action="round.follow_up_added", object_id=str(planned.pk)).count() == 4
+    stop_of = dict(follow_ups.values_list("establishment_id", "id"))
+    for finding in Finding.objects.filter(status="open"):
+        assert finding.follow_up_stop_id == stop_of[finding.establishment_id]
+
+    # The same visits synced again, and new failures of the same shops: nothing is added, nobody notified.
+    sync(api, inspector, visits)
+    sync(
+        api,
+        inspector,
+        [visit_payload(s, setup["version"], finished_at=now - timedelta(minutes=30), SANITISER="no") for s in shops],
+    )
+    assert RoundStop.objects.filter(is_follow_up=True).count() == len(shops)
+    assert planned.stops.count() == 5
+    assert _round_notifications(inspector).count() == notified_before + 1
+    assert AuditEvent.objects.filter(action="round.follow_up_added").count() == 4
+
+
+def test_one_batch_without_a_planned_round_creates_one_round(api, setup, dammam):
+    from inspections.models import Round
+    from inspections.services.rounds import next_working_day, riyadh_today
+
+    inspector = setup["inspector"]
+    shops = [setup["shop"], shop(dammam), shop(dammam)]
+    now = timezone.now()
+    sync(
+        api,
+        inspector,
+        [visit_payload(s, setup["version"], finished_at=now - timedelta(hours=1), MASKS="no") for s in shops],
+    )
+    (round,) = Round.objects.all()
+    assert round.inspector_id == inspector.pk and round.date == next_working_day(riyadh_today())
+    assert sorted(round.stops.values_list("establishment_id", flat=True)) == sorted(s.pk for s in shops)
+    assert sorted(round.stops.values_list("position", flat=True)) == [1, 2, 3]
+    assert list(_round_notifications(inspector).values_list("kind", flat=True)) == ["round_assigned"]
+    (created,) = AuditEvent.objects.filter(action="round.created")
+    assert sorted(created.details["establishment_ids"]) == sorted(s.pk for s in shops)

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding, Round, RoundStop
+from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
 from inspections.services.sync_sql import insert_returning
 
 SEVERITY_WEIGHT = {"minor": 1.0, "major": 3.0, "critical": 10.0}
@@ -221,41 +221,30 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
 
 
 def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[int, int]:
+    """{visit id: follow-up stop id}: one set-based call to the rounds service for the whole batch.
+
+    An establishment with several violating visits in the batch gets one stop, due by the earliest
+    due date; follow_ups_schedule returns an existing pending follow-up stop instead of adding one.
+    The establishments are locked by findings_apply (and again, in id order, by the scheduler).
+    """
     try:
-        from inspections.services.rounds import follow_up_schedule
+        from inspections.services.rounds import follow_ups_schedule
     except ImportError:  # the rounds service is not there yet: findings simply have no follow-up stop
         return {}
-    establishment_ids = {findings[0]["visit"].establishment["id"] for findings in by_visit.values()}
-    # An establishment never has two pending follow-up stops (follow_up_schedule returns the existing
-    # one): find those in one query and call the scheduler only for establishments without one.
-    # The establishments are locked by findings_apply, so this read cannot race another batch.
-    pending: dict[int, int] = {}
-    for establishment_id, stop_id in (
-        RoundStop.objects.filter(
-            establishment_id__in=establishment_ids, is_follow_up=True, status=RoundStop.Status.PENDING
-        )
-        .exclude(round__status=Round.Status.CANCELLED)
-        .order_by("round_id", "position", "id")
-        .values_list("establishment_id", "id")
-    ):
-        pending.setdefault(establishment_id, stop_id)
-    establishments = Establishment.objects.in_bulk(establishment_ids - set(pending))
-    stops = {}
-    # In establishment order: follow_up_schedule locks the establishment's row (and its round's),
-    # so concurrent batches take those locks in the same order.
-    for visit_id, findings in sorted(
-        by_visit.items(), key=lambda entry: (entry[1][0]["visit"].establishment["id"], entry[0])
-    ):
+    due: dict[int, date] = {}
+    for findings in by_visit.values():
         establishment_id = findings[0]["visit"].establishment["id"]
-        if establishment_id in pending:
-            stops[visit_id] = pending[establishment_id]
-            continue
-        establishment = establishments[establishment_id]
-        due_date = min(finding["due_date"] for finding in findings)
-        stop = follow_up_schedule(establishment=establishment, due_date=due_date, inspector=inspector)
+        earliest = min(finding["due_date"] for finding in findings)
+        due[establishment_id] = min(due.get(establishment_id, earliest), earliest)
+    establishments = Establishment.objects.in_bulk(sorted(due))
+    scheduled = follow_ups_schedule(
+        requests=[(establishments[pk], due[pk], inspector) for pk in sorted(due) if pk in establishments]
+    )
+    stops = {}
+    for visit_id, findings in by_visit.items():
+        stop = scheduled.get(findings[0]["visit"].establishment["id"])
         if stop is not None:
             stops[visit_id] = stop.pk
-            pending[establishment_id] = stop.pk
     return stops
 
 

@@ -7,6 +7,7 @@ writes an AuditEvent and writes the notification outbox rows in the same transac
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
@@ -14,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import (
+    AuditEvent,
     Checklist,
     ChecklistVersion,
     Establishment,
@@ -557,30 +559,39 @@ def rounds_close_day(*, day: Date) -> list[Round]:
 # --- follow-ups ---------------------------------------------------------------------------------
 
 
-def _follow_up_checklist(establishment: Establishment) -> Checklist | None:
-    """The checklist of the establishment's latest visit (the follow-up re-checks the same items),
-    else a published checklist for its category, else any published checklist."""
-    latest = (
-        Visit.objects.filter(establishment=establishment)
-        .select_related("checklist_version__checklist")
-        .order_by("-finished_at", "-id")
-        .first()
+def _follow_up_checklists(establishments: list[Establishment]) -> dict[int, int | None]:
+    """{establishment id: checklist id} for the follow-ups: the checklist of the establishment's latest
+    visit (the follow-up re-checks the same items), else a published checklist for its category, else
+    any published checklist. One query for the latest visits; the fallbacks only for never-visited ones."""
+    latest = Visit.objects.filter(establishment_id=OuterRef("pk")).order_by("-finished_at", "-id")
+    found: dict[int, int | None] = dict(
+        Establishment.objects.filter(pk__in=[e.pk for e in establishments])
+        .annotate(checklist=Subquery(latest.values("checklist_version__checklist_id")[:1]))
+        .values_list("pk", "checklist")
     )
-    if latest is not None:
-        return latest.checklist_version.checklist
-    published = Checklist.objects.filter(is_active=True, versions__status=ChecklistVersion.Status.PUBLISHED)
-    return (
-        published.filter(categories=establishment.category_id).order_by("id").first()
-        or published.order_by("id").first()
+    published = (
+        Checklist.objects.filter(is_active=True, versions__status=ChecklistVersion.Status.PUBLISHED)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
+    by_category: dict[int | None, int | None] = {}
+    for establishment in establishments:
+        if found.get(establishment.pk) is not None:
+            continue
+        if establishment.category_id not in by_category:
+            by_category[establishment.category_id] = (
+                published.filter(categories=establishment.category_id).first() or published.first()
+            )
+        found[establishment.pk] = by_category[establishment.category_id]
+    return found
 
 
-def _municipality_inspector(*, municipality: Municipality, day: Date):
-    """The municipality's inspector with the fewest stops on `day` (ties: lowest id)."""
+def _inspector_loads(*, municipality: Municipality, day: Date) -> list[tuple[int, int]]:
+    """(inspector id, stops on `day`) for the municipality's active inspectors, least loaded first."""
     covers = Q(membership__municipalities=municipality)
     if municipality.parent_id is not None:
         covers |= Q(membership__amanah_id=municipality.parent_id)
-    inspectors = (
+    return list(
         User.objects.filter(is_active=True, membership__role=Membership.Role.INSPECTOR)
         .filter(covers)
         .annotate(
@@ -591,122 +602,301 @@ def _municipality_inspector(*, municipality: Municipality, day: Date):
             )
         )
         .order_by("load", "id")
+        .values_list("id", "load")
     )
-    return inspectors.first()
+
+
+def _municipality_inspector(*, municipality: Municipality, day: Date):
+    """The municipality's inspector with the fewest stops on `day` (ties: lowest id)."""
+    loads = _inspector_loads(municipality=municipality, day=day)
+    return User.objects.get(pk=loads[0][0]) if loads else None
+
+
+@dataclass
+class _FollowUpPlan:
+    """A round that takes follow-up stops in this batch: an existing planned round, or a new one."""
+
+    round: Round
+    new: bool
+    added: list[int] = field(default_factory=list)  # establishment ids, in scheduling order
 
 
 @transaction.atomic
 def follow_up_schedule(*, establishment: Establishment, due_date: Date, inspector=None) -> RoundStop | None:
-    """Schedule a follow-up visit for an establishment with open findings.
+    """Schedule a follow-up visit for one establishment: `follow_ups_schedule` for a batch of one."""
+    return follow_ups_schedule(requests=[(establishment, due_date, inspector)]).get(establishment.pk)
+
+
+@transaction.atomic
+def follow_ups_schedule(*, requests: list[tuple[Establishment, Date, object]]) -> dict[int, RoundStop | None]:
+    """Schedule follow-up visits for establishments with open findings, set-based (one sync batch).
+
+    `requests` holds (establishment, due date, inspector or None); an establishment requested twice
+    gets one stop, due by the earlier date. Returns {establishment id: stop or None}. The rules:
 
     - An establishment never has two pending follow-up stops: an existing one is returned.
     - Otherwise the stop joins a planned round of the establishment's municipality dated after today
-      and on or before `due_date` (or on the next working day), preferring `inspector`'s round and the
-      checklist of the establishment's latest visit; it is inserted where it lengthens the path least.
+      and on or before `due_date` (or on the next working day) with the checklist of the
+      establishment's latest visit and room left (fewer than FOLLOW_UP_ROUND_MAX_STOPS active stops),
+      preferring `inspector`'s round, else the earliest; it is inserted where it lengthens the path least.
     - Otherwise a new round is created on the next working day (Asia/Riyadh, Sunday–Thursday) for
-      `inspector`, or for the municipality's least-loaded inspector.
+      `inspector` if they cover the municipality, else for the municipality's least-loaded inspector;
+      later establishments of the batch join it like any planned round.
+    - None only when nobody can take it (no inspector in the municipality, or no published
+      checklist): the finding then stays without a follow-up stop rather than losing the visit.
 
-    Returns None only when nobody can take it (no inspector in the municipality, or no published
-    checklist): the finding then stays without a follow-up stop rather than losing the visit.
+    Establishments are handled in id order, as separate calls would. Every touched round is renumbered
+    and measured once, gets one audit event per added stop and ONE notification to its inspector
+    ("round changed" listing the added establishments, or "new round"), in the caller's transaction.
+    Locks: the establishments by id, then the candidate rounds by id (deterministic, so concurrent
+    batches cannot deadlock).
     """
-    # Serialise follow-ups of one establishment (PostgreSQL row lock; SQLite serialises writes anyway).
-    # Lock only the establishment row, FOR NO KEY UPDATE: it must not conflict with the KEY SHARE locks that
-    # concurrent visit syncs take through their foreign keys (visits, findings -> establishment, municipality).
-    establishment = (
-        Establishment.objects.select_for_update(no_key=True, of=("self",))
+    wanted: dict[int, tuple[Date, object]] = {}
+    for establishment, due_date, inspector in requests:
+        if establishment.pk in wanted:
+            earlier, first_inspector = wanted[establishment.pk]
+            wanted[establishment.pk] = (min(earlier, due_date), first_inspector or inspector)
+        else:
+            wanted[establishment.pk] = (due_date, inspector)
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    # Serialise follow-ups of one establishment (PostgreSQL row locks, in id order; SQLite serialises
+    # writes anyway). Lock only the establishment rows, FOR NO KEY UPDATE: it must not conflict with the
+    # KEY SHARE locks that concurrent visit syncs take through their foreign keys (visits, findings ->
+    # establishment, municipality).
+    establishments = {
+        establishment.pk: establishment
+        for establishment in Establishment.objects.select_for_update(no_key=True, of=("self",))
         .select_related("municipality")
-        .get(pk=establishment.pk)
-    )
-    existing = (
-        RoundStop.objects.filter(establishment=establishment, is_follow_up=True, status=RoundStop.Status.PENDING)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    result: dict[int, RoundStop | None] = {pk: None for pk in ids}
+    existing: dict[int, RoundStop] = {}
+    for stop in (
+        RoundStop.objects.filter(establishment_id__in=ids, is_follow_up=True, status=RoundStop.Status.PENDING)
         .exclude(round__status=Round.Status.CANCELLED)
         .select_related("round")
-        .first()
-    )
-    if existing is not None:
-        return existing
+        .order_by("round_id", "position", "id")
+    ):
+        existing.setdefault(stop.establishment_id, stop)
+    result.update(existing)
+    todo = [pk for pk in ids if pk not in existing and pk in establishments]
+    if not todo:
+        return result
 
     today = riyadh_today()
     next_day = next_working_day(today)
-    checklist = _follow_up_checklist(establishment)
-    if checklist is None:
-        return None
+    checklists = _follow_up_checklists([establishments[pk] for pk in todo])
+    todo = [pk for pk in todo if checklists.get(pk) is not None]
+    if not todo:
+        return result
 
-    # Rounds with room left (counted without a lock: PostgreSQL refuses FOR UPDATE with GROUP BY),
-    # then locked.
-    with_room = (
+    # Candidate rounds of all the municipalities in one query (counted without a lock: PostgreSQL refuses
+    # FOR UPDATE with GROUP BY), then locked in id order and counted again under the lock.
+    latest_day = max(max(wanted[pk][0], next_day) for pk in todo)
+    municipality_ids = {establishments[pk].municipality_id for pk in todo}
+    candidate_ids = list(
         Round.objects.filter(
-            municipality_id=establishment.municipality_id,
+            municipality_id__in=municipality_ids,
             status=Round.Status.PLANNED,
             date__gt=today,
-            date__lte=max(due_date, next_day),
-            checklist=checklist,
+            date__lte=latest_day,
+            checklist_id__in={checklists[pk] for pk in todo},
         )
-        .exclude(stops__establishment=establishment, stops__status=RoundStop.Status.PENDING)
         .annotate(active_stops=Count("stops", filter=Q(stops__status__in=ACTIVE_STOP_STATUSES)))
         .filter(active_stops__lt=FOLLOW_UP_ROUND_MAX_STOPS)
         .values_list("pk", flat=True)
     )
-    candidates = Round.objects.select_for_update().filter(pk__in=list(with_room)).order_by("date", "id")
-    candidate_list = list(candidates)
-    target = None
-    if inspector is not None:
-        target = next((r for r in candidate_list if r.inspector_id == inspector.pk), None)
-    if target is None and candidate_list:
-        target = candidate_list[0]
-
-    if target is not None:
-        stops = _active_stops(target)
-        stop = RoundStop.objects.create(
-            round=target, establishment=establishment, position=len(stops) + 1, is_follow_up=True
+    candidates: list[Round] = []
+    room: dict[int, int] = {}
+    pending_pairs: set[tuple[int, int]] = set()
+    if candidate_ids:
+        candidates = list(
+            Round.objects.select_for_update(of=("self",))
+            .select_related("inspector", "municipality")
+            .filter(pk__in=candidate_ids, status=Round.Status.PLANNED)
+            .order_by("pk")
         )
-        stop.establishment = establishment
-        at = cheapest_insertion(_points(stops), (establishment.lat, establishment.lon))
-        stops.insert(at, stop)
-        _renumber(target, stops)
-        target.tour_length_m = round_metres(route_length(_points(stops)))
-        target.save()
-        audit_record(
-            actor=None,
-            action="round.follow_up_added",
-            target=target,
-            municipality_id=target.municipality_id,
-            details={"establishment_id": establishment.pk, "stop_id": stop.pk, "due_date": due_date.isoformat()},
+        locked_ids = [r.pk for r in candidates]
+        counts = dict(
+            RoundStop.objects.filter(round_id__in=locked_ids, status__in=ACTIVE_STOP_STATUSES)
+            .values("round_id")
+            .annotate(n=Count("id"))
+            .values_list("round_id", "n")
         )
-        notify_round_changed(round=target, changes={"follow_up_added": [establishment.pk]})
-        stop.round = target
-        return stop
+        room = {pk: counts.get(pk, 0) for pk in locked_ids}
+        # A round that already visits the establishment (a pending ordinary stop) does not take its follow-up.
+        pending_pairs = set(
+            RoundStop.objects.filter(
+                round_id__in=locked_ids, establishment_id__in=todo, status=RoundStop.Status.PENDING
+            ).values_list("round_id", "establishment_id")
+        )
+    by_key: dict[tuple[int, int], list[_FollowUpPlan]] = {}
+    for candidate in candidates:
+        by_key.setdefault((candidate.municipality_id, candidate.checklist_id), []).append(
+            _FollowUpPlan(round=candidate, new=False)
+        )
+    for options in by_key.values():
+        options.sort(key=lambda plan: (plan.round.date, plan.round.pk))
 
-    assignee = inspector
-    if assignee is not None and not scope_for(assignee).covers(establishment.municipality_id):
-        assignee = None
-    if assignee is None:
-        assignee = _municipality_inspector(municipality=establishment.municipality, day=next_day)
-    if assignee is None:
-        return None
-    round = Round.objects.create(
-        date=next_day,
-        municipality_id=establishment.municipality_id,
-        inspector=assignee,
-        checklist=checklist,
-        route_optimized=True,
-        tour_length_m=0.0,
-        notes="Follow-up",
+    plans: list[_FollowUpPlan] = []
+    extra_load: dict[int, int] = {}  # stops this batch adds on next_day, per inspector
+    covers: dict[tuple[int, int], bool] = {}
+    loads: dict[int, list[tuple[int, int]]] = {}
+    users: dict[int, object] = {}
+    for pk in todo:
+        establishment = establishments[pk]
+        due_date, inspector = wanted[pk]
+        limit = max(due_date, next_day)
+        options = [
+            plan
+            for plan in by_key.get((establishment.municipality_id, checklists[pk]), [])
+            if plan.round.date <= limit
+            and (room[id(plan)] if plan.new else room[plan.round.pk]) < FOLLOW_UP_ROUND_MAX_STOPS
+            and (plan.round.pk, pk) not in pending_pairs
+        ]
+        target = None
+        if inspector is not None:
+            target = next((plan for plan in options if plan.round.inspector_id == inspector.pk), None)
+        if target is None and options:
+            target = options[0]
+        if target is None:
+            assignee = inspector
+            if assignee is not None:
+                key = (assignee.pk, establishment.municipality_id)
+                if key not in covers:
+                    covers[key] = scope_for(assignee).covers(establishment.municipality_id)
+                if not covers[key]:
+                    assignee = None
+            if assignee is None:
+                if establishment.municipality_id not in loads:
+                    loads[establishment.municipality_id] = _inspector_loads(
+                        municipality=establishment.municipality, day=next_day
+                    )
+                ranked = sorted(
+                    (load + extra_load.get(user_id, 0), user_id)
+                    for user_id, load in loads[establishment.municipality_id]
+                )
+                if not ranked:
+                    continue
+                user_id = ranked[0][1]
+                if user_id not in users:
+                    users[user_id] = User.objects.get(pk=user_id)
+                assignee = users[user_id]
+            target = _FollowUpPlan(
+                round=Round(
+                    date=next_day,
+                    municipality=establishment.municipality,
+                    inspector=assignee,
+                    checklist_id=checklists[pk],
+                    route_optimized=True,
+                    tour_length_m=0.0,
+                    notes="Follow-up",
+                ),
+                new=True,
+            )
+            room[id(target)] = 0
+            options_of_key = by_key.setdefault((establishment.municipality_id, checklists[pk]), [])
+            options_of_key.append(target)
+            options_of_key.sort(key=lambda plan: (plan.round.date, plan.round.pk is None, plan.round.pk or 0))
+        if not target.added:
+            plans.append(target)
+        target.added.append(pk)
+        if target.new:
+            room[id(target)] += 1
+        else:
+            room[target.round.pk] += 1
+        if target.round.date == next_day:
+            extra_load[target.round.inspector_id] = extra_load.get(target.round.inspector_id, 0) + 1
+    if not plans:
+        return result
+
+    new_plans = [plan for plan in plans if plan.new]
+    old_plans = [plan for plan in plans if not plan.new]
+    if new_plans:
+        Round.objects.bulk_create([plan.round for plan in new_plans])
+    now = timezone.now()
+
+    # The touched existing rounds' stops in one query each: active ones (for the insertion), cancelled ones
+    # (they keep their place after the active ones).
+    active: dict[int, list[RoundStop]] = defaultdict(list)
+    cancelled: dict[int, list[RoundStop]] = defaultdict(list)
+    if old_plans:
+        for stop in (
+            RoundStop.objects.filter(round_id__in=[plan.round.pk for plan in old_plans])
+            .select_related("establishment")
+            .order_by("round_id", "position", "id")
+        ):
+            (cancelled if stop.status == RoundStop.Status.CANCELLED else active)[stop.round_id].append(stop)
+
+    new_stops: list[RoundStop] = []
+    moved: list[RoundStop] = []
+    for plan in plans:
+        stops = active[plan.round.pk] if not plan.new else []
+        old_positions = {stop.pk: stop.position for stop in stops}
+        old_positions.update({stop.pk: stop.position for stop in cancelled.get(plan.round.pk, [])})
+        added = []
+        for pk in plan.added:
+            establishment = establishments[pk]
+            stop = RoundStop(round=plan.round, establishment=establishment, position=0, is_follow_up=True)
+            at = cheapest_insertion(_points(stops), (establishment.lat, establishment.lon)) if stops else 0
+            stops.insert(at, stop)
+            added.append(stop)
+        for position, stop in enumerate([*stops, *cancelled.get(plan.round.pk, [])], start=1):
+            stop.position = position
+            stop.updated_at = now
+            if stop.pk is not None and old_positions.get(stop.pk) != position:
+                moved.append(stop)
+        new_stops.extend(added)
+        plan.round.tour_length_m = round_metres(route_length(_points(stops))) if len(stops) > 1 else 0.0
+        plan.round.updated_at = now
+    RoundStop.objects.bulk_create(new_stops)
+    if moved:
+        RoundStop.objects.bulk_update(moved, ["position", "updated_at"])
+    Round.objects.bulk_update([plan.round for plan in plans], ["tour_length_m", "updated_at"])
+    for stop in new_stops:
+        result[stop.establishment_id] = stop
+
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                action="round.created",
+                object_type=plan.round._meta.label_lower,
+                object_id=str(plan.round.pk),
+                municipality_id=plan.round.municipality_id,
+                details={
+                    "inspector_id": plan.round.inspector_id,
+                    "date": plan.round.date.isoformat(),
+                    "checklist_id": plan.round.checklist_id,
+                    "establishment_ids": plan.added,
+                    "follow_up": True,
+                    "due_date": min(wanted[pk][0] for pk in plan.added).isoformat(),
+                },
+            )
+            for plan in new_plans
+        ]
+        + [
+            AuditEvent(
+                action="round.follow_up_added",
+                object_type=plan.round._meta.label_lower,
+                object_id=str(plan.round.pk),
+                municipality_id=plan.round.municipality_id,
+                details={
+                    "establishment_id": pk,
+                    "stop_id": result[pk].pk,
+                    "due_date": wanted[pk][0].isoformat(),
+                },
+            )
+            for plan in old_plans
+            for pk in plan.added
+        ]
     )
-    stop = RoundStop.objects.create(round=round, establishment=establishment, position=1, is_follow_up=True)
-    audit_record(
-        actor=None,
-        action="round.created",
-        target=round,
-        municipality_id=round.municipality_id,
-        details={
-            "inspector_id": assignee.pk,
-            "date": next_day.isoformat(),
-            "checklist_id": checklist.pk,
-            "establishment_ids": [establishment.pk],
-            "follow_up": True,
-            "due_date": due_date.isoformat(),
-        },
-    )
-    notify_round_assigned(round=round)
-    return stop
+    # One notification per touched round (not one per stop): the inspector hears once per batch.
+    for plan in plans:
+        if plan.new:
+            notify_round_assigned(round=plan.round)
+        else:
+            notify_round_changed(round=plan.round, changes={"follow_up_added": plan.added})
+    return result
