@@ -39,9 +39,22 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_live_server_on_sqlite():
+    """On the in-memory SQLite test database the live server's threads share the test's one
+    connection, and the browser's parallel requests deadlock on it: serve one request at a time
+    there (Django then closes each connection, so the browser never waits on a kept-alive one)."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = WSGIServer
+    yield
+    LiveServerThread.server_class = threaded
 
 
 @pytest.fixture
