@@ -5,13 +5,15 @@
 Sets up its own database (jawla_load on the PostgreSQL of DATABASE_URL's server, default
 127.0.0.1:5432: dropped, migrated, seeded with the demo), starts gunicorn in production mode on
 127.0.0.1:PORT, then drives it from this process with locust (as a library, headless). Each phone
-signs in as a demo inspector, fetches its rounds and checklist once, then loops:
+is its own inspector (load_phone_NN, created with today's round of 8 stops), signs in, fetches its
+rounds and checklist once, then loops:
 
   - delta sync: GET me/rounds?updated_since=<cursor>        (weight 10)
   - a batch of 5 visits to its stops: POST visits/sync      (weight 3)
   - a photo of one of its visits: POST visits/{id}/photos   (weight 1, a 1600x1200 JPEG)
 
-and waits 0.5-1.5 s between actions. Prints p50/p95/p99 per endpoint, requests/s, errors and the
+and waits 1-3 s between actions (--wait; a real inspector's phone is far slower: a sync every
+half minute, a visit every few minutes). Prints p50/p95/p99 per endpoint, requests/s, errors and the
 peak memory (RSS) of the API processes (psutil), writes bench/out/load.json, and exits 1 if the
 targets are missed: me/rounds p99 <= 100 ms and zero errors.
 """
@@ -46,22 +48,33 @@ PASSWORD = "demo12345"
 BATCH = 5
 TARGET_P99_MS = 100
 
-DEMO_INSPECTORS = [
-    "inspector_dammam",
-    "inspector_dammam2",
-    "inspector_khobar",
-    "inspector_khobar2",
-    "inspector_dhahran",
-    "inspector_qatif",
-    "inspector_saihat",
-    "inspector_rastanura",
-    "inspector_jubail",
-    "inspector_ahsa",
-    "inspector_ahsa2",
-    "inspector_abqaiq",
-    "inspector_hafar",
-    "inspector_khafji",
-]
+# One inspector per phone (several phones of one inspector would fight over the same round rows,
+# which no real inspector does): load_phone_00..49, each with today's round of 8 stops in a demo
+# municipality, planned through the rounds service as the demo admin.
+PHONES_SETUP = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+from inspections.models import Checklist, Establishment, Membership, Municipality, Round
+from inspections.services.rounds import round_create
+User = get_user_model()
+admin = User.objects.get(username="admin")
+checklist = Checklist.objects.get(code="covid19-shops")
+categories = set(checklist.categories.values_list("code", flat=True))
+shops = Establishment.objects.filter(category__code__in=categories, status="active")
+municipalities = [m for m in Municipality.objects.filter(kind="baladiya") if shops.filter(municipality=m).count() >= 8]
+password = make_password("%(password)s")
+for n in range(%(phones)d):
+    municipality = municipalities[n %% len(municipalities)]
+    user, created = User.objects.get_or_create(username=f"load_phone_{n:02d}", defaults={"password": password})
+    if created:
+        Membership.objects.create(user=user, role="inspector", language="ar").municipalities.add(municipality)
+    if not Round.objects.filter(inspector=user, date=timezone.localdate()).exists():
+        stops = list(shops.filter(municipality=municipality).order_by("?").values_list("id", flat=True)[:8])
+        round_create(actor=admin, inspector_id=user.pk, date=timezone.localdate(), checklist_id=checklist.pk,
+                     establishment_ids=stops)
+print("phones ready")
+"""
 
 
 def _photo() -> bytes:
@@ -95,14 +108,14 @@ def _answer_for(item: dict, fail: bool):
 class Phone(HttpUser):
     """An inspector's phone: signs in, syncs its rounds, uploads visits and photos."""
 
-    wait_time = between(0.5, 1.5)
+    wait_time = between(1.0, 3.0)  # --wait MIN,MAX overrides
     usernames: list[str] = []
     started = 0
     ready = 0
 
     def on_start(self):
-        Phone.started += 1
         self.username = self.usernames[Phone.started % len(self.usernames)]
+        Phone.started += 1
         response = self.client.post(
             "/api/v1/auth/token", json={"username": self.username, "password": PASSWORD}, name="POST auth/token"
         )
@@ -326,6 +339,7 @@ def main() -> int:
     parser.add_argument("--database", default="jawla_load")
     parser.add_argument("--pg", default=os.environ.get("LOAD_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--skip-setup", action="store_true", help="reuse the database as it is")
+    parser.add_argument("--wait", default="1,3", help="seconds between a phone's actions: MIN,MAX (default 1,3)")
     args = parser.parse_args()
 
     global PHOTO
@@ -334,17 +348,32 @@ def main() -> int:
     env = _server_env(f"{args.pg}/{args.database}")
     if not args.skip_setup:
         setup_database(args.pg, args.database, env)
+    print("setup: one inspector and today's round per phone", flush=True)
+    script = PHONES_SETUP % {"password": PASSWORD, "phones": args.users}
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
+    import redis
+
+    # A clean cache: every phone signs in from 127.0.0.1, so failures left there by other runs on
+    # the same address would throttle them; and an empty broker queue.
+    for url in (env["REDIS_URL"], env["CELERY_BROKER_URL"]):
+        redis.Redis.from_url(url).flushdb()
     server = start_server(env, args.port, args.workers, OUT / "load-server.log")
     watch = MemoryWatch(server.pid)
     watch.sample()
     idle_total = watch.peak_total
     try:
         Phone.host = f"http://127.0.0.1:{args.port}"
-        Phone.usernames = DEMO_INSPECTORS
+        wait_min, wait_max = (float(part) for part in args.wait.split(","))
+        Phone.wait_time = between(wait_min, wait_max)
+        Phone.usernames = [f"load_phone_{n:02d}" for n in range(args.users)]
         environment = Environment(user_classes=[Phone], events=events)
         runner = environment.create_local_runner()
         watcher = gevent.spawn(watch.run)
-        print(f"load: {args.users} phones on {args.workers} gunicorn workers for {args.duration} s", flush=True)
+        print(
+            f"load: {args.users} phones, {args.wait} s between actions, on {args.workers} gunicorn workers "
+            f"for {args.duration} s",
+            flush=True,
+        )
         runner.start(args.users, spawn_rate=max(1, args.users // 5))
         deadline = time.time() + 180
         while Phone.ready < args.users and time.time() < deadline:
@@ -400,6 +429,7 @@ def main() -> int:
         "users": args.users,
         "duration_s": args.duration,
         "workers": args.workers,
+        "wait_s": args.wait,
         "cpu_count": os.cpu_count(),
         "endpoints": rows,
         "total_requests": total.num_requests,
