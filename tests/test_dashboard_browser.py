@@ -39,22 +39,24 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_threaded_live_server_on_sqlite():
+def _single_threaded_live_server_on_sqlite() -> None:
     """On the in-memory SQLite test database the live server's threads share the test's one
     connection, and the browser's parallel requests deadlock on it: serve one request at a time
-    there (Django then closes each connection, so the browser never waits on a kept-alive one)."""
+    there (Django then closes each connection, so the browser never waits on a kept-alive one).
+    Done at import: the session-scoped live_server fixture starts before any module fixture."""
+    from django.conf import settings
     from django.core.servers.basehttp import WSGIServer
-    from django.db import connection
     from django.test.testcases import LiveServerThread
 
-    if connection.vendor != "sqlite":
-        yield
-        return
-    threaded = LiveServerThread.server_class
-    LiveServerThread.server_class = WSGIServer
-    yield
-    LiveServerThread.server_class = threaded
+    class OneRequestAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)  # the server thread itself already uses the shared connection
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        LiveServerThread.server_class = OneRequestAtATime
+
+
+_single_threaded_live_server_on_sqlite()
 
 
 @pytest.fixture
