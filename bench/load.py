@@ -395,6 +395,8 @@ def main() -> int:
     columns = ("requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
     print(f"{'endpoint':32} " + " ".join(f"{column:>9}" for column in columns) + f" {'errors':>6}")
     for entry in sorted(stats.entries.values(), key=lambda e: e.name):
+        if not entry.num_requests:  # the set-up calls, made before the measurement started
+            continue
         row = {
             "endpoint": entry.name,
             "requests": entry.num_requests,
