@@ -74,3 +74,33 @@ class RefuseNulMiddleware:
             if "\x00" in key or any("\x00" in value for value in values):
                 return ["query", key.replace("\x00", "")]
         return None
+
+
+class RequestSizeMiddleware:
+    """An API request whose declared body is larger than any answer could accept is a 413 JSON
+    answer before a byte of it is read.
+
+    Django already refuses JSON bodies above DATA_UPLOAD_MAX_MEMORY_SIZE when they are read, but a
+    multipart file is streamed to a temporary file whatever its size: without this, a 100 MB
+    "photo" would be written to disk in full before the photo service refuses it."""
+
+    MULTIPART_OVERHEAD = 1024 * 1024  # the form's other fields and part headers
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            from django.conf import settings
+
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.PHOTO_MAX_BYTES + self.MULTIPART_OVERHEAD)
+            if length > limit:
+                from django.http import JsonResponse
+                from django.utils.translation import gettext as _
+
+                return JsonResponse({"detail": _("The request is too large."), "code": "too_large"}, status=413)
+        return self.get_response(request)
