@@ -222,11 +222,21 @@ def test_a_100_mb_photo_is_413_nothing_stored_memory_bounded(inspector, visit):
     finally:
         tracemalloc.stop()
     assert response.status_code == 413, response.content[:300]
-    assert json.loads(response.content)["code"] in {"photo_too_large", "too_large"}
+    assert json.loads(response.content)["code"] == "too_large"
+    # Refused from its Content-Length (RequestSizeMiddleware): not streamed to a temp file first.
+    assert body.read_bytes < 1 * MB, f"read {body.read_bytes} bytes of a body it refuses from its header"
     assert Photo.objects.count() == 0
     assert _media_files() == media
     assert _temp_uploads() <= temp, "the spooled upload must be deleted"
     assert peak < 32 * MB, f"peak {peak / MB:.1f} MB for a 100 MB body"
+
+
+def test_a_photo_just_over_the_cap_is_413_from_the_photo_service(api, inspector, visit, settings):
+    # Under the request-size limit, over PHOTO_MAX_BYTES: the service's own check answers.
+    settings.PHOTO_MAX_BYTES = 50_000
+    response, _ = _upload(api.as_user(inspector), visit, _jpeg(64, 48) + os.urandom(60_000))
+    assert response.status_code == 413, response.content[:200]
+    assert Photo.objects.count() == 0
 
 
 def test_a_100_mb_json_body_is_413_without_reading_it(inspector):
