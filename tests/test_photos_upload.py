@@ -2,6 +2,7 @@
 
 import io
 import os
+import random
 import struct
 import uuid
 import zipfile
@@ -139,7 +140,13 @@ def zip_bytes() -> bytes:
         ("empty", b"", 400, "empty_file"),
         ("html", b"<html><script>alert(1)</script></html>", 400, "not_an_image"),
         ("zip", zip_bytes(), 400, "not_an_image"),
-        ("jpeg_header_then_junk", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2000), 400, "not_an_image"),
+        (
+            "jpeg_header_then_junk",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + random.Random(7).randbytes(2000),
+            400,
+            # depending on the junk Pillow stops at the header or while decoding: both are refusals
+            ("not_an_image", "damaged_image"),
+        ),
         ("truncated", jpeg_bytes(size=(800, 600))[:1500], 400, "damaged_image"),
         ("gif", jpeg_bytes(fmt="GIF"), 400, "not_an_image"),
         ("bmp", jpeg_bytes(fmt="BMP"), 400, "not_an_image"),
@@ -152,7 +159,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(api, inspector, visit, name
     before = media_files()
     response = upload(api, inspector, visit, content)
     assert response.status_code == status, (name, response.content)
-    assert response.json()["code"] == code
+    assert response.json()["code"] in (code if isinstance(code, tuple) else (code,))
     assert response.json()["detail"]
     assert Photo.objects.count() == 0 and media_files() == before
 
