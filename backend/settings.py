@@ -188,6 +188,8 @@ VISIT_MAX_FUTURE_SKEW = timedelta(minutes=env.int("VISIT_MAX_FUTURE_SKEW_MINUTES
 VISIT_MAX_AGE = timedelta(days=env.int("VISIT_MAX_AGE_DAYS", default=60))
 VISIT_SYNC_MAX_BATCH = env.int("VISIT_SYNC_MAX_BATCH", default=200)
 FINDING_DUE_DAYS = {"minor": 14, "major": 7, "critical": 1}
+# The phone's delta sync re-reads this window behind its cursor, so a round committed while a sync ran is not missed.
+ROUNDS_SYNC_OVERLAP_SECONDS = env.int("ROUNDS_SYNC_OVERLAP_SECONDS", default=300)
 H3_RESOLUTIONS = (5, 6, 7, 8, 9)  # stored on establishments and visits (heatmap, nearby search)
 
 # --- celery ---------------------------------------------------------------------------
@@ -218,6 +220,12 @@ PUSH_BACKEND = env.str("PUSH_BACKEND", default="") or (
     "fcm" if env.str("FCM_CREDENTIALS_FILE", default="") else "console"
 )
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+
+# --- notification outbox ------------------------------------------------------------------
+NOTIFICATIONS_CLAIM_SECONDS = env.int("NOTIFICATIONS_CLAIM_SECONDS", default=120)  # > the send task's time limit
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=60)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=12)
+NOTIFICATIONS_MAX_DEVICES_PER_USER = env.int("NOTIFICATIONS_MAX_DEVICES_PER_USER", default=10)
 
 # --- dashboard map --------------------------------------------------------------------
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")  # empty: the map draws on a plain background
