@@ -217,3 +217,17 @@ def test_bad_query_params_are_422_json(api, leader, world, params):
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "validation_error" and body["detail"]
+
+
+@pytest.mark.parametrize("params", [{}, {"from": "2026-10-01", "to": "2026-11-30"}, {"from": "2026-10-31"}])
+def test_months_are_riyadh_months(api, leader, dammam, params):
+    """A visit at 23:30 on 31 October (Riyadh) is October's, one at 01:00 on 1 November November's,
+    though both are 31 October in UTC."""
+    shop = EstablishmentFactory(municipality=dammam)
+    VisitFactory(establishment=shop, outcome=OUT.VIOLATIONS, finished_at=datetime(2026, 10, 31, 23, 30, tzinfo=RIYADH))
+    VisitFactory(establishment=shop, outcome=OUT.COMPLIANT, finished_at=datetime(2026, 11, 1, 1, 0, tzinfo=RIYADH))
+    VisitFactory(establishment=shop, outcome=OUT.COMPLIANT, finished_at=datetime(2026, 11, 1, 2, 0, tzinfo=RIYADH))
+    rows = rows_by_key(api.as_user(leader).get("analytics/violation-rates", {"group_by": "month", **params}))
+    assert set(rows) == {"2026-10", "2026-11"}
+    assert_row(rows["2026-10"], 1, 1)
+    assert_row(rows["2026-11"], 2, 0)
