@@ -58,12 +58,6 @@ def _operations() -> list[tuple[str, str]]:
 # ---- the world ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # Every case builds six users: PBKDF2 at Django's production cost would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class World:
     users: dict[str, Any]
@@ -524,10 +518,13 @@ def test_a_user_without_a_membership_sees_nothing(api, world):
 def test_an_expired_or_forged_token_is_401_everywhere(api, world, settings):
     import jwt
 
-    forged = jwt.encode({"sub": str(world.users["admin"].pk), "type": "access", "exp": 4102444800}, "wrong-key")
+    claims = {"sub": str(world.users["admin"].pk), "type": "access"}
+    forged = jwt.encode({**claims, "exp": 4102444800}, "a-wrong-signing-key-of-forty-bytes-length!")
+    expired = jwt.encode({**claims, "exp": 1_000_000_000}, settings.JWT_SIGNING_KEY)
     for method, path in _operations():
         if (method, path) in {("GET", "health"), ("POST", "auth/token"), ("POST", "auth/refresh")}:
             continue
         url = PREFIX + path.format(**path_params(world, "admin", "home"))
-        response = getattr(api.client, method.lower())(url, headers={"Authorization": f"Bearer {forged}"})
-        assert response.status_code == 401, (method, path, response.status_code)
+        for token in (forged, expired):
+            response = getattr(api.client, method.lower())(url, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401, (method, path, response.status_code)
