@@ -7,7 +7,13 @@ import pytest
 from inspections.models import AuditEvent, Round, RoundStop
 from inspections.services.rounds import riyadh_today
 from notifications.models import Notification
-from tests.factories import ChecklistFactory, EstablishmentFactory, RoundFactory, RoundStopFactory
+from tests.factories import (
+    CategoryFactory,
+    ChecklistFactory,
+    EstablishmentFactory,
+    RoundFactory,
+    RoundStopFactory,
+)
 from tests.rounds_helpers import counts, establishments_on_line, published_checklist
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +314,27 @@ def test_detail_lists_follow_up_flag(api, supervisor, dammam, inspector):
     )
     stops = api.as_user(supervisor).get(f"rounds/{round.pk}").json()["stops"]
     assert stops[0]["is_follow_up"] is True
+
+
+def test_stops_the_checklist_does_not_apply_to_are_refused(api, supervisor, inspector, dammam, shops, planned):
+    """A round whose checklist is for bakeries cannot hold a grocery: its visit could never be synced."""
+    bakery = CategoryFactory(code="bakery", name_en="Bakery", name_ar="مخبز")
+    bakeries_only = published_checklist()
+    bakeries_only.categories.set([bakery])
+    client = api.as_user(supervisor)
+    before = counts()
+    response = client.post("rounds", body(inspector, bakeries_only, shops))  # the shops are groceries
+    assert response.status_code == 400
+    assert response.json()["code"] == "checklist_not_applicable"
+    assert counts() == before
+    baker = EstablishmentFactory(municipality=dammam, category=bakery)
+    response = client.post("rounds", body(inspector, bakeries_only, [baker]))
+    assert response.status_code == 201, response.content
+    # adding a stop to a round checks the round's checklist too
+    planned_checklist = Round.objects.get(pk=planned["id"]).checklist
+    planned_checklist.categories.set([bakery])
+    grocery = EstablishmentFactory(municipality=dammam)
+    before = counts()
+    response = client.patch(f"rounds/{planned['id']}", {"add_establishment_ids": [grocery.pk]})
+    assert response.status_code == 400 and response.json()["code"] == "checklist_not_applicable"
+    assert counts() == before

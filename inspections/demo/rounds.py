@@ -62,12 +62,15 @@ def seed(*, stdout=None) -> None:
         rng = random.Random(f"{inspector.username}:{today.isoformat()}")
         municipalities = list(inspector.membership.municipalities.order_by("code"))
         rng.shuffle(municipalities)
+        checklist = checklists[index % len(checklists)]
+        category_ids = list(checklist.categories.values_list("id", flat=True))
         for municipality in municipalities:
-            establishments = list(
-                Establishment.objects.filter(municipality=municipality)
-                .exclude(status=Establishment.Status.CLOSED)
-                .order_by("id")
+            candidates = Establishment.objects.filter(municipality=municipality).exclude(
+                status=Establishment.Status.CLOSED
             )
+            if category_ids:  # only shops the round's checklist applies to
+                candidates = candidates.filter(category_id__in=category_ids)
+            establishments = list(candidates.order_by("id"))
             planner = _planner_for(municipality)
             if len(establishments) < MIN_STOPS or planner is None:
                 continue
@@ -76,7 +79,7 @@ def seed(*, stdout=None) -> None:
                 actor=planner,
                 inspector_id=inspector.pk,
                 date=today,
-                checklist_id=checklists[index % len(checklists)].pk,
+                checklist_id=checklist.pk,
                 establishment_ids=[establishment.pk for establishment in stops],
                 optimize_route=True,
                 notes="Demo round",

@@ -162,6 +162,22 @@ def _lock_round(round_id: int) -> Round:
 # --- create ------------------------------------------------------------------------------------
 
 
+def _require_checklist_applies(*, checklist: Checklist, establishments: list[Establishment]) -> None:
+    """A checklist that lists categories applies only to establishments of those categories: a stop
+    it does not apply to could never be visited (visit sync refuses it as checklist_not_applicable)."""
+    category_ids = set(checklist.categories.values_list("id", flat=True))
+    if not category_ids:
+        return
+    unfit = [establishment.pk for establishment in establishments if establishment.category_id not in category_ids]
+    if unfit:
+        raise ApplicationError(
+            _("The checklist does not apply to these establishments' categories: %(ids)s.")
+            % {"ids": ", ".join(map(str, unfit))},
+            code="checklist_not_applicable",
+            extra={"errors": [{"loc": ["establishment_ids"], "ids": unfit}]},
+        )
+
+
 @transaction.atomic
 def round_create(
     *,
@@ -200,6 +216,7 @@ def round_create(
         raise ApplicationError(_("Unknown checklist."), code="unknown_checklist")
     if _published_version(checklist) is None:
         raise ApplicationError(_("The checklist has no published version."), code="checklist_not_published")
+    _require_checklist_applies(checklist=checklist, establishments=establishments)
 
     points = [(establishment.lat, establishment.lon) for establishment in establishments]
     if optimize_route:
@@ -369,6 +386,7 @@ def round_update(*, actor, round_id: int, change: RoundChange) -> Round:
         elsewhere = [e.pk for e in establishments if e.municipality_id != round.municipality_id]
         if elsewhere:
             raise ApplicationError(_("All stops of a round must be in one municipality."), code="mixed_municipalities")
+        _require_checklist_applies(checklist=round.checklist, establishments=establishments)
         present = {stop.establishment_id for stop in stops}
         already = [e.pk for e in establishments if e.pk in present]
         if already:
