@@ -157,48 +157,26 @@ def _names(model) -> dict[int, str]:
     return names
 
 
+def _rates_by_id(rows: list[dict], field: str, names: dict[int, str]) -> list[Rate]:
+    return [
+        rate_row(key=str(r[field]), label=names.get(r[field], ""), visits=r["visits"], violating=r["violating"])
+        for r in rows
+    ]
+
+
 def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[Rate]:
     """Rows {key, label, visits, violating_visits, rate, ci_low, ci_high}, grouped as asked."""
     if group_by == "item":
         return _item_rates(user=user, filters=filters)
     visits = completed_visits(user=user, filters=filters)
     if group_by == "municipality":
-        rows = _counts(visits, "municipality_id")
-        names = _names(Municipality)
-        return [
-            rate_row(
-                key=str(r["municipality_id"]),
-                label=names.get(r["municipality_id"], ""),
-                visits=r["visits"],
-                violating=r["violating"],
-            )
-            for r in rows
-        ]
+        return _rates_by_id(_counts(visits, "municipality_id"), "municipality_id", _names(Municipality))
     if group_by == "category":
-        rows = _counts(visits, "category_id")
-        names = _names(Category)
-        return [
-            rate_row(
-                key=str(r["category_id"]),
-                label=names.get(r["category_id"], ""),
-                visits=r["visits"],
-                violating=r["violating"],
-            )
-            for r in rows
-        ]
+        return _rates_by_id(_counts(visits, "category_id"), "category_id", _names(Category))
     if group_by == "inspector":
         rows = _counts(visits, "inspector_id")
         users = get_user_model().objects.filter(id__in=[r["inspector_id"] for r in rows])
-        names = {u.id: (u.get_full_name() or u.get_username()) for u in users}
-        return [
-            rate_row(
-                key=str(r["inspector_id"]),
-                label=names.get(r["inspector_id"], ""),
-                visits=r["visits"],
-                violating=r["violating"],
-            )
-            for r in rows
-        ]
+        return _rates_by_id(rows, "inspector_id", {u.id: (u.get_full_name() or u.get_username()) for u in users})
     if group_by == "month":
         return [_month_row(r) for r in _month_counts(visits, filters)]
     if group_by == "hijri_month":

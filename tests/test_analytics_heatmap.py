@@ -10,11 +10,6 @@ from tests.factories import EstablishmentFactory, UserFactory, VisitFactory
 OUT = Visit.Outcome
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def shops(dammam, khobar):
     inspector = UserFactory()

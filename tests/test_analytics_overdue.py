@@ -11,11 +11,6 @@ from inspections.models import Answer, Finding, Visit
 from tests.factories import ChecklistItemFactory, EstablishmentFactory, UserFactory, VisitFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def finding(municipality, *, due_in_days: int, status=Finding.Status.OPEN, code="MASKS"):
     item = ChecklistItemFactory(code=code, text_en="Staff wear masks", text_ar="ارتداء الكمامات")
     shop = EstablishmentFactory(municipality=municipality, name_ar="مطعم الواحة", name_en="Oasis")

@@ -20,12 +20,6 @@ RIYADH = ZoneInfo("Asia/Riyadh")
 OUT = Visit.Outcome
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # VisitFactory makes an inspector per visit; PBKDF2 for each would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def wilson(k: int, n: int) -> tuple[float, float]:
     """Written out independently of analytics.selectors (Wilson score interval, z = 1.96)."""
     z = 1.96

@@ -1,14 +1,8 @@
 """The dashboard's pages through Django's test client: session login, role refusal, language, assets."""
 
-import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def login(client: Client, username: str):

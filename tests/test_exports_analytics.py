@@ -24,11 +24,6 @@ RIYADH = ZoneInfo("Asia/Riyadh")
 OUT = Visit.Outcome
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def visit(dammam, khobar):
     inspector = UserFactory(username="insp_report", first_name="سالم", last_name="")
