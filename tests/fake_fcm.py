@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests import process_support
+
 ACCESS_TOKEN = "fake-access-token-for-tests"
 PROJECT_ID = "jawla-test"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # google-auth's `aud`, whatever token_uri is
@@ -38,17 +40,8 @@ ERRORS = {
 
 
 def free_port(start: int, end: int = 8499) -> int:
-    """The first port in [start, end] that 127.0.0.1 can bind (our range is 8400-8499)."""
-    import socket
-
-    for port in range(start, end + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {start}-{end}")
+    """The first free port in [start, end] (the notifications tests' range is 8400-8499)."""
+    return process_support.free_port(start, end)
 
 
 @dataclass
@@ -358,28 +351,13 @@ class Worker:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        import os
-        import signal
-        import subprocess
-
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        process_support.stop_process_group(self.process, timeout=15)
         if getattr(self, "log", None):
             self.log.close()
 
 
 def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
+    return process_support.wait_for(predicate, timeout=timeout, interval=interval)
 
 
 # `celery -A tests.fake_fcm worker`: the project's Celery app, with FCM pointed at the fake when the

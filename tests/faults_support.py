@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,28 +15,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.process_support import free_port, stop_process_group, wait_for  # noqa: F401 (re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port(start: int, end: int) -> int:
-    for port in range(start, end + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {start}-{end}")
-
-
-def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def pg_bin() -> Path | None:
@@ -208,13 +188,7 @@ class Gunicorn:
         assert wait_for(up, timeout=30), self.log_path.read_text()[-3000:]
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, timeout=10)
         if getattr(self, "log", None):
             self.log.close()
 
