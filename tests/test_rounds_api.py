@@ -338,3 +338,20 @@ def test_stops_the_checklist_does_not_apply_to_are_refused(api, supervisor, insp
     response = client.patch(f"rounds/{planned['id']}", {"add_establishment_ids": [grocery.pk]})
     assert response.status_code == 400 and response.json()["code"] == "checklist_not_applicable"
     assert counts() == before
+
+
+def test_phone_sees_a_newly_published_version_at_its_next_sync(
+    api, planned, inspector, admin_user, checklist, django_capture_on_commit_callbacks
+):
+    """The published-version map is cached; publishing a version must reach the next delta sync."""
+    from inspections.services.checklists import checklist_version_draft, checklist_version_publish
+
+    phone = api.as_user(inspector)
+    first = phone.get("me/rounds").json()
+    old_version = checklist.versions.get(status="published").pk
+    assert first["rounds"][0]["checklist_version_id"] == old_version
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = checklist_version_draft(actor=admin_user, checklist=checklist)
+        checklist_version_publish(actor=admin_user, version=draft)
+    again = phone.get("me/rounds").json()
+    assert again["rounds"][0]["checklist_version_id"] == draft.pk != old_version

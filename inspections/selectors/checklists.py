@@ -1,12 +1,17 @@
 """Checklist reads. Checklists are not municipal data: every signed-in user sees the active ones
 with their published version; drafts are for administrators only."""
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from inspections.models import Checklist, ChecklistItem, ChecklistVersion
 from inspections.selectors.scope import scope_for
 
 PUBLISHED = ChecklistVersion.Status.PUBLISHED
+# checklist id → published version id, for every checklist: read on each round answer (the phone's
+# delta sync above all), changed only when a version is published (inspections/signals.py clears it).
+PUBLISHED_CACHE_KEY = "checklists:published-versions"
+PUBLISHED_CACHE_SECONDS = 3600
 
 
 def _items() -> Prefetch:
@@ -55,9 +60,16 @@ def visible_checklist_versions(*, user) -> QuerySet[ChecklistVersion]:
 
 
 def published_version_ids(*, checklist_ids: list[int]) -> dict[int, int]:
-    """checklist id → id of its published version."""
-    return dict(
-        ChecklistVersion.objects.filter(checklist_id__in=checklist_ids, status=PUBLISHED).values_list(
-            "checklist_id", "id"
-        )
-    )
+    """checklist id → id of its published version (checklists without one are left out)."""
+    if not checklist_ids:
+        return {}
+    published = cache.get(PUBLISHED_CACHE_KEY)
+    if published is None:
+        published = dict(ChecklistVersion.objects.filter(status=PUBLISHED).values_list("checklist_id", "id"))
+        cache.set(PUBLISHED_CACHE_KEY, published, PUBLISHED_CACHE_SECONDS)
+    return {pk: published[pk] for pk in checklist_ids if pk in published}
+
+
+def published_versions_forget() -> None:
+    """A version was published or removed: the next read rebuilds the map."""
+    cache.delete(PUBLISHED_CACHE_KEY)

@@ -121,6 +121,7 @@ def my_rounds_delta(*, user, updated_since: datetime | None) -> tuple[datetime, 
             details__from_inspector_id=user.pk,
         ).values_list("object_id", flat=True)
         away = {int(pk) for pk in reassigned_away}
-        back_again = set(Round.objects.filter(pk__in=away, inspector=user).values_list("pk", flat=True))
-        removed = sorted(away - back_again)
+        if away:
+            away -= set(Round.objects.filter(pk__in=away, inspector=user).values_list("pk", flat=True))
+        removed = sorted(away)
     return cursor, list(_with_stops(rounds).order_by("date", "id")), removed

@@ -2,9 +2,11 @@
 and `visible_to(queryset, user=...)`, so a record outside the caller's municipalities is
 simply not there (a 404 on detail endpoints, never a 403 that confirms it exists)."""
 
+import time
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from inspections.models import Membership, Municipality
@@ -47,30 +49,73 @@ class Scope:
 NO_SCOPE = Scope(role=None, municipality_ids=frozenset())
 
 
+# A scope costs two or three queries and every request needs one, so it is kept in the shared cache
+# under the user's id with the generation it was computed in. Any change to a membership, its
+# municipalities or a municipality bumps the generation once the change is committed
+# (`scope_cache_clear`, wired to the models' signals in inspections/signals.py): a request that
+# read the new generation reads the committed change, and every older entry stops matching, so a
+# revoked membership is out at the next request. SCOPE_CACHE_SECONDS bounds what a change made
+# outside Django (raw SQL) could leave behind.
+SCOPE_CACHE_SECONDS = 300
+_GENERATION_KEY = "scope:generation"
+
+
+def _user_key(user_id: int) -> str:
+    return f"scope:user:{user_id}"
+
+
 def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
-    """The user's scope, computed once per request object (cached on the user instance)."""
+    """The user's scope: once per request object (kept on the user instance), and across requests
+    in the shared cache (one round trip instead of the membership queries)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_SCOPE
     cached = getattr(user, "_jawla_scope", None)
     if cached is not None:
         return cached
+    found = cache.get_many([_GENERATION_KEY, _user_key(user.pk)])
+    generation = found.get(_GENERATION_KEY)
+    if generation is None:
+        generation = _generation_start()
+    entry = found.get(_user_key(user.pk))
+    if entry is not None and entry[0] == generation and entry[1] == user.is_superuser:
+        scope = entry[2]
+    else:
+        scope = _scope_query(user)
+        cache.set(_user_key(user.pk), (generation, user.is_superuser, scope), SCOPE_CACHE_SECONDS)
+    user._jawla_scope = scope
+    return scope
+
+
+def scope_cache_clear() -> None:
+    """Invalidate every cached scope (a membership or a municipality changed); call after commit."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # not there yet, or evicted
+        _generation_start()
+
+
+def _generation_start() -> int:
+    """A generation no earlier entry can carry: the clock in nanoseconds (far above any count of
+    increments an evicted generation could have reached)."""
+    cache.add(_GENERATION_KEY, time.time_ns(), None)
+    return cache.get(_GENERATION_KEY, 0)
+
+
+def _scope_query(user) -> Scope:
     membership = Membership.objects.filter(user=user).select_related("amanah").first()
     if user.is_superuser or (membership and membership.role == Role.ADMIN):
-        scope = Scope(
+        return Scope(
             role=Role.ADMIN,
             municipality_ids=frozenset(Municipality.objects.values_list("id", flat=True)),
             everything=True,
         )
-    elif membership is None:
-        scope = NO_SCOPE
-    else:
-        ids = set(membership.municipalities.values_list("id", flat=True))
-        if membership.amanah_id:
-            ids.add(membership.amanah_id)
-            ids.update(Municipality.objects.filter(parent_id=membership.amanah_id).values_list("id", flat=True))
-        scope = Scope(role=membership.role, municipality_ids=frozenset(ids), whole_amanah=bool(membership.amanah_id))
-    user._jawla_scope = scope
-    return scope
+    if membership is None:
+        return NO_SCOPE
+    ids = set(membership.municipalities.values_list("id", flat=True))
+    if membership.amanah_id:
+        ids.add(membership.amanah_id)
+        ids.update(Municipality.objects.filter(parent_id=membership.amanah_id).values_list("id", flat=True))
+    return Scope(role=membership.role, municipality_ids=frozenset(ids), whole_amanah=bool(membership.amanah_id))
 
 
 def visible_to(queryset: QuerySet, *, user, field: str = "municipality") -> QuerySet:
