@@ -1,12 +1,13 @@
 """Load: 50 simulated phones against a real gunicorn server on PostgreSQL, for a bounded time.
 
-    python bench/load.py [--users 50] [--duration 60] [--port 8680] [--workers 4] [--skip-setup]
+    python bench/load.py [--users 50] [--duration 60] [--port 8680] [--workers 3] [--threads 3] [--skip-setup]
 
 Sets up its own database (jawla_load on the PostgreSQL of DATABASE_URL's server, default
 127.0.0.1:5432: dropped, migrated, seeded with the demo), starts gunicorn in production mode on
-127.0.0.1:PORT, then drives it from this process with locust (as a library, headless). Each phone
-is its own inspector (load_phone_NN, created with today's round of 8 stops), signs in, fetches its
-rounds and checklist once, then loops:
+127.0.0.1:PORT with the served configuration (backend/gunicorn.conf.py), then drives it from this
+process with locust (as a library, headless). Each phone is its own inspector (load_phone_NN,
+created with today's round of 8 stops), signs in, fetches its rounds and checklist once, then
+loops:
 
   - delta sync: GET me/rounds?updated_since=<cursor>        (weight 10)
   - a batch of 5 visits to its stops: POST visits/sync      (weight 3)
@@ -260,7 +261,7 @@ def setup_database(admin_url: str, database: str, env: dict[str, str]) -> None:
         print(f"setup: manage.py {command[0]} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
     server_env = dict(
         env,
         DJANGO_ENV="production",
@@ -272,8 +273,9 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -
     # The JWT key must match the one the phones' tokens are signed with: the server signs them.
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5"],
+        [sys.executable, "-m", "gunicorn", "-c", "backend/gunicorn.conf.py", "backend.wsgi:application"]
+        + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]
+        + ["--timeout", "60", "--graceful-timeout", "5"],
         cwd=ROOT,
         env=server_env,
         stdout=log,
@@ -335,7 +337,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60, help="seconds of load, after all phones started")
     parser.add_argument("--port", type=int, default=8680)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
+    # The served configuration (backend/gunicorn.conf.py): CPUs + 1 processes of 3 threads.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
+    parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--database", default="jawla_load")
     parser.add_argument("--pg", default=os.environ.get("LOAD_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--skip-setup", action="store_true", help="reuse the database as it is")
@@ -351,13 +355,19 @@ def main() -> int:
     print("setup: one inspector and today's round per phone", flush=True)
     script = PHONES_SETUP % {"password": PASSWORD, "phones": args.users}
     subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
+    import psycopg
     import redis
+
+    # A freshly seeded database has no planner statistics until autovacuum gets to it (mid-run, on
+    # the same cores); a production database has them.
+    with psycopg.connect(f"{args.pg}/{args.database}".replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
     # A clean cache: every phone signs in from 127.0.0.1, so failures left there by other runs on
     # the same address would throttle them; and an empty broker queue.
     for url in (env["REDIS_URL"], env["CELERY_BROKER_URL"]):
         redis.Redis.from_url(url).flushdb()
-    server = start_server(env, args.port, args.workers, OUT / "load-server.log")
+    server = start_server(env, args.port, args.workers, args.threads, OUT / "load-server.log")
     watch = MemoryWatch(server.pid)
     watch.sample()
     idle_total = watch.peak_total
@@ -371,7 +381,7 @@ def main() -> int:
         watcher = gevent.spawn(watch.run)
         print(
             f"load: {args.users} phones, {args.wait} s between actions, on {args.workers} gunicorn workers "
-            f"for {args.duration} s",
+            f"× {args.threads} threads for {args.duration} s",
             flush=True,
         )
         runner.start(args.users, spawn_rate=max(1, args.users // 5))
@@ -431,6 +441,7 @@ def main() -> int:
         "users": args.users,
         "duration_s": args.duration,
         "workers": args.workers,
+        "threads": args.threads,
         "wait_s": args.wait,
         "cpu_count": os.cpu_count(),
         "endpoints": rows,

@@ -15,20 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+        # Processes and threads: backend/gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
 
-    def handle(self, *args, port: int, workers: int, **options):
+    def handle(self, *args, port: int, **options):
         bin_dir = os.path.dirname(sys.executable)
         processes = {
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
+                "--config",
+                str(settings.BASE_DIR / "backend" / "gunicorn.conf.py"),
                 "backend.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--timeout",
-                "300",  # exports stream for longer than gunicorn's default 30 s
                 "--access-logfile",
                 "-",
             ],
