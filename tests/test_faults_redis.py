@@ -1,7 +1,9 @@
-"""Redis (the Celery broker) stopped: the API still accepts visits, `GET health` reports the broker
-down (200, `degraded`), the critical-finding alert waits in the outbox, and once Redis is back a real
-worker delivers it (the sweeper re-queues it). A private redis-server (port 6390-6399) is the broker,
-so stopping it touches nobody else; the server is a real gunicorn on the test database.
+"""Redis (the Celery broker and the cache, one server as in production) stopped: the API still
+accepts visits (scopes come from the database while the cache is down), `GET health` reports the
+broker down (200, `degraded`), the critical-finding alert waits in the outbox, and once Redis is
+back a real worker delivers it (the sweeper re-queues it). A private redis-server (port 6390-6399)
+is the broker and the cache, so stopping it touches nobody else; the server is a real gunicorn on
+the test database.
 
 The worker killed mid-task ("nothing lost") is tests/test_outbox_faults.py (notifications), and the
 broker-down-at-creation case without the API in between is there too; this file is the end-to-end
@@ -90,7 +92,7 @@ def test_broker_down_visits_accepted_health_degraded_alert_sent_after(broker, sc
     env = service_env(
         DATABASE_URL=_database_url(),
         CELERY_BROKER_URL=broker.url,
-        REDIS_URL="redis://127.0.0.1:6379/12",
+        REDIS_URL=f"redis://127.0.0.1:{broker.port}/1",  # the cache: it must not take the API down with it
         LOGIN_MAX_FAILURES="1000",
         MEDIA_ROOT=str(tmp_path / "media"),
     )

@@ -4,6 +4,7 @@ with their published version; drafts are for administrators only."""
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from backend.cache import cache_quietly
 from inspections.models import Checklist, ChecklistItem, ChecklistVersion
 from inspections.selectors.scope import scope_for
 
@@ -63,13 +64,13 @@ def published_version_ids(*, checklist_ids: list[int]) -> dict[int, int]:
     """checklist id → id of its published version (checklists without one are left out)."""
     if not checklist_ids:
         return {}
-    published = cache.get(PUBLISHED_CACHE_KEY)
+    published = cache_quietly(lambda: cache.get(PUBLISHED_CACHE_KEY), None)
     if published is None:
         published = dict(ChecklistVersion.objects.filter(status=PUBLISHED).values_list("checklist_id", "id"))
-        cache.set(PUBLISHED_CACHE_KEY, published, PUBLISHED_CACHE_SECONDS)
+        cache_quietly(lambda: cache.set(PUBLISHED_CACHE_KEY, published, PUBLISHED_CACHE_SECONDS), None)
     return {pk: published[pk] for pk in checklist_ids if pk in published}
 
 
 def published_versions_forget() -> None:
     """A version was published or removed: the next read rebuilds the map."""
-    cache.delete(PUBLISHED_CACHE_KEY)
+    cache_quietly(lambda: cache.delete(PUBLISHED_CACHE_KEY), None)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from backend.cache import cache_quietly
 from inspections.models import Membership, Municipality
 
 Role = Membership.Role
@@ -72,26 +73,38 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     cached = getattr(user, "_jawla_scope", None)
     if cached is not None:
         return cached
-    found = cache.get_many([_GENERATION_KEY, _user_key(user.pk)])
-    generation = found.get(_GENERATION_KEY)
-    if generation is None:
-        generation = _generation_start()
-    entry = found.get(_user_key(user.pk))
-    if entry is not None and entry[0] == generation and entry[1] == user.is_superuser:
-        scope = entry[2]
-    else:
+    found = cache_quietly(lambda: cache.get_many([_GENERATION_KEY, _user_key(user.pk)]), None)
+    if found is None:  # the cache is down: the database answers
         scope = _scope_query(user)
-        cache.set(_user_key(user.pk), (generation, user.is_superuser, scope), SCOPE_CACHE_SECONDS)
+    else:
+        generation = found.get(_GENERATION_KEY)
+        if generation is None:
+            generation = cache_quietly(_generation_start, None)
+        entry = found.get(_user_key(user.pk))
+        if entry is not None and entry[0] == generation and entry[1] == user.is_superuser:
+            scope = entry[2]
+        else:
+            scope = _scope_query(user)
+            if generation is not None:
+                value = (generation, user.is_superuser, scope)
+                cache_quietly(lambda: cache.set(_user_key(user.pk), value, SCOPE_CACHE_SECONDS), None)
     user._jawla_scope = scope
     return scope
 
 
 def scope_cache_clear() -> None:
-    """Invalidate every cached scope (a membership or a municipality changed); call after commit."""
-    try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:  # not there yet, or evicted
-        _generation_start()
+    """Invalidate every cached scope (a membership or a municipality changed); call after commit.
+
+    If the cache is unreachable the bump is lost, but so is every read until it answers again; the
+    entries it still holds then are at most SCOPE_CACHE_SECONDS old."""
+
+    def bump() -> None:
+        try:
+            cache.incr(_GENERATION_KEY)
+        except ValueError:  # not there yet, or evicted
+            _generation_start()
+
+    cache_quietly(bump, None)
 
 
 def _generation_start() -> int:
