@@ -18,6 +18,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.utils import timezone
 
@@ -33,6 +35,8 @@ from tests.factories import (
     make_user,
 )
 from tests.faults_support import ROOT, Gunicorn, PrivateRedis, free_port, request, service_env, wait_for
+
+User = get_user_model()
 
 pytestmark = [
     pytest.mark.services,
@@ -112,6 +116,15 @@ def test_broker_down_visits_accepted_health_degraded_alert_sent_after(broker, sc
         status, health = request("GET", server.base + "health", timeout=30)
         assert status == 200, health  # the database answers: still up, only degraded
         assert health["status"] == "degraded" and health["broker"].startswith("down"), health
+
+        # Signing in still works (the failure counters are skipped while the cache is down). The
+        # server knows PBKDF2 only (the test settings hash with MD5), so the password is set so.
+        hasher = PBKDF2PasswordHasher()
+        User.objects.filter(pk=inspector.pk).update(password=hasher.encode("pass12345", hasher.salt(), iterations=1000))
+        status, fresh = request(
+            "POST", server.base + "auth/token", {"username": inspector.username, "password": "pass12345"}
+        )
+        assert status == 200 and fresh["access"], fresh
 
         started = time.perf_counter()
         status, answer = request(

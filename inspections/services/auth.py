@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from backend.cache import cache_quietly
 from backend.exceptions import ApplicationError, ThrottledError
 
 User = get_user_model()
@@ -64,23 +65,31 @@ def _failure_keys(username: str, ip: str) -> list[str]:
     return [f"login-fail:user:{user_key}", f"login-fail:ip:{ip}"]
 
 
+# The failure counters live in the shared cache. If it cannot be reached, sign-in goes on without
+# them (logged by cache_quietly): refusing every sign-in while Redis is down would lock the
+# inspectors out, and PBKDF2's cost still slows guessing.
 def _throttle_check(keys: list[str]) -> None:
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    counts = cache_quietly(lambda: cache.get_many(keys), {})
     for key in keys:
-        failures = cache.get(key) or 0
+        failures = counts.get(key) or 0
         if failures >= settings.LOGIN_MAX_FAILURES:
             raise ThrottledError(_("Too many failed sign-in attempts. Try again later."), retry_after=window)
 
 
 def _failure_record(keys: list[str]) -> None:
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key in keys:
+
+    def count(key: str) -> None:
         if cache.add(key, 1, timeout=window):
-            continue
+            return
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=window)
+
+    for key in keys:
+        cache_quietly(lambda key=key: count(key), None)
 
 
 def login_obtain_tokens(*, username: str, password: str, ip: str) -> tuple[object, TokenPair]:
@@ -92,7 +101,7 @@ def login_obtain_tokens(*, username: str, password: str, ip: str) -> tuple[objec
     if user is None or not user.is_active:
         _failure_record(keys)
         raise ApplicationError(_("Wrong username or password."), code="invalid_credentials", status=401)
-    cache.delete(keys[0])  # a success clears the username's count, not the IP's
+    cache_quietly(lambda: cache.delete(keys[0]), None)  # a success clears the username's count, not the IP's
     return user, token_pair_for(user=user)
 
 
