@@ -1,7 +1,7 @@
 """Reads of establishments, always scoped through `visible_to`.
 
 The nearby search narrows candidates with H3 (the cells of a `grid_disk` around the point, on the
-stored, indexed h3 columns), then measures each candidate's geodesic distance with geopy and keeps
+stored, indexed h3 columns), then measures each candidate's geodesic distance (geo.distance_m) and keeps
 those within the radius, nearest first.
 """
 
@@ -131,7 +131,7 @@ def establishments_near(queryset: QuerySet[Establishment], *, lat: float, lon: f
     """Establishments of `queryset` within `radius_m` metres (geodesic, WGS-84) of (lat, lon), nearest first.
 
     The database narrows the candidates twice, both cheap: the H3 cells of the disc (an indexed column)
-    and the disc's bounding box; geopy then measures only those, from (id, lat, lon) tuples.
+    and the disc's bounding box; geo.distance_m then measures only those, from (id, lat, lon) tuples.
     """
     plan = near_plan(lat=lat, lon=lon, radius_m=radius_m)
     candidates = queryset.filter(**{f"h3_r{plan.resolution}__in": plan.cells})

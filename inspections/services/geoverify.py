@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from geopy.distance import geodesic
+
+from inspections.geo import distance_m
 
 TRAVEL_MIN_SECONDS = 60.0
 # Previous visits further back than this cannot make any trip in the Eastern Province "impossible".
@@ -49,7 +50,7 @@ def geo_verify(*, fix: Fix | None, establishment_lat: float, establishment_lon: 
     """The geo status and geodesic distance of a visit's fix from its establishment."""
     if fix is None:
         return GeoResult(status="no_fix", distance_m=None)
-    distance = geodesic((fix.lat, fix.lon), (establishment_lat, establishment_lon)).meters
+    distance = distance_m(fix.lat, fix.lon, establishment_lat, establishment_lon)
     if fix.accuracy_m > settings.GEO_LOW_ACCURACY_M:
         return GeoResult(status="low_accuracy", distance_m=distance)
     if distance > settings.GEO_VERIFIED_MAX_DISTANCE_M:
@@ -72,7 +73,7 @@ def travel_speed_kmh(previous: TravelPoint, current: TravelPoint) -> float | Non
     """The speed needed to go from `previous` to `current`, or None when either has no fix."""
     if previous.lat is None or current.lat is None:
         return None
-    distance_km = geodesic((previous.lat, previous.lon), (current.lat, current.lon)).kilometers
+    distance_km = distance_m(previous.lat, previous.lon, current.lat, current.lon) / 1000
     return distance_km / (_travel_hours(previous, current))
 
 

@@ -30,10 +30,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from geopy.distance import geodesic
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.geo import distance_m
 from inspections.models import Answer, Photo, Visit, photo_upload_path, thumbnail_upload_path
 from inspections.selectors.scope import scope_for
 
@@ -68,7 +68,7 @@ def photo_upload(*, user, visit: Visit, client_id: UUID, upload, item_code: str 
     processed = photo_process(data)
     exif_distance = None
     if processed.exif_lat is not None and visit.lat is not None:
-        exif_distance = geodesic((processed.exif_lat, processed.exif_lon), (visit.lat, visit.lon)).meters
+        exif_distance = distance_m(processed.exif_lat, processed.exif_lon, visit.lat, visit.lon)
 
     photo = Photo(
         client_id=client_id,

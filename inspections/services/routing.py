@@ -6,13 +6,13 @@ first shop), so every tour here is a Hamiltonian *path*:
 1. nearest neighbour from every possible first stop (n starts, O(n^3) at worst: n is small),
 2. then 2-opt on the best of those until no reversal shortens the path (first-improvement).
 
-Points are (lat, lon) pairs. Distances are geodesic on the WGS-84 ellipsoid (geopy).
+Points are (lat, lon) pairs. Distances are geodesic on the WGS-84 ellipsoid (`geo.distance_m`).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
+from inspections.geo import distance_m
 
 Point = tuple[float, float]
 Matrix = list[list[float]]
@@ -36,7 +36,7 @@ def distance_matrix(points: Sequence[Point]) -> Matrix:
     matrix = [[0.0] * size for _ in range(size)]
     for i in range(size):
         for j in range(i + 1, size):
-            metres = geodesic(points[i], points[j]).meters
+            metres = distance_m(*points[i], *points[j])
             matrix[i][j] = metres
             matrix[j][i] = metres
     return matrix
@@ -118,19 +118,19 @@ def route_optimize(points: Sequence[Point]) -> Route:
 
 def route_length(points: Sequence[Point]) -> float:
     """Length in metres of the open path through `points` in the given order."""
-    return sum(geodesic(a, b).meters for a, b in zip(points, points[1:], strict=False))
+    return sum(distance_m(*a, *b) for a, b in zip(points, points[1:], strict=False))
 
 
 def cheapest_insertion(points: Sequence[Point], new_point: Point) -> int:
     """The index at which inserting `new_point` into the path `points` lengthens it least."""
     if not points:
         return 0
-    to_new = [geodesic(point, new_point).meters for point in points]
+    to_new = [distance_m(*point, *new_point) for point in points]
     best_index, best_cost = 0, to_new[0]  # before the first stop
     if to_new[-1] < best_cost:  # after the last stop
         best_index, best_cost = len(points), to_new[-1]
     for index in range(1, len(points)):
-        cost = to_new[index - 1] + to_new[index] - geodesic(points[index - 1], points[index]).meters
+        cost = to_new[index - 1] + to_new[index] - distance_m(*points[index - 1], *points[index])
         if cost < best_cost - EPSILON_M:
             best_index, best_cost = index, cost
     return best_index
