@@ -87,6 +87,22 @@ def test_upload_reencodes_without_exif_and_keeps_evidence(api, inspector, visit)
     assert [p["id"] for p in detail["photos"]] == [photo.id]
 
 
+@pytest.mark.parametrize("orientation", [None, 1])
+def test_upright_photo_is_served_without_exif_too(api, inspector, visit, orientation):
+    """Without a rotation to apply the decoded image itself is re-encoded: still no EXIF, no GPS."""
+    content = jpeg_bytes(size=(1600, 1200), exif=gps_exif(orientation=orientation))
+    response = upload(api, inspector, visit, content)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["exif_lat"] == pytest.approx(26.4207, abs=1e-4)
+    assert (body["width"], body["height"]) == (1600, 1200)
+    photo = Photo.objects.get()
+    for name, size in ((photo.file.name, (1600, 1200)), (photo.thumbnail.name, (512, 384))):
+        with default_storage.open(name) as stored:
+            served = Image.open(io.BytesIO(stored.read()))
+            assert served.size == size and len(served.getexif()) == 0 and "exif" not in served.info
+
+
 def test_second_upload_with_the_same_client_id_answers_the_first(api, inspector, visit):
     client_id = uuid.uuid4()
     first = upload(api, inspector, visit, jpeg_bytes(), client_id=client_id)
