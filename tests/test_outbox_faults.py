@@ -7,7 +7,6 @@ without touching anyone else's), the environment's Redis for the crash. Skipped 
 
 import os
 import shutil
-import subprocess
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -22,6 +21,7 @@ from notifications import services
 from notifications.models import Delivery, Notification
 from tests.factories import DeviceFactory, RoundFactory, RoundStopFactory
 from tests.fake_fcm import FakeFCMServer, Worker, free_port, postgres_url, wait_for, worker_env, write_service_account
+from tests.faults_support import PrivateRedis
 
 needs_services = pytest.mark.skipif(
     not (settings.IS_POSTGRES and settings.CELERY_BROKER_URL.startswith("redis://")),
@@ -50,43 +50,6 @@ def producing_to(broker_url: str):
             os.environ["CELERY_BROKER_URL"] = before[2]
         app._pool = None
         app.amqp._producer_pool = None
-
-
-class RedisServer:
-    """A private, throwaway redis-server on 127.0.0.1:port that the test may stop and start."""
-
-    def __init__(self, port: int, folder):
-        self.port = port
-        self.folder = folder
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=self.port)
-        assert wait_for(lambda: _pings(client), timeout=10), "redis-server did not start"
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
 
 
 @pytest.fixture
@@ -128,7 +91,7 @@ def _assign(dammam, inspector) -> Notification:
 def test_created_while_the_broker_is_down_then_delivered_by_the_sweeper(
     make_worker, fake_fcm, tmp_path, dammam, inspector
 ):
-    broker = RedisServer(free_port(8450), tmp_path)
+    broker = PrivateRedis(free_port(8450))
     broker.start()
     phone = DeviceFactory(user=inspector)
     try:
@@ -148,7 +111,7 @@ def test_created_while_the_broker_is_down_then_delivered_by_the_sweeper(
             sent = wait_for(lambda: Notification.objects.filter(pk=notification.pk, status="sent").exists(), 60)
             assert sent, worker.output()
     finally:
-        broker.stop()
+        broker.cleanup()
     assert fake_fcm.accepted_tokens() == [phone.token]
     assert Delivery.objects.get(notification=notification).status == "sent"
 
