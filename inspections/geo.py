@@ -14,14 +14,14 @@ from shapely.prepared import PreparedGeometry, prep
 
 
 def h3_cells(lat: float, lon: float) -> dict[str, int]:
-    """The H3 cell of a point at every stored resolution, as integers (h3_r5 .. h3_r9)."""
-    finest = max(settings.H3_RESOLUTIONS)
-    cell = h3.latlng_to_cell(lat, lon, finest)
-    cells = {}
-    for resolution in settings.H3_RESOLUTIONS:
-        parent = cell if resolution == finest else h3.cell_to_parent(cell, resolution)
-        cells[f"h3_r{resolution}"] = h3.str_to_int(parent)
-    return cells
+    """The H3 cell containing the point at every stored resolution, as integers (h3_r5 .. h3_r9).
+
+    Each resolution is computed from the point itself: H3 is not exactly nested, so the parent of
+    the r9 cell is a neighbour of the containing cell for several percent of points."""
+    return {
+        f"h3_r{resolution}": h3.str_to_int(h3.latlng_to_cell(lat, lon, resolution))
+        for resolution in settings.H3_RESOLUTIONS
+    }
 
 
 _WGS84 = Geodesic.WGS84
