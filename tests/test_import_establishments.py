@@ -96,7 +96,8 @@ BAD_ROWS = [
     ("X1,بقالة,Shop,,26.42,50.09,,,", "category", "Required"),
     ("X1,بقالة,Shop,grocery,north,50.09,,,", "lat", "latitude"),
     ("X1,بقالة,Shop,grocery,96,50.09,,,", "lat", "latitude"),
-    ("X1,بقالة,Shop,grocery,26.42,,,,", "lon", "longitude"),
+    ("X1,بقالة,Shop,grocery,26.42,,,,", "lon", "Missing: the row has no longitude"),
+    ("X1,بقالة,Shop,grocery,,50.09,,,", "lat", "Missing: the row has no latitude"),
     ("X1,بقالة,Shop,grocery,26.42,190,,,", "lon", "longitude"),
     ("X1,بقالة,Shop,grocery,nan,50.09,,,", "lat", "latitude"),
     ("X1,بقالة,Shop,grocery,24.7,46.7,,,", "lat", "outside every municipality"),
@@ -108,7 +109,9 @@ BAD_ROWS = [
 
 @pytest.mark.parametrize(("line", "field", "reason"), BAD_ROWS)
 def test_bad_rows_are_reported_and_not_written_while_good_rows_are(tmp_path, places, capsys, line, field, reason):
-    run(write(tmp_path, [HEADER, GOOD[0], line, GOOD[1]]))
+    with pytest.raises(CommandError, match="1 row.s. refused") as refused:
+        run(write(tmp_path, [HEADER, GOOD[0], line, GOOD[1]]))
+    assert refused.value.returncode == 3  # rows refused, the others written
     out, err = capsys.readouterr()
     assert f"row 3, {field}: " in err and reason in err
     assert "1 bad (skipped, not written)" in out
@@ -116,7 +119,8 @@ def test_bad_rows_are_reported_and_not_written_while_good_rows_are(tmp_path, pla
 
 
 def test_a_row_with_several_problems_lists_them_all(tmp_path, places, capsys):
-    run(write(tmp_path, [HEADER, "X9,,Shop,casino,north,east,,,"]))
+    with pytest.raises(CommandError):
+        run(write(tmp_path, [HEADER, "X9,,Shop,casino,north,east,,,"]))
     err = capsys.readouterr().err
     for field in ("name_ar", "category", "lat", "lon"):
         assert f"row 2, {field}:" in err
@@ -124,9 +128,43 @@ def test_a_row_with_several_problems_lists_them_all(tmp_path, places, capsys):
 
 
 def test_strict_mode_writes_nothing_when_any_row_is_bad(tmp_path, places):
-    with pytest.raises(CommandError, match="nothing was written"):
+    with pytest.raises(CommandError, match="nothing was written") as refused:
         run(write(tmp_path, [HEADER, GOOD[0], BAD_ROWS[2][0], GOOD[1]]), "--strict")
+    assert refused.value.returncode == 1
     assert Establishment.objects.count() == 0
+
+
+def test_every_row_refused_exits_non_zero_and_says_nothing_was_written(tmp_path, places, capsys):
+    """Item 10: the old command exited 0 when every row was refused."""
+    with pytest.raises(CommandError, match="Every row .2. was refused: nothing was written") as refused:
+        run(write(tmp_path, [HEADER, BAD_ROWS[0][0], BAD_ROWS[2][0]]))
+    assert refused.value.returncode == 1
+    assert Establishment.objects.count() == 0
+
+
+def test_a_header_without_rows_exits_non_zero(tmp_path, places):
+    with pytest.raises(CommandError, match="no rows") as refused:
+        run(write(tmp_path, [HEADER]))
+    assert refused.value.returncode == 1
+
+
+def test_exit_statuses_are_documented_in_help():
+    from inspections.management.commands.import_establishments import Command
+
+    assert "Exit status: 0 every row was written; 1 nothing was written" in Command.help
+    assert "3 some rows were refused" in Command.help
+
+
+def test_language_option_sets_the_report_language(tmp_path, places, capsys):
+    with pytest.raises(CommandError, match="رُفض 1 صف") as refused:
+        run(write(tmp_path, [HEADER, GOOD[0], "X1,بقالة,Shop,grocery,,50.09,,,"]), "--language", "ar")
+    assert refused.value.returncode == 3
+    out, err = capsys.readouterr()
+    assert "الصف 3، lat: ناقص: لا يوجد خط عرض" in err
+    assert "2 صف: 1 أُنشئ" in out
+    with pytest.raises(CommandError, match="1 row.s. refused"):
+        run(write(tmp_path, [HEADER, "X1,بقالة,Shop,grocery,,50.09,,,", GOOD[1]], name="again.csv"), "--language", "en")
+    assert "row 2, lat: Missing: the row has no latitude." in capsys.readouterr().err
 
 
 def test_strict_mode_writes_a_clean_file(tmp_path, places):
@@ -136,7 +174,8 @@ def test_strict_mode_writes_a_clean_file(tmp_path, places):
 
 def test_same_licence_twice_in_a_file_is_reported(tmp_path, places, capsys):
     duplicate = GOOD[1].replace("2050000002", "2050000001")
-    run(write(tmp_path, [HEADER, GOOD[0], duplicate]))
+    with pytest.raises(CommandError):
+        run(write(tmp_path, [HEADER, GOOD[0], duplicate]))
     assert "row 3, licence_no: Licence 2050000001 already appears at row 2" in capsys.readouterr().err
     assert Establishment.objects.get().name_en == "Al Nakheel Grocery"
 
@@ -191,14 +230,16 @@ def test_empty_file(tmp_path, places, lines):
 
 
 def test_blank_lines_are_skipped_and_row_numbers_are_file_lines(tmp_path, places, capsys):
-    run(write(tmp_path, [HEADER, "", GOOD[0], "", "X,,,,,,,,"]))
+    with pytest.raises(CommandError):
+        run(write(tmp_path, [HEADER, "", GOOD[0], "", "X,,,,,,,,"]))
     assert "row 5, name_ar" in capsys.readouterr().err
     assert Establishment.objects.count() == 1
 
 
 def test_errors_csv_report(tmp_path, places):
     report_path = tmp_path / "errors.csv"
-    run(write(tmp_path, [HEADER, GOOD[0], BAD_ROWS[2][0]]), "--errors-csv", str(report_path))
+    with pytest.raises(CommandError):
+        run(write(tmp_path, [HEADER, GOOD[0], BAD_ROWS[2][0]]), "--errors-csv", str(report_path))
     with open(report_path, encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["row", "field", "reason"]
@@ -237,7 +278,8 @@ def test_service_is_set_based(places, django_assert_max_num_queries):
 
 def test_a_bad_row_does_not_block_a_later_row_with_the_same_licence(tmp_path, places, capsys):
     outside = "2050000001,بقالة,Shop,grocery,24.7,46.7,,,"
-    run(write(tmp_path, [HEADER, outside, GOOD[0]]))
+    with pytest.raises(CommandError):
+        run(write(tmp_path, [HEADER, outside, GOOD[0]]))
     err = capsys.readouterr().err
     assert "row 2, lat: The location is outside every municipality" in err and "already appears" not in err
     assert Establishment.objects.get(licence_no="2050000001").municipality == places["dammam"]

@@ -59,7 +59,9 @@ def test_valid_features_are_created_under_the_amanah(amanah):
 
 
 def test_bow_tie_is_repaired_and_reported(amanah):
-    report = municipalities_import(collection=collection(feature({"code": "BOW", "name_en": "Bow"}, BOW_TIE)))
+    report = municipalities_import(
+        amanah_code=amanah.code, collection=collection(feature({"code": "BOW", "name_en": "Bow"}, BOW_TIE))
+    )
     assert [problem.code for problem in report.repaired] == ["BOW"]
     assert "Self-intersection" in report.repaired[0].reason
     municipality = Municipality.objects.get(code="BOW")
@@ -72,7 +74,9 @@ def test_bow_tie_is_repaired_and_reported(amanah):
 
 
 def test_hole_outside_shell_becomes_an_island(amanah):
-    report = municipalities_import(collection=collection(feature({"code": "ISL", "name_en": "Island"}, HOLE_OUTSIDE)))
+    report = municipalities_import(
+        amanah_code=amanah.code, collection=collection(feature({"code": "ISL", "name_en": "Island"}, HOLE_OUTSIDE))
+    )
     assert "Hole lies outside shell" in report.repaired[0].reason
     municipality = Municipality.objects.get(code="ISL")
     geometry = shape(municipality.boundary)
@@ -86,7 +90,9 @@ def test_geometry_collection_with_label_point_is_accepted(amanah):
         "type": "GeometryCollection",
         "geometries": [square(26.42, 50.09), {"type": "Point", "coordinates": [50.09, 26.42]}],
     }
-    report = municipalities_import(collection=collection(feature({"code": "GC", "name_en": "Collection"}, geometry)))
+    report = municipalities_import(
+        amanah_code=amanah.code, collection=collection(feature({"code": "GC", "name_en": "Collection"}, geometry))
+    )
     assert report.created == ["GC"]
     assert "non-polygon" in report.notes[0].reason
     assert Municipality.objects.get(code="GC").boundary["type"] == "Polygon"
@@ -104,7 +110,9 @@ def test_geometry_collection_with_label_point_is_accepted(amanah):
     ],
 )
 def test_messy_property_names_are_understood(amanah, properties, name_ar, name_en):
-    report = municipalities_import(collection=collection(feature(properties, square(26.4, 50.1))))
+    report = municipalities_import(
+        amanah_code=amanah.code, collection=collection(feature(properties, square(26.4, 50.1)))
+    )
     assert report.created == ["X1"], report.refused
     municipality = Municipality.objects.get(code="X1")
     assert (municipality.name_ar, municipality.name_en) == (name_ar, name_en)
@@ -112,7 +120,10 @@ def test_messy_property_names_are_understood(amanah, properties, name_ar, name_e
 
 def test_feature_id_is_the_code_when_properties_have_none(amanah):
     report = municipalities_import(
-        collection=collection({"type": "Feature", "id": 42, "properties": {"name_en": "N"}, "geometry": square(26, 50)})
+        amanah_code=amanah.code,
+        collection=collection(
+            {"type": "Feature", "id": 42, "properties": {"name_en": "N"}, "geometry": square(26, 50)}
+        ),
     )
     assert report.created == ["42"]
 
@@ -120,6 +131,7 @@ def test_feature_id_is_the_code_when_properties_have_none(amanah):
 def test_explicit_field_names(amanah):
     properties = {"district_name": "الفيصلية", "district_id": 77}
     report = municipalities_import(
+        amanah_code=amanah.code,
         collection=collection(feature(properties, square(26.4, 50.1))),
         code_field="district_id",
         name_ar_field="district_name",
@@ -161,7 +173,7 @@ def test_explicit_field_names(amanah):
 )
 def test_unusable_features_are_refused_with_a_reason_and_do_not_stop_the_others(amanah, bad_feature, reason):
     good = feature({"code": "GOOD", "name_en": "Good"}, square(26.4, 50.1))
-    report = municipalities_import(collection=collection(bad_feature, good))
+    report = municipalities_import(amanah_code=amanah.code, collection=collection(bad_feature, good))
     assert report.created == ["GOOD"]
     assert len(report.refused) == 1 and report.refused[0].index == 1
     assert reason.lower() in report.refused[0].reason.lower()
@@ -170,10 +182,11 @@ def test_unusable_features_are_refused_with_a_reason_and_do_not_stop_the_others(
 
 def test_duplicate_code_in_the_file_is_refused(amanah):
     report = municipalities_import(
+        amanah_code=amanah.code,
         collection=collection(
             feature({"code": "D", "name_en": "First"}, square(26, 50)),
             feature({"code": "D", "name_en": "Second"}, square(27, 50)),
-        )
+        ),
     )
     assert report.created == ["D"] and report.refused[0].index == 2
     assert Municipality.objects.get(code="D").name_en == "First"
@@ -181,7 +194,7 @@ def test_duplicate_code_in_the_file_is_refused(amanah):
 
 def test_reimport_updates_without_duplicating_and_moves_point_in_polygon(amanah):
     first = collection(feature({"code": "M", "name_en": "Old", "name_ar": "قديم"}, square(26.0, 50.0)))
-    municipalities_import(collection=first)
+    municipalities_import(collection=first, amanah_code=amanah.code)
     municipality = Municipality.objects.get(code="M")
     assert municipality_at(26.0, 50.0) == municipality.id
     second = collection(feature({"code": "M", "name_en": "New", "name_ar": "جديد"}, square(27.0, 49.0)))
@@ -195,7 +208,9 @@ def test_reimport_updates_without_duplicating_and_moves_point_in_polygon(amanah)
 
 def test_dry_run_keeps_nothing(amanah):
     report = municipalities_import(
-        collection=collection(feature({"code": "DRY", "name_en": "Dry"}, BOW_TIE)), dry_run=True
+        collection=collection(feature({"code": "DRY", "name_en": "Dry"}, BOW_TIE)),
+        amanah_code=amanah.code,
+        dry_run=True,
     )
     assert report.created == ["DRY"] and report.repaired
     assert not Municipality.objects.filter(code="DRY").exists()
@@ -208,6 +223,38 @@ def test_an_unknown_amanah_code_creates_the_amanah(db):
     assert report.amanah_created
     assert Municipality.objects.get(code="A1").parent.code == "NEW-AMANAH"
     assert Municipality.objects.get(code="NEW-AMANAH").kind == "amanah"
+
+
+def test_a_new_municipality_without_amanah_is_refused_even_when_one_amanah_exists(amanah):
+    """Item 10: never attached to "the only Amanah" without being told."""
+    report = municipalities_import(collection=collection(feature({"code": "NEW", "name_en": "New"}, square(26, 50))))
+    assert report.created == [] and "--amanah" in report.refused[0].reason and amanah.code in report.refused[0].reason
+    assert not Municipality.objects.filter(code="NEW").exists()
+
+
+def test_a_new_municipality_without_amanah_is_refused_when_two_exist_and_no_orphan_is_made(amanah):
+    """Item 10: with two Amanahs the old code made a municipality with no parent (an orphan)."""
+    Municipality.objects.create(code="RIYADH-AMANAH", name_ar="أمانة الرياض", name_en="Riyadh", kind="amanah")
+    report = municipalities_import(collection=collection(feature({"code": "NEW", "name_en": "New"}, square(26, 50))))
+    assert report.refused and "RIYADH-AMANAH" in report.refused[0].reason
+    assert not Municipality.objects.filter(kind="baladiya", parent__isnull=True).exists()
+
+
+def test_without_amanah_an_existing_municipality_is_updated_and_keeps_its_parent(amanah):
+    municipalities_import(
+        collection=collection(feature({"code": "M", "name_en": "Old"}, square(26, 50))), amanah_code=amanah.code
+    )
+    Municipality.objects.create(code="RIYADH-AMANAH", name_ar="أمانة الرياض", name_en="Riyadh", kind="amanah")
+    report = municipalities_import(collection=collection(feature({"code": "M", "name_en": "New"}, square(26, 50))))
+    assert report.updated == ["M"] and not report.refused
+    assert Municipality.objects.get(code="M").parent == amanah
+
+
+def test_command_without_amanah_names_the_option(tmp_path, amanah, capsys):
+    path = write(tmp_path, collection(feature({"code": "NEW", "name_en": "New"}, square(26, 50))))
+    with pytest.raises(CommandError, match="No feature"):
+        call_command("import_municipalities", path)
+    assert "REFUSED: A new municipality needs its Amanah: pass --amanah CODE" in capsys.readouterr().err
 
 
 def test_a_feature_cannot_overwrite_the_amanah(amanah):
@@ -258,7 +305,7 @@ def test_command_imports_and_reports(tmp_path, amanah, capsys):
 
 def test_command_dry_run(tmp_path, amanah, capsys):
     path = write(tmp_path, collection(feature({"code": "OK", "name_en": "Ok"}, square(27, 49))))
-    call_command("import_municipalities", path, "--dry-run")
+    call_command("import_municipalities", path, "--amanah", amanah.code, "--dry-run")
     assert "[dry run, nothing kept]" in capsys.readouterr().out
     assert not Municipality.objects.filter(code="OK").exists()
 

@@ -245,6 +245,15 @@ def test_clocks(api, setup):
     assert (old.received_at - old.finished_at) > timedelta(days=4)  # both clocks stored
 
 
+def test_the_old_visit_error_names_the_limit_and_the_setting(api, setup, settings):
+    """Item 10: "too old" alone left the inspector and the admin guessing which limit, set where."""
+    settings.VISIT_MAX_AGE = timedelta(days=45)
+    old = visit_payload(setup["shop"], setup["version"], finished_at=timezone.now() - timedelta(days=46))
+    error = sync(api, setup["inspector"], [old])[0]["errors"][0]
+    assert error["type"] == "clock_too_old"
+    assert "45 days" in error["msg"] and "VISIT_MAX_AGE_DAYS" in error["msg"]
+
+
 def test_outcome_must_match_answers(api, setup):
     shop_, version = setup["shop"], setup["version"]
     cases = [

@@ -317,9 +317,13 @@ def _validate_row(
         )
     lat = _parse_coordinate(row.get("lat") or "", low=-90, high=90)
     lon = _parse_coordinate(row.get("lon") or "", low=-180, high=180)
-    if lat is None:
+    if not (row.get("lat") or "").strip():
+        errors.append(RowError(row_no, "lat", _("Missing: the row has no latitude.")))
+    elif lat is None:
         errors.append(RowError(row_no, "lat", _("Not a latitude between -90 and 90: %(v)r.") % {"v": row.get("lat")}))
-    if lon is None:
+    if not (row.get("lon") or "").strip():
+        errors.append(RowError(row_no, "lon", _("Missing: the row has no longitude.")))
+    elif lon is None:
         errors.append(
             RowError(row_no, "lon", _("Not a longitude between -180 and 180: %(v)r.") % {"v": row.get("lon")})
         )

@@ -150,8 +150,18 @@ def _amanah(*, code: str | None) -> tuple[Municipality | None, bool]:
                 _("%(code)s is a municipality, not an Amanah.") % {"code": code}, code="not_an_amanah"
             )
         return amanah, False
-    amanahs = list(Municipality.objects.filter(kind=Municipality.Kind.AMANAH)[:2])
-    return (amanahs[0] if len(amanahs) == 1 else None), False
+    # No Amanah named: existing municipalities keep their parent; a new one is refused (below), never
+    # attached to whichever Amanah happens to exist nor left without one.
+    return None, False
+
+
+def _no_amanah_reason() -> str:
+    codes = list(
+        Municipality.objects.filter(kind=Municipality.Kind.AMANAH).order_by("code").values_list("code", flat=True)
+    )
+    return _("A new municipality needs its Amanah: pass --amanah CODE (Amanahs here: %(codes)s).") % {
+        "codes": ", ".join(codes) or _("none yet")
+    }
 
 
 @transaction.atomic
@@ -167,8 +177,9 @@ def municipalities_import(
     """Create or update sub-municipalities (by `code`) from a GeoJSON FeatureCollection.
 
     Invalid rings are repaired and reported; features without a usable code, name or polygon are
-    refused with a reason. The parent is the Amanah `amanah_code` (created if new) or the only
-    Amanah there is. With `dry_run` everything is checked and reported, and nothing is kept.
+    refused with a reason. The parent is the Amanah `amanah_code` (created if new); without it only
+    existing municipalities are updated (they keep their parent) and new ones are refused. With
+    `dry_run` everything is checked and reported, and nothing is kept.
     `*_field` name the properties to read when the file's names are not recognised.
     """
     code_keys = (_norm_key(code_field),) if code_field else CODE_KEYS
@@ -224,6 +235,9 @@ def municipalities_import(
         existing = Municipality.objects.filter(code=code).first()
         if existing is not None and existing.kind == Municipality.Kind.AMANAH:
             report.refused.append(FeatureProblem(index, code, _("This code belongs to an Amanah.")))
+            continue
+        if existing is None and amanah is None:
+            report.refused.append(FeatureProblem(index, code, _no_amanah_reason()))
             continue
         municipality = existing or Municipality(code=code, kind=Municipality.Kind.BALADIYA)
         municipality.name_ar = name_ar or name_en

@@ -338,7 +338,17 @@ def _visit_check(
             _error(["finished_at"], _("finished_at is in the future: check the phone's clock."), "clock_future")
         )
     if payload.finished_at < now - settings.VISIT_MAX_AGE:
-        errors.append(_error(["finished_at"], _("The visit is too old to be accepted."), "clock_too_old"))
+        errors.append(
+            _error(
+                ["finished_at"],
+                _(
+                    "The visit finished more than %(days)s days ago: older visits are refused "
+                    "(the limit is the VISIT_MAX_AGE_DAYS setting)."
+                )
+                % {"days": settings.VISIT_MAX_AGE.days},
+                "clock_too_old",
+            )
+        )
 
     # Establishment in the inspector's scope (out of scope looks exactly like unknown).
     establishment = establishments.get(payload.establishment_id)

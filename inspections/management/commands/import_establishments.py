@@ -11,17 +11,26 @@ import io
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from inspections.services.establishments import csv_header_map, establishments_import
+
+EXIT_NOTHING_WRITTEN = 1
+EXIT_ROWS_REFUSED = 3  # 2 is argparse's usage error
 
 
 class Command(BaseCommand):
     help = (
         "Import establishments from CSV, deduplicated by licence number (a re-import updates, never duplicates). "
         "Every row is checked first; bad rows are reported (row, field, reason) and skipped whole, the valid "
-        "rows are written in one transaction. --strict writes nothing if any row is bad."
+        "rows are written in one transaction. --strict writes nothing if any row is bad. "
+        f"Exit status: 0 every row was written; {EXIT_NOTHING_WRITTEN} nothing was written (unreadable file, "
+        "missing columns, --strict with a bad row, or every row refused); "
+        f"{EXIT_ROWS_REFUSED} some rows were refused and the others written."
     )
 
     def add_arguments(self, parser):
@@ -31,8 +40,17 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", default=None, help="Column separator (default: detected, , ; or tab)")
         parser.add_argument("--errors-csv", help="Also write the error report to this CSV file")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help=f"Language of the report (default: the site's, {settings.LANGUAGE_CODE})",
+        )
 
     def handle(self, *args, **options):
+        with translation.override(options["language"] or translation.get_language()):
+            self._import(**options)
+
+    def _import(self, **options):
         path = Path(options["file"])
         try:
             text = path.read_bytes().decode(options["encoding"])
@@ -77,7 +95,7 @@ class Command(BaseCommand):
         progress.close()
 
         for error in report.errors:
-            self.stderr.write(f"row {error.row}, {error.field}: {error.reason}")
+            self.stderr.write(_("row %(row)s, %(field)s: %(reason)s") % vars(error))
         if options["errors_csv"]:
             with open(options["errors_csv"], "w", newline="", encoding="utf-8-sig") as handle:
                 writer = csv.writer(handle)
@@ -85,13 +103,36 @@ class Command(BaseCommand):
                 writer.writerows([error.row, error.field, error.reason] for error in report.errors)
         if not report.written:
             raise CommandError(
-                f"{report.bad_rows} bad row(s) of {report.rows}; --strict: nothing was written. Fix them and re-run."
+                _("%(bad)s bad row(s) of %(rows)s; --strict: nothing was written. Fix them and re-run.")
+                % {"bad": report.bad_rows, "rows": report.rows},
+                returncode=EXIT_NOTHING_WRITTEN,
             )
-        summary = (
-            f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.bad_rows} bad (skipped, not written)."
-        )
+        summary = _(
+            "%(rows)s rows: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(bad)s bad (skipped, not written)."
+        ) % {
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "bad": report.bad_rows,
+        }
         self.stdout.write(self.style.WARNING(summary) if report.errors else self.style.SUCCESS(summary))
+        if not report.rows:
+            raise CommandError(
+                _("The file has a header and no rows: nothing was written."), returncode=EXIT_NOTHING_WRITTEN
+            )
+        if report.bad_rows == report.rows:
+            raise CommandError(
+                _("Every row (%(rows)s) was refused: nothing was written.") % {"rows": report.rows},
+                returncode=EXIT_NOTHING_WRITTEN,
+            )
+        if report.bad_rows:
+            raise CommandError(
+                _("%(bad)s row(s) refused (see above); the %(good)s other(s) were written.")
+                % {"bad": report.bad_rows, "good": report.rows - report.bad_rows},
+                returncode=EXIT_ROWS_REFUSED,
+            )
 
 
 def _sniff_delimiter(header_line: str) -> str:

@@ -17,7 +17,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="GeoJSON FeatureCollection (UTF-8)")
-        parser.add_argument("--amanah", help="Code of the parent Amanah (created if it does not exist)")
+        parser.add_argument(
+            "--amanah",
+            help=(
+                "Code of the parent Amanah (created if it does not exist). Required to create municipalities; "
+                "without it only existing ones are updated and keep their parent."
+            ),
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check and report, keep nothing")
         parser.add_argument("--code-field", help="Property holding the municipality code")
         parser.add_argument("--name-ar-field", help="Property holding the Arabic name")
