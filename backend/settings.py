@@ -228,6 +228,10 @@ PUSH_BACKEND = env.str("PUSH_BACKEND", default="") or (
     "fcm" if env.str("FCM_CREDENTIALS_FILE", default="") else "console"
 )
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+# FCM web push for the field app: the Firebase web app's config (JSON) and its VAPID public key.
+# Both set: the app registers a web push token (POST devices, platform "web"); otherwise it polls.
+FCM_WEB_CONFIG = env.json("FCM_WEB_CONFIG", default={})
+FCM_WEB_VAPID_KEY = env.str("FCM_WEB_VAPID_KEY", default="")
 
 # --- notification outbox ------------------------------------------------------------------
 NOTIFICATIONS_CLAIM_SECONDS = env.int("NOTIFICATIONS_CLAIM_SECONDS", default=120)  # > the send task's time limit

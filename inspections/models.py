@@ -223,6 +223,13 @@ class ChecklistItem(models.Model):
     answer_type = models.CharField(max_length=16, choices=AnswerType.choices, default=AnswerType.YES_NO_NA)
     choices = models.JSONField(default=list, blank=True, help_text=_("For choice items: the allowed values."))
     failing_choices = models.JSONField(default=list, blank=True)
+    choice_labels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'For choice items: each value\'s label in Arabic and English, {"good": {"ar": "جيد", "en": "Good"}}.'
+        ),
+    )
     min_value = models.FloatField(null=True, blank=True)
     max_value = models.FloatField(null=True, blank=True)
     unit = models.CharField(max_length=16, blank=True)

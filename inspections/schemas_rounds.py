@@ -18,6 +18,13 @@ class CategoryRef(BaseModel):
     name_en: str
 
 
+class ChoiceOption(BaseModel):
+    value: str = Field(description="The value a visit sends as its answer")
+    label_ar: str = Field(description="What the inspector reads in Arabic (the value itself when no label is set)")
+    label_en: str = Field(description="What the inspector reads in English (the value itself when no label is set)")
+    fails: bool = Field(description="Answering this value fails the item")
+
+
 class ChecklistItemOut(BaseModel):
     id: int
     code: str
@@ -27,6 +34,9 @@ class ChecklistItemOut(BaseModel):
     answer_type: str = Field(description="yes_no_na, number or choice")
     choices: list[str] = Field(description="Choice items: the allowed values")
     failing_choices: list[str] = Field(description="Choice items: the values that fail the item")
+    choice_options: list[ChoiceOption] = Field(
+        description="Choice items: every allowed value in order, with its Arabic and English label; empty otherwise"
+    )
     min_value: float | None = Field(description="Number items: a value below this fails")
     max_value: float | None = Field(description="Number items: a value above this fails")
     unit: str
@@ -47,6 +57,7 @@ class ChecklistItemOut(BaseModel):
             answer_type=item.answer_type,
             choices=[str(choice) for choice in item.choices or []],
             failing_choices=[str(choice) for choice in item.failing_choices or []],
+            choice_options=_choice_options(item),
             min_value=item.min_value,
             max_value=item.max_value,
             unit=item.unit,
@@ -56,6 +67,24 @@ class ChecklistItemOut(BaseModel):
             required=item.required,
             categories=sorted(category.code for category in item.categories.all()),
         )
+
+
+def _choice_options(item: ChecklistItem) -> list[ChoiceOption]:
+    labels = item.choice_labels or {}
+    failing = {str(choice) for choice in item.failing_choices or []}
+    options = []
+    for choice in item.choices or []:
+        value = str(choice)
+        label = labels.get(value) or {}
+        options.append(
+            ChoiceOption(
+                value=value,
+                label_ar=label.get("ar") or value,
+                label_en=label.get("en") or value,
+                fails=value in failing,
+            )
+        )
+    return options
 
 
 class ChecklistVersionOut(BaseModel):

@@ -39,6 +39,14 @@ def test_detail_has_items_with_thresholds_choices_and_categories(api, inspector,
     cleanliness = items["FH-06"]
     assert cleanliness["answer_type"] == "choice"
     assert cleanliness["failing_choices"] == ["poor", "very_poor"]
+    # The field app shows labels, never bare codes; the value is what a visit sends back.
+    assert cleanliness["choice_options"] == [
+        {"value": "excellent", "label_ar": "ممتاز", "label_en": "Excellent", "fails": False},
+        {"value": "good", "label_ar": "جيد", "label_en": "Good", "fails": False},
+        {"value": "poor", "label_ar": "ضعيف", "label_en": "Poor", "fails": True},
+        {"value": "very_poor", "label_ar": "ضعيف جداً", "label_en": "Very poor", "fails": True},
+    ]
+    assert fridge["choice_options"] == [] and fridge["unit"] == "°C"
     assert items["FH-01"]["text_ar"].startswith("رخصة البلدية")
     assert float(items["FH-07"]["fine_sar"]) == 5000
 
@@ -81,3 +89,28 @@ def test_bad_query_is_422(api, inspector, seeded):
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
     assert api.as_user(inspector).get("checklists", {"limit": 5000}).status_code == 422
+
+
+def test_a_choice_without_a_label_shows_its_value_in_both_languages(api, inspector, seeded):
+    version = ChecklistVersionFactory(checklist=seeded, number=9, status=ChecklistVersion.Status.RETIRED)
+    ChecklistItemFactory(
+        version=version,
+        code="ODOUR",
+        answer_type="choice",
+        choices=["none", "strong"],
+        failing_choices=["strong"],
+        choice_labels={"strong": {"ar": "قوية", "en": "Strong"}},
+    )
+    item = api.as_user(inspector).get(f"checklists/versions/{version.pk}").json()["items"][0]
+    assert item["choice_options"] == [
+        {"value": "none", "label_ar": "none", "label_en": "none", "fails": False},
+        {"value": "strong", "label_ar": "قوية", "label_en": "Strong", "fails": True},
+    ]
+
+
+def test_openapi_documents_the_choice_labels(api):
+    schema = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    option = schema["ChoiceOption"]["properties"]
+    assert set(option) == {"value", "label_ar", "label_en", "fails"}
+    assert "label" in option["label_ar"]["description"]
+    assert "choice_options" in schema["ChecklistItemOut"]["properties"]

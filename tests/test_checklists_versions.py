@@ -106,6 +106,17 @@ def test_publish_failure_changes_nothing(published):
     [
         ({"answer_type": "choice", "choices": ["a"]}, "invalid_choices"),
         ({"answer_type": "choice", "choices": ["a", "b"], "failing_choices": ["c"]}, "invalid_choices"),
+        (
+            {"answer_type": "choice", "choices": ["a", "b"], "choice_labels": {"c": {"ar": "ج", "en": "C"}}},
+            "invalid_choices",
+        ),
+        ({"answer_type": "choice", "choices": ["a", "b"], "choice_labels": {"a": {"ar": "أ"}}}, "invalid_choices"),
+        (
+            {"answer_type": "choice", "choices": ["a", "b"], "choice_labels": {"a": {"ar": " ", "en": "A"}}},
+            "invalid_choices",
+        ),
+        ({"answer_type": "choice", "choices": ["a", "b"], "choice_labels": ["a"]}, "invalid_choices"),
+        ({"choice_labels": {"yes": {"ar": "نعم", "en": "Yes"}}}, "invalid_choices"),
         ({"answer_type": "number"}, "invalid_thresholds"),
         ({"answer_type": "number", "min_value": 5, "max_value": 1}, "invalid_thresholds"),
         ({"min_value": 1}, "invalid_thresholds"),
@@ -135,3 +146,21 @@ def test_first_version_of_a_new_checklist_is_empty():
     checklist = ChecklistFactory()
     draft = checklist_version_draft(actor=None, checklist=checklist)
     assert draft.number == 1 and draft.items.count() == 0
+
+
+def test_a_draft_keeps_the_choice_labels_of_the_version_it_copies(published):
+    first = checklist_version_draft(actor=None, checklist=published.checklist)
+    checklist_item_add(
+        actor=None,
+        version=first,
+        code="CLEAN",
+        text_ar="النظافة",
+        text_en="Cleanliness",
+        answer_type="choice",
+        choices=["good", "poor"],
+        failing_choices=["poor"],
+        choice_labels={"good": {"ar": "جيد", "en": "Good"}, "poor": {"ar": "ضعيف", "en": "Poor"}},
+    )
+    checklist_version_publish(actor=None, version=first)
+    second = checklist_version_draft(actor=None, checklist=published.checklist)
+    assert second.items.get(code="CLEAN").choice_labels["poor"] == {"ar": "ضعيف", "en": "Poor"}

@@ -4,10 +4,21 @@ from ninja import Router
 
 
 def routers() -> list[tuple[str, Router]]:
-    from inspections.api import auth, checklists, establishments, findings, health, municipalities, rounds, visits
+    from inspections.api import (
+        auth,
+        checklists,
+        client_config,
+        establishments,
+        findings,
+        health,
+        municipalities,
+        rounds,
+        visits,
+    )
 
     return [
         ("", health.router),
+        ("", client_config.router),
         ("", auth.router),
         ("", municipalities.router),
         ("", establishments.router),

@@ -255,6 +255,12 @@ FOOD_HYGIENE = {
             answer_type="choice",
             choices=["excellent", "good", "poor", "very_poor"],
             failing_choices=["poor", "very_poor"],
+            choice_labels={
+                "excellent": {"ar": "ممتاز", "en": "Excellent"},
+                "good": {"ar": "جيد", "en": "Good"},
+                "poor": {"ar": "ضعيف", "en": "Poor"},
+                "very_poor": {"ar": "ضعيف جداً", "en": "Very poor"},
+            },
         ),
         item(
             "FH-07",

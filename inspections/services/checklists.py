@@ -27,6 +27,7 @@ EDITABLE_ITEM_FIELDS = (
     "answer_type",
     "choices",
     "failing_choices",
+    "choice_labels",
     "min_value",
     "max_value",
     "unit",
@@ -149,7 +150,8 @@ def _clean_item(values: dict[str, Any]) -> dict[str, Any]:
             raise ApplicationError(_("A choice item needs at least two distinct choices."), code="invalid_choices")
         if not set(failing) <= set(choices):
             raise ApplicationError(_("Failing choices must be among the choices."), code="invalid_choices")
-    elif choices or failing:
+        _clean_choice_labels(values.get("choice_labels") or {}, choices)
+    elif choices or failing or values.get("choice_labels"):
         raise ApplicationError(_("Only choice items have choices."), code="invalid_choices")
     low, high = values.get("min_value"), values.get("max_value")
     if answer_type == ChecklistItem.AnswerType.NUMBER:
@@ -160,6 +162,32 @@ def _clean_item(values: dict[str, Any]) -> dict[str, Any]:
     elif low is not None or high is not None:
         raise ApplicationError(_("Only number items have thresholds."), code="invalid_thresholds")
     return values
+
+
+def _clean_choice_labels(labels: Any, choices: list) -> None:
+    """Labels are optional (the bare value is shown without them); given, each names a choice and
+    carries a non-empty Arabic and English text."""
+    if not isinstance(labels, dict):
+        raise ApplicationError(
+            _("Choice labels map each choice to its Arabic and English label."), code="invalid_choices"
+        )
+    unknown = sorted(set(labels) - {str(choice) for choice in choices})
+    if unknown:
+        raise ApplicationError(
+            _("Labels for values that are not choices: %(values)s.") % {"values": ", ".join(unknown)},
+            code="invalid_choices",
+        )
+    for value, label in labels.items():
+        if not isinstance(label, dict) or set(label) != {"ar", "en"}:
+            raise ApplicationError(
+                _("The label of %(value)s needs exactly an Arabic (ar) and an English (en) text.") % {"value": value},
+                code="invalid_choices",
+            )
+        if not all(isinstance(text, str) and text.strip() for text in label.values()):
+            raise ApplicationError(
+                _("The label of %(value)s needs exactly an Arabic (ar) and an English (en) text.") % {"value": value},
+                code="invalid_choices",
+            )
 
 
 @transaction.atomic
