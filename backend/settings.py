@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "django_celery_beat",
+    "axes",
+    "ninja",  # its bundled Swagger UI assets (static files), so the API docs need no CDN
     "inspections",
     "notifications",
     "analytics",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by django-axes into its 429 page (the API answers its own JSON 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -131,9 +135,34 @@ if TESTING:  # hashing with PBKDF2's 1M rounds for every test user would dominat
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
 JWT_ACCESS_LIFETIME = timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=15 * 60))
 JWT_REFRESH_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_SECONDS", default=30 * 24 * 3600))
-LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)  # per username and per IP
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 LOGIN_URL = "/dashboard/login/"
+
+# Sign-in throttling: django-axes for every form that signs in (admin, dashboard, POST auth/token), counted
+# in the database (AccessAttempt rows), so every process shares it and the window is exact.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)  # per username from one client
+LOGIN_MAX_FAILURES_PER_IP = env.int("LOGIN_MAX_FAILURES_PER_IP", default=30)  # any usernames from one client
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+AXES_HANDLER = "backend.login_throttle.LoginThrottleHandler"
+# Locked: a username from one client (so nobody can lock another user out from elsewhere), and a client that
+# guesses across many usernames (LOGIN_MAX_FAILURES_PER_IP, applied by the handler).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe the client's failures for other usernames
+AXES_CLIENT_IP_CALLABLE = "backend.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "backend.login_throttle.lockout_response"
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# The number of reverse proxies we run in front of gunicorn (nginx: 1; a load balancer before it: 2). The
+# client's address is read that many hops from the right of X-Forwarded-For; 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Successful sign-ins (token pairs issued by POST auth/token) per window, so a flood of valid logins cannot
+# take the CPU from the phones' sync (each costs a PBKDF2 hash).
+TOKEN_ISSUE_WINDOW_SECONDS = env.int("TOKEN_ISSUE_WINDOW_SECONDS", default=10 * 60)
+TOKEN_ISSUE_MAX_PER_USER = env.int("TOKEN_ISSUE_MAX_PER_USER", default=5)
+TOKEN_ISSUE_MAX_PER_CLIENT = env.int("TOKEN_ISSUE_MAX_PER_CLIENT", default=30)
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "ar"

@@ -268,3 +268,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type", "municipality")
     search_fields = ("object_id", "actor__username", "action")
     date_hierarchy = "at"
+
+
+@admin.register(m.RefreshToken)
+class RefreshTokenAdmin(ReadOnlyAdmin):
+    """Who is signed in where; revocation happens through the API (logout) and the rules in services.auth."""
+
+    list_display = ("user", "family", "is_sign_in", "client_ip", "created_at", "used_at", "revoked_reason")
+    list_filter = ("revoked_reason", "is_sign_in")
+    search_fields = ("user__username", "client_ip")
+    exclude = ("auth_hash",)

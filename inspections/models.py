@@ -511,3 +511,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class RefreshToken(models.Model):
+    """One refresh token, by the `jti` its JWT carries. A sign-in starts a family; each use rotates the
+    token (this row marked used, a successor issued in the same family). Presenting a used token again
+    means a copy is in someone else's hands: the whole family is revoked (reuse detection). A family is
+    also revoked by logout and, when next presented, after a password change (`auth_hash` differs), a
+    deactivation or the removal of the user's membership."""
+
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", _("signed out")
+        REUSED = "reused", _("a used token was presented again")
+        PASSWORD_CHANGED = "password_changed", _("password changed")
+        DEACTIVATED = "deactivated", _("user deactivated")
+        MEMBERSHIP_REMOVED = "membership_removed", _("membership removed")
+
+    jti = models.UUIDField(unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens")
+    is_sign_in = models.BooleanField(default=False, help_text=_("The first token of a family (a password sign-in)."))
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    auth_hash = models.CharField(max_length=128)  # the user's session auth hash at issue: changes with the password
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
+        indexes = [
+            # sign-ins per user and per client in the issuance window (POST auth/token's rate limit)
+            models.Index(fields=["user", "created_at"], name="refreshtoken_user_created"),
+            models.Index(fields=["client_ip", "created_at"], name="refreshtoken_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti} of user {self.user_id}"

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from inspections.models import Membership
-from inspections.services.auth import token_pair_for
+from inspections.services.auth import access_token_for
 from tests.factories import DAMMAM, KHOBAR, AmanahFactory, MunicipalityFactory, make_user
 
 Role = Membership.Role
@@ -35,7 +35,7 @@ class ApiClient:
     def _headers(self, extra: dict | None) -> dict:
         headers = {"Accept-Language": self.language}
         if self.user is not None:
-            headers["Authorization"] = f"Bearer {token_pair_for(user=self.user).access}"
+            headers["Authorization"] = f"Bearer {access_token_for(user=self.user)}"
         headers.update(extra or {})
         return headers
 

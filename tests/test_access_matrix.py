@@ -198,7 +198,7 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
     if (method, path) == ("POST", "auth/token"):
         user = world.user(role) or world.users["inspector"]
         return {"username": user.username, "password": PASSWORD}
-    if (method, path) == ("POST", "auth/refresh"):
+    if (method, path) in {("POST", "auth/refresh"), ("POST", "auth/logout")}:
         user = world.user(role) or world.users["inspector"]
         return {"refresh": token_pair_for(user=user).refresh}
     if (method, path) == ("POST", "establishments"):
@@ -280,6 +280,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "health"): Expect(everyone(200)),
     ("POST", "auth/token"): Expect(everyone(200), note="public: anyone may sign in"),
     ("POST", "auth/refresh"): Expect(everyone(200), note="public: the refresh token is the credential"),
+    ("POST", "auth/logout"): Expect(everyone(204), note="public: the refresh token is the credential"),
     ("GET", "me"): Expect(signed_in(200)),
     ("GET", "municipalities"): Expect(signed_in(200)),
     ("GET", "municipalities/{municipality_id}"): Expect(
@@ -522,7 +523,7 @@ def test_an_expired_or_forged_token_is_401_everywhere(api, world, settings):
     forged = jwt.encode({**claims, "exp": 4102444800}, "a-wrong-signing-key-of-forty-bytes-length!")
     expired = jwt.encode({**claims, "exp": 1_000_000_000}, settings.JWT_SIGNING_KEY)
     for method, path in _operations():
-        if (method, path) in {("GET", "health"), ("POST", "auth/token"), ("POST", "auth/refresh")}:
+        if (method, path) == ("GET", "health") or path.startswith("auth/"):
             continue
         url = PREFIX + path.format(**path_params(world, "admin", "home"))
         for token in (forged, expired):
