@@ -142,6 +142,7 @@ def on_unexpected_error(request, exc):
 
 def _mount_routers() -> None:
     from analytics.api import router as analytics_router
+    from community.api.router import router as community_router
     from inspections.api import routers as inspection_routers
     from notifications.api import router as notifications_router
 
@@ -149,6 +150,7 @@ def _mount_routers() -> None:
         api.add_router(prefix, router)
     api.add_router("", notifications_router)
     api.add_router("analytics", analytics_router)
+    api.add_router("", community_router)
 
 
 _mount_routers()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "inspections",
     "notifications",
     "analytics",
+    "community",
 ]
 
 MIDDLEWARE = [
@@ -313,5 +314,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- community participation (community/) --------------------------------------------------
+OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="eastern-province.jawla.sa")
+OPEN311_API_KEYS = env.list("OPEN311_API_KEYS", default=[])  # empty: POST needs no api_key
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # in QR codes and media URLs
+CASE_MERGE_WINDOW_HOURS = env.int("CASE_MERGE_WINDOW_HOURS", default=72)
+CASE_MERGE_RADIUS_M = env.float("CASE_MERGE_RADIUS_M", default=50.0)
+REPORTS_PER_DEVICE = env.int("REPORTS_PER_DEVICE", default=5)  # per REPORTS_RATE_WINDOW_SECONDS
+REPORTS_PER_IP = env.int("REPORTS_PER_IP", default=20)
+REPORTS_RATE_WINDOW_SECONDS = env.int("REPORTS_RATE_WINDOW_SECONDS", default=3600)
+VOLUNTEER_REWARD_SHARE = env.float("VOLUNTEER_REWARD_SHARE", default=0.25)  # of the fines; computed, never paid
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=5.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
 
 DEMO_PASSWORD = "demo12345"

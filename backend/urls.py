@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("analytics.urls")),
+    path("", include("community.urls")),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
 ]
 
