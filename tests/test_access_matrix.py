@@ -23,6 +23,10 @@ from django.utils import timezone
 from PIL import Image
 
 from backend.api import api as ninja_api
+from community.models import WebhookSubscription
+from community.services.reports import ReportIn, report_submit
+from community.services.shops import shop_code_ensure
+from community.services.webhooks import secret_generate
 from inspections.models import Answer, Finding, Membership, Photo, Round, Visit, VisitAmendment
 from inspections.services.auth import token_pair_for
 from notifications.models import Device, Notification
@@ -144,6 +148,23 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
         "municipality": {"home": dammam, "foreign": khobar},
         "checklist": {"home": checklist, "foreign": checklist},
         "version": {"home": version, "foreign": version},
+        "case": {
+            target: report_submit(
+                payload=ReportIn(
+                    service_code="food-hygiene",
+                    description="Matrix report",
+                    ip="10.0.0.9",
+                    shop_code=shop_code_ensure(establishment=establishments[target]).code,
+                )
+            ).case
+            for target in ("home", "foreign")
+        },
+        "subscription": {
+            target: WebhookSubscription.objects.create(
+                url="http://127.0.0.1:9/hook", event_types=["visit.stored"], secret=secret_generate()
+            )
+            for target in ("home", "foreign")
+        },
     }
     for user in [inspector, supervisor, leader, admin_user, inspector_khobar]:
         DeviceFactory(user=user, token=f"device-of-{user.username}")
@@ -186,6 +207,8 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "notification_id": Notification.objects.get(recipient=owner).pk,
         "token": f"device-of-{owner.username}",
         "fmt": "csv",
+        "case_id": obj["case"][target].pk,
+        "subscription_id": obj["subscription"][target].pk,
     }
 
 
@@ -243,6 +266,16 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"multipart": {"file": upload, "client_id": str(uuid.uuid4())}}
     if (method, path) == ("POST", "visits/{visit_id}/amendments"):
         return {"reason": "Typo in the notes", "changes": {"notes": "Corrected by the supervisor"}}
+    if (method, path) == ("POST", "community/cases/{case_id}/triage"):
+        return {"round_id": world.objects["round"][target].pk}
+    if (method, path) == ("POST", "community/cases/{case_id}/dismiss"):
+        return {"reason": "Not a food shop"}
+    if (method, path) == ("POST", "community/webhooks"):
+        return {"url": "https://licensing.example.sa/hooks/jawla", "event_types": ["visit.stored"]}
+    if (method, path) == ("PATCH", "community/webhooks/{subscription_id}"):
+        return {"is_active": False}
+    if (method, path) == ("POST", "community/webhooks/replay"):
+        return {"event_id": "msg_matrix"}
     if (method, path) == ("POST", "devices"):
         return {"token": f"new-device-{uuid.uuid4().hex}", "platform": "android"}
     return None
@@ -334,6 +367,27 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         signed_in(200, inspector=403), scoped(200, inspector=403)
     ),
     ("POST", "devices"): Expect(signed_in(201)),
+    # community: the triage queue is the supervisors' (leadership reads it); webhooks are the admins'
+    ("GET", "community/cases"): Expect(signed_in(200, inspector=403)),
+    ("GET", "community/cases/{case_id}"): Expect(signed_in(200, inspector=403), scoped(200, inspector=403)),
+    ("POST", "community/cases/{case_id}/triage"): Expect(
+        signed_in(200, inspector=403, leadership=403), scoped(200, inspector=403, leadership=403)
+    ),
+    ("POST", "community/cases/{case_id}/dismiss"): Expect(
+        signed_in(200, inspector=403, leadership=403), scoped(200, inspector=403, leadership=403)
+    ),
+    ("GET", "community/establishments/{establishment_id}/sticker.pdf"): Expect(
+        signed_in(200, inspector=403, leadership=403), scoped(200, inspector=403, leadership=403)
+    ),
+    ("GET", "community/me/reports"): Expect(signed_in(403), note="registered volunteers only (none of these roles)"),
+    ("GET", "community/volunteers/rewards.csv"): Expect(signed_in(200, inspector=403, supervisor=403)),
+    ("GET", "community/webhooks"): Expect(signed_in(403, admin=200)),
+    ("POST", "community/webhooks"): Expect(signed_in(403, admin=201)),
+    ("PATCH", "community/webhooks/{subscription_id}"): Expect(
+        signed_in(403, admin=200), note="subscriptions belong to the Amanah, not a municipality"
+    ),
+    ("GET", "community/webhooks/{subscription_id}/deliveries"): Expect(signed_in(403, admin=200)),
+    ("POST", "community/webhooks/replay"): Expect(signed_in(403, admin=200)),
     ("DELETE", "devices/{token}"): Expect(
         signed_in(204), signed_in(404), note="foreign: another user's token (a 404 for every role, admin included)"
     ),

@@ -3,8 +3,11 @@ reports and the reward report, and admins' webhook subscriptions (delivery log, 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -139,10 +142,13 @@ def my_reports(request: HttpRequest):
     response={200: None, **ERRORS},
     openapi_extra={"responses": {200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with BOM"}}},
 )
-def rewards_export(request: HttpRequest, since: IsoDateTime, until: IsoDateTime):
+def rewards_export(request: HttpRequest, since: IsoDateTime | None = None, until: IsoDateTime | None = None):
     """Each volunteer's reward under VOLUNTEER_REWARD_SHARE of the fines their confirmed reports led to
-    (staff and municipal users excluded). Computed for the programme's records, never paid by Jawla."""
+    (staff and municipal users excluded), for cases closed in [since, until) (default: the last 31 days).
+    Computed for the programme's records, never paid by Jawla."""
     _require(request, Membership.Role.LEADERSHIP)
+    until = until or timezone.now()
+    since = since or until - timedelta(days=31)
     if until <= since:
         raise ApplicationError(_("`until` must be after `since`."), code="invalid_range")
     response = HttpResponse(rewards_csv(rewards(since=since, until=until)), content_type="text/csv; charset=utf-8")
@@ -187,7 +193,7 @@ def webhooks_create(request: HttpRequest, payload: SubscriptionIn):
     )
 
 
-@router.patch("community/webhooks/{subscription_id}", response={200: SubscriptionOut, **ERRORS})
+@router.patch("community/webhooks/{int:subscription_id}", response={200: SubscriptionOut, **ERRORS})
 def webhooks_update(request: HttpRequest, subscription_id: int, payload: SubscriptionPatch):
     _admin(request)
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
@@ -197,7 +203,7 @@ def webhooks_update(request: HttpRequest, subscription_id: int, payload: Subscri
     return _subscription_out(subscription)
 
 
-@router.get("community/webhooks/{subscription_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
+@router.get("community/webhooks/{int:subscription_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
 def webhooks_deliveries(
     request: HttpRequest,
     subscription_id: int,

@@ -47,7 +47,7 @@ def shop_sticker_pdf(*, establishment: Establishment) -> bytes:
     segno.make(url, error="m").save(qr_png, kind="png", scale=10, border=4)
     qr_png.seek(0)
 
-    pdf = FPDF(format="A6")
+    pdf = FPDF(format=(105, 148))  # A6 in mm
     pdf.set_title(f"Jawla shop sticker {code}")
     pdf.set_author("Jawla")
     pdf.add_font("Plex", "", _font("Regular"))
