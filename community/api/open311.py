@@ -30,12 +30,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from backend.client_ip import client_ip
 from backend.exceptions import ApplicationError, ThrottledError
 from community.models import Report, ServiceType, Volunteer
 from community.selectors import cases as case_selectors
 from community.services.reports import ReportIn, report_submit
 from community.services.throttle import report_rate_check
-from inspections.api.auth import client_ip
 from inspections.services.auth import token_decode
 
 MAX_RESULTS = 1000

@@ -9,12 +9,12 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from analytics.selectors import hijri_label
+from backend.client_ip import client_ip
 from backend.exceptions import ApplicationError, ThrottledError
 from community.models import ServiceType
 from community.selectors.shops import shop_public
 from community.services.reports import ReportIn, report_submit
 from community.services.throttle import report_rate_check
-from inspections.api.auth import client_ip
 
 TEXTS = {
     "ar": {

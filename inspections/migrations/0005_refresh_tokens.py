@@ -6,33 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inspections', '0004_checklistitem_choice_labels'),
+        ("inspections", "0004_checklistitem_choice_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefreshToken',
+            name="RefreshToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('jti', models.UUIDField(unique=True)),
-                ('family', models.UUIDField(db_index=True)),
-                ('is_sign_in', models.BooleanField(default=False, help_text='The first token of a family (a password sign-in).')),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('auth_hash', models.CharField(max_length=128)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_reason', models.CharField(blank=True, choices=[('logout', 'signed out'), ('reused', 'a used token was presented again'), ('password_changed', 'password changed'), ('deactivated', 'user deactivated'), ('membership_removed', 'membership removed')], max_length=32)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refresh_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("jti", models.UUIDField(unique=True)),
+                ("family", models.UUIDField(db_index=True)),
+                (
+                    "is_sign_in",
+                    models.BooleanField(default=False, help_text="The first token of a family (a password sign-in)."),
+                ),
+                ("client_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("auth_hash", models.CharField(max_length=128)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "revoked_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("logout", "signed out"),
+                            ("reused", "a used token was presented again"),
+                            ("password_changed", "password changed"),
+                            ("deactivated", "user deactivated"),
+                            ("membership_removed", "membership removed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refresh_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'refresh token',
-                'verbose_name_plural': 'refresh tokens',
-                'indexes': [models.Index(fields=['user', 'created_at'], name='refreshtoken_user_created'), models.Index(fields=['client_ip', 'created_at'], name='refreshtoken_ip_created')],
+                "verbose_name": "refresh token",
+                "verbose_name_plural": "refresh tokens",
+                "indexes": [
+                    models.Index(fields=["user", "created_at"], name="refreshtoken_user_created"),
+                    models.Index(fields=["client_ip", "created_at"], name="refreshtoken_ip_created"),
+                ],
             },
         ),
     ]
