@@ -17,12 +17,21 @@ def npm(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     )
 
 
+def npx(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(NPM.parent / "npx"), *args], cwd=WEB, capture_output=True, text=True, timeout=timeout)
+
+
+def ensure_node_modules() -> None:
+    """`npm ci` from the lock when web/node_modules is missing (make install has usually done it)."""
+    if not (WEB / "node_modules" / ".package-lock.json").exists():
+        installed = npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
+        assert installed.returncode == 0, installed.stderr[-3000:]
+
+
 def ensure_field_app_built() -> Path:
     """The built app's folder; builds it (installing the locked packages first) when it is missing."""
     if not (FIELD_DIST / "index.html").exists() or not (FIELD_DIST / "sw.js").exists():
-        if not (WEB / "node_modules" / ".package-lock.json").exists():
-            installed = npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
-            assert installed.returncode == 0, installed.stderr[-3000:]
+        ensure_node_modules()
         built = npm("run", "build")
         assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return FIELD_DIST
