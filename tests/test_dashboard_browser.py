@@ -4,13 +4,13 @@ language and check the page direction. Screenshots go to tests/artifacts/ (git-i
 
 import random
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from inspections.models import Answer, Finding, Membership, Visit
+from tests.browser_support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, single_threaded_live_server_on_sqlite
 from tests.factories import (
     CategoryFactory,
     ChecklistItemFactory,
@@ -20,18 +20,7 @@ from tests.factories import (
     VisitFactory,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
 RIYADH = ZoneInfo("Asia/Riyadh")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,24 +28,7 @@ pytestmark = [
 ]
 
 
-def _single_threaded_live_server_on_sqlite() -> None:
-    """On the in-memory SQLite test database the live server's threads share the test's one
-    connection, and the browser's parallel requests deadlock on it: serve one request at a time
-    there (Django then closes each connection, so the browser never waits on a kept-alive one).
-    Done at import: the session-scoped live_server fixture starts before any module fixture."""
-    from django.conf import settings
-    from django.core.servers.basehttp import WSGIServer
-    from django.test.testcases import LiveServerThread
-
-    class OneRequestAtATime(WSGIServer):
-        def __init__(self, *args, connections_override=None, **kwargs):
-            super().__init__(*args, **kwargs)  # the server thread itself already uses the shared connection
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        LiveServerThread.server_class = OneRequestAtATime
-
-
-_single_threaded_live_server_on_sqlite()
+single_threaded_live_server_on_sqlite()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import { OutboxView } from "./views/Outbox";
 import { RoundsView } from "./views/Rounds";
 import { SignIn } from "./views/SignIn";
 import { SignOutView } from "./views/SignOut";
+import { Icon } from "./views/icons";
 import { VisitView } from "./views/Visit";
 import "./styles.css";
 
@@ -41,7 +42,7 @@ function Header() {
   const waiting = (counts?.visits ?? 0) + (counts?.photos ?? 0) + (counts?.rejected ?? 0);
   return (
     <header class="bar">
-      <h1 class="title">{t("app_name")}</h1>
+      <h1 class="title">{t("short_name")}</h1>
       <span class={`net ${app.online ? "on" : "off"}`} data-testid="network">
         {app.online ? t("online") : t("offline")}
       </span>
@@ -61,11 +62,11 @@ function switchLanguage() {
 }
 
 const TABS = [
-  ["#/rounds", "tab_rounds", "🗓"],
-  ["#/map", "tab_map", "🗺"],
-  ["#/adhoc", "tab_adhoc", "＋"],
-  ["#/outbox", "tab_outbox", "⇪"],
-  ["#/inbox", "tab_inbox", "🔔"],
+  ["#/rounds", "tab_rounds", "rounds"],
+  ["#/map", "tab_map", "map"],
+  ["#/adhoc", "tab_adhoc", "adhoc"],
+  ["#/outbox", "tab_outbox", "outbox"],
+  ["#/inbox", "tab_inbox", "inbox"],
 ] as const;
 
 function Tabs({ hash }: { hash: string }) {
@@ -73,7 +74,7 @@ function Tabs({ hash }: { hash: string }) {
     <nav class="tabs" aria-label="sections">
       {TABS.map(([href, label, icon]) => (
         <a href={href} class={hash.startsWith(href) ? "active" : ""} aria-current={hash.startsWith(href) ? "page" : undefined}>
-          <span aria-hidden="true">{icon}</span>
+          <Icon name={icon} />
           <span>{t(label)}</span>
         </a>
       ))}

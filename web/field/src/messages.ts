@@ -2,6 +2,7 @@
 import type { Messages } from "@shared/i18n";
 
 export const messages = {
+  short_name: { ar: "جولة", en: "Jawla" },
   app_name: { ar: "جولة · المراقب الميداني", en: "Jawla · Field inspector" },
   insecure: {
     ar: "هذه الصفحة مفتوحة عبر اتصال غير آمن (http على عنوان شبكة). لا يعمل العمل دون اتصال ولا التثبيت ولا تحديد الموقع إلا عبر HTTPS أو localhost. افتح التطبيق من عنوان https الخاص بالأمانة.",

@@ -30,8 +30,12 @@ export function MapView() {
   useEffect(() => {
     if (!element.current || rounds === undefined) return;
     const map = L.map(element.current, { zoomControl: true, attributionControl: true });
-    draw(map, rounds, settings ?? null);
-    return () => map.remove();
+    let alive = true;
+    draw(map, rounds, settings ?? null, () => alive);
+    return () => {
+      alive = false; // a boundary still loading must not draw on the removed map
+      map.remove();
+    };
   }, [rounds, settings]);
 
   return (
@@ -42,7 +46,7 @@ export function MapView() {
   );
 }
 
-function draw(map: L.Map, rounds: Round[], settings: ClientConfig | null) {
+function draw(map: L.Map, rounds: Round[], settings: ClientConfig | null, alive: () => boolean) {
   if (settings?.map_tile_url) {
     L.tileLayer(settings.map_tile_url, { attribution: settings.map_tile_attribution, maxZoom: 19 }).addTo(map);
   }
@@ -65,7 +69,7 @@ function draw(map: L.Map, rounds: Round[], settings: ClientConfig | null) {
         .addTo(map);
     }
     void boundary(round.municipality_id).then((feature) => {
-      if (feature) L.geoJSON(feature, { style: { color: "#b45309", weight: 2, fill: false, dashArray: "6 4" }, interactive: false }).addTo(map);
+      if (feature && alive()) L.geoJSON(feature, { style: { color: "#b45309", weight: 2, fill: false, dashArray: "6 4" }, interactive: false }).addTo(map);
     });
   }
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });

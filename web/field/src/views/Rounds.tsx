@@ -59,9 +59,8 @@ function RoundCard({ round, saved }: { round: Round; saved: Set<number> }) {
     <article class={`card round ${cancelled ? "cancelled" : ""}`} data-testid={`round-${round.id}`}>
       <header class="round-head">
         <h3>{t("round_title", { id: round.id })}</h3>
-        <span class="muted">
-          <Day value={round.date} /> · {t("stops_progress", { visited, total: active.length })}
-        </span>
+        <Day value={round.date} />
+        <span class="progress">{t("stops_progress", { visited, total: active.length })}</span>
       </header>
       {cancelled && <p class="banner danger">{t("round_cancelled")}</p>}
       <ol class="stops">
@@ -75,7 +74,7 @@ function RoundCard({ round, saved }: { round: Round; saved: Set<number> }) {
 
 function StopRow({ stop, round, isNext, saved }: { stop: Stop; round: Round; isNext: boolean; saved: boolean }) {
   const cancelled = stop.status === "cancelled" || round.status === "cancelled";
-  const status = saved && stop.status !== "visited" ? "saved" : cancelled ? "cancelled" : stop.status;
+  const status = cancelled ? "cancelled" : saved && stop.status !== "visited" ? "saved" : stop.status;
   const shop = stop.establishment;
   return (
     <li class={`stop ${cancelled ? "cancelled" : ""} ${isNext ? "next" : ""}`} data-testid={`stop-${stop.id}`} data-status={status}>

@@ -5,7 +5,7 @@ import { bestFix, currentFix, distanceM } from "../lib/geo";
 import { newClientId, resubmitVisit, saveVisit } from "../lib/outbox";
 import { resizePhoto } from "../lib/photo";
 import { type AnswerValue, answerFails, applicableItems, formProblems, suggestedOutcome } from "../lib/rules";
-import { refreshChecklist } from "../lib/sync";
+import { fetchShopCard, refreshChecklist } from "../lib/sync";
 import type { ChecklistItem, ChecklistVersion, EstablishmentBrief, Fix, Outcome, Round, Stop } from "../lib/types";
 import type { MessageKey } from "../messages";
 import { Day, name, outcomeLabel } from "./common";
@@ -36,9 +36,10 @@ async function loadContext(props: Props): Promise<Context | null> {
     const round = existing.round_id ? ((await db.rounds.get(existing.round_id)) ?? null) : null;
     const stop = round?.stops.find((candidate) => candidate.id === existing.stop_id) ?? null;
     let version = (await db.versions.get(existing.payload.checklist_version_id)) ?? null;
-    // A visit refused because its checklist version was retired meanwhile is fixed on the current one.
+    // A visit refused because its checklist version was retired is fixed on the current one.
     if (existing.rejection?.errors.some((error) => error.type === "retired_version") && version) {
-      version = (await refreshChecklist(db, api, version.checklist_id).catch(() => null)) ?? version;
+      const current = (await db.versions.where("checklist_id").equals(version.checklist_id).toArray()).sort((a, b) => b.number - a.number)[0];
+      version = current ?? version;
     }
     const shop = card?.establishment ?? stop?.establishment ?? { id: existing.payload.establishment_id, name_ar: existing.shop.name_ar, name_en: existing.shop.name_en, category: "", licence_no: "", address: "", lat: 0, lon: 0 };
     return { shop, stop, round, version, card, existing };
@@ -59,8 +60,27 @@ async function loadContext(props: Props): Promise<Context | null> {
   return { shop: card.establishment, stop: null, round: null, version: (await db.versions.get(props.versionId!)) ?? null, card, existing: null };
 }
 
+/** Fixing a refused visit: fetch what the server knows now (the shop's category may have been
+ * corrected, the checklist republished) before the form opens; offline, the cached copies serve. */
+async function refreshForFix(clientId: string): Promise<void> {
+  const existing = await db.outbox.where("client_id").equals(clientId).first();
+  if (!existing) return;
+  await fetchShopCard(api, existing.payload.establishment_id)
+    .then((card) => db.shops.put(card))
+    .catch(() => undefined);
+  const version = await db.versions.get(existing.payload.checklist_version_id);
+  if (version && existing.rejection?.errors.some((error) => error.type === "retired_version")) {
+    await refreshChecklist(db, api, version.checklist_id).catch(() => undefined);
+  }
+}
+
 export function VisitView(props: Props) {
-  const context = useLive(() => loadContext(props), [], undefined);
+  const [ready, setReady] = useState(!props.fixClientId);
+  useEffect(() => {
+    if (props.fixClientId) void refreshForFix(props.fixClientId).finally(() => setReady(true));
+  }, []);
+  const context = useLive(() => (ready ? loadContext(props) : Promise.resolve(undefined)), [ready], undefined);
+  if (!ready) return <p class="muted">…</p>;
   if (context === undefined) return <p class="muted">…</p>;
   if (context === null || !context.version) return <p class="card error">{t("checklist_missing")}</p>;
   return <VisitForm context={context as Context & { version: ChecklistVersion }} />;
@@ -312,10 +332,15 @@ function ItemInput({ item, value, onChange }: { item: ChecklistItem; value: Answ
     const range = [item.min_value ?? "", item.max_value ?? ""].join(" – ");
     return (
       <label class="number">
-        <span class="muted">{t("range", { range: `${range} ${item.unit}` })}</span>
+        <span class="muted">
+          {t("range", { range: "" })}
+          <bdi class="ltr">
+            {range} {item.unit}
+          </bdi>
+        </span>
         <span class="number-row">
           <input type="number" inputMode="decimal" step="any" aria-labelledby={`text-${item.code}`} value={typeof value === "number" ? value : ""} onInput={(event) => onChange(event.currentTarget.value === "" ? undefined : Number(event.currentTarget.value))} name={item.code} />
-          <span class="unit">{item.unit}</span>
+          <bdi class="unit ltr">{item.unit}</bdi>
         </span>
       </label>
     );

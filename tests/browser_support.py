@@ -1,0 +1,33 @@
+"""What the Chromium tests share: Debian's chromium (never downloaded), its flags for a closed
+network, the artifacts folder, and a live server that works on the in-memory SQLite database."""
+
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def single_threaded_live_server_on_sqlite() -> None:
+    """On the in-memory SQLite test database the live server's threads share the test's one
+    connection, and the browser's parallel requests deadlock on it: serve one request at a time
+    there (Django then closes each connection, so the browser never waits on a kept-alive one).
+    Call at import: the session-scoped live_server fixture starts before any module fixture."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)  # the server thread itself already uses the shared connection
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        LiveServerThread.server_class = OneRequestAtATime
