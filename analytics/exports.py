@@ -21,6 +21,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from analytics.selectors import LOCAL_TZ, hijri_iso, hijri_label
+from backend.csv_cells import csv_text_cell, csv_text_cell_sql
 
 BOM = "\ufeff".encode()
 CHUNK_ROWS = 2000
@@ -73,6 +74,24 @@ FINDING_COLUMNS: tuple[tuple[str, object], ...] = (
     ("lon", F("establishment__lon")),
 )
 DATETIME_COLUMNS = {"finished_at", "received_at", "opened_at", "closed_at"}
+# Free text (names, codes, usernames, licence numbers): neutralised against formula injection. Numbers,
+# booleans, dates and UUIDs are left alone, so a negative coordinate stays a number.
+TEXT_COLUMNS = {
+    "municipality_code",
+    "municipality_ar",
+    "municipality_en",
+    "category_code",
+    "establishment_ar",
+    "establishment_en",
+    "licence_no",
+    "inspector",
+    "checklist_code",
+    "outcome",
+    "geo_status",
+    "item_code",
+    "severity",
+    "status",
+}
 
 
 def _aliased(queryset: QuerySet, columns) -> QuerySet:
@@ -88,6 +107,8 @@ def _copy_sql(queryset: QuerySet, columns) -> tuple[str, tuple]:
         column = f'"x_{name}"'
         if name in DATETIME_COLUMNS:
             column = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        elif name in TEXT_COLUMNS:
+            column = csv_text_cell_sql(column)
         select.append(f'{column} AS "{name}"')
     return f"COPY (SELECT {', '.join(select)} FROM ({inner}) AS rows) TO STDOUT WITH (FORMAT csv, HEADER)", params
 
@@ -114,6 +135,8 @@ def _csv_value(name: str, value):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, bool):
         return "t" if value else "f"  # as PostgreSQL's COPY writes booleans
+    if name in TEXT_COLUMNS:
+        return csv_text_cell(value)
     return value
 
 

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from backend.csv_cells import csv_text_cell
 from inspections.services.establishments import csv_header_map, establishments_import
 
 EXIT_NOTHING_WRITTEN = 1
@@ -100,7 +101,9 @@ class Command(BaseCommand):
             with open(options["errors_csv"], "w", newline="", encoding="utf-8-sig") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["row", "field", "reason"])
-                writer.writerows([error.row, error.field, error.reason] for error in report.errors)
+                writer.writerows(
+                    [error.row, csv_text_cell(error.field), csv_text_cell(error.reason)] for error in report.errors
+                )
         if not report.written:
             raise CommandError(
                 _("%(bad)s bad row(s) of %(rows)s; --strict: nothing was written. Fix them and re-run.")

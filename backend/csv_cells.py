@@ -1,0 +1,20 @@
+"""CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with = + - @,
+a tab or a carriage return as a formula (`=HYPERLINK(...)` in an establishment's name). Such text cells
+get a leading apostrophe, which spreadsheets show as text and drop. Only text columns are touched:
+Arabic text starts with none of these characters, and a negative number in a numeric column
+(`lon = -0.12`) stays a number."""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(value):
+    """`value` safe for a spreadsheet (text only; anything else is returned as is)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text_cell_sql(column: str) -> str:
+    """The same rule as a PostgreSQL expression over a text `column` (for COPY ... TO STDOUT)."""
+    starts = ", ".join("E'\\t'" if c == "\t" else "E'\\r'" if c == "\r" else f"'{c}'" for c in FORMULA_STARTS)
+    return f"CASE WHEN left({column}, 1) IN ({starts}) THEN '''' || {column} ELSE {column} END"

