@@ -16,6 +16,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from backend.content_security import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # the embedded default's database, broker folders and cache
 
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "backend.middleware.RefuseNulMiddleware",
     "backend.middleware.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,6 +255,8 @@ CELERY_TASK_EAGER_PROPAGATES = TESTING
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.0)
+
 # --- push -----------------------------------------------------------------------------
 # "console" logs messages; "fcm" sends through firebase-admin with the credentials file below.
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="") or (
@@ -272,6 +277,9 @@ NOTIFICATIONS_MAX_DEVICES_PER_USER = env.int("NOTIFICATIONS_MAX_DEVICES_PER_USER
 # --- dashboard map --------------------------------------------------------------------
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")  # empty: the map draws on a plain background
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+
+# --- Content-Security-Policy (django-csp; backend/content_security.py) ------------------------
+CONTENT_SECURITY_POLICY = content_security_policy(map_tile_url=MAP_TILE_URL, web_push=bool(FCM_WEB_CONFIG))
 
 # --- CORS (the phone app needs none; a web client's origins are listed explicitly) ------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

@@ -1,20 +1,25 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from django.views.generic import RedirectView
 
 from backend.api import api
 
+
+def api_not_found(request, *args, **kwargs):
+    """Any other path under /api/: the API's JSON error, not Django's HTML 404 page."""
+    return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+
+
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("analytics.urls")),
     path("", include("community.urls")),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
 ]
-
-if settings.DEBUG or not settings.PRODUCTION:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Photos are never served from /media/: only through GET photos/{id}/file with a signed, short-lived
+# URL (inspections/services/photo_urls.py), in development and production alike.

@@ -1,9 +1,17 @@
-"""What `GET health` reports: can we reach the database and the Celery broker?"""
+"""What `GET health` reports: can we reach the database and the Celery broker?
 
+Bounded time: the broker probe connects once with a short timeout (HEALTH_PROBE_TIMEOUT_SECONDS, no
+retries), and callers that arrive while a probe is running wait for that probe's answer instead of
+starting their own (one probe in flight per process), so an outage cannot hold many threads for long.
+Anonymous callers get "ok"/"down" only; the reasons and the redacted broker address are for admins.
+"""
+
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection
+from kombu import Connection
 
 
 def _redacted(url: str) -> str:
@@ -24,23 +32,69 @@ def _database_status() -> str:
     return "ok"
 
 
-def _broker_status() -> str:
-    from backend.celery import app
-
+def _broker_probe() -> str:
+    timeout = settings.HEALTH_PROBE_TIMEOUT_SECONDS
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=timeout,
+            transport_options={
+                **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "max_retries": 0,
+            },
+        ) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            conn.default_channel  # noqa: B018 - opens a channel: a server that accepts and never answers fails here
     except Exception as error:  # noqa: BLE001
         return f"down: {type(error).__name__}"
     return "ok"
 
 
-def health_check() -> dict[str, str]:
+class _SingleFlight:
+    """Run `probe` once for all the callers that arrive while it runs."""
+
+    def __init__(self, probe):
+        self._probe = probe
+        self._lock = threading.Lock()
+        self._done: threading.Event | None = None
+        self._result = "down: unknown"
+        self.probes = 0  # how many probes ran (tests read it)
+
+    def __call__(self) -> str:
+        with self._lock:
+            running = self._done
+            if running is None:
+                self._done = running = threading.Event()
+                leader = True
+            else:
+                leader = False
+        if not leader:
+            running.wait(settings.HEALTH_PROBE_TIMEOUT_SECONDS * 3)
+            return self._result if running.is_set() else "down: timeout"
+        try:
+            self.probes += 1
+            self._result = self._probe()
+        finally:
+            with self._lock:
+                self._done = None
+            running.set()
+        return self._result
+
+
+broker_status = _SingleFlight(_broker_probe)
+
+
+def health_check(*, details: bool) -> dict[str, str]:
+    """Database and broker status; `details` adds the failure reasons and the (redacted) broker address."""
     database = _database_status()
-    broker = _broker_status()
-    return {
+    broker = broker_status()
+    report = {
         "status": "ok" if database == "ok" and broker == "ok" else "degraded",
-        "database": database,
-        "broker": broker,
-        "broker_url": _redacted(settings.CELERY_BROKER_URL),
+        "database": database if details else database.split(":")[0],
+        "broker": broker if details else broker.split(":")[0],
     }
+    if details:
+        report["broker_url"] = _redacted(settings.CELERY_BROKER_URL)
+    return report
