@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import RedirectView
 
 from backend.api import api
+from inspections.views import photo_file
 
 
 def api_not_found(request, *args, **kwargs):
@@ -15,6 +16,7 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
+    re_path(r"^photos/(?P<token>[\w:-]+)\.jpg$", photo_file, name="photo-file"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("analytics.urls")),

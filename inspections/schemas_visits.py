@@ -14,6 +14,7 @@ from django.conf import settings
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from inspections.schemas import StrictIn
+from inspections.services.photo_urls import photo_url
 
 
 def _text_only(value: Any) -> Any:
@@ -257,21 +258,19 @@ def finding_out(finding) -> FindingOut:
     )
 
 
-def _file_url(field_file, request=None) -> str:
-    url = field_file.url
-    if request is not None and url.startswith("/"):
-        return request.build_absolute_uri(url)
-    return url
+def _file_url(photo, variant: str, request) -> str:
+    # Short-lived and signed for the caller (inspections/services/photo_urls.py): never a public /media/ URL.
+    return request.build_absolute_uri(photo_url(photo=photo, variant=variant, user=request.user))
 
 
-def photo_out(photo, request=None) -> PhotoOut:
+def photo_out(photo, request) -> PhotoOut:
     return PhotoOut(
         id=photo.pk,
         client_id=photo.client_id,
         visit_id=photo.visit_id,
         item_code=photo.answer.item_code if photo.answer_id else None,
-        url=_file_url(photo.file, request),
-        thumbnail_url=_file_url(photo.thumbnail, request),
+        url=_file_url(photo, "file", request),
+        thumbnail_url=_file_url(photo, "thumbnail", request),
         width=photo.width,
         height=photo.height,
         size_bytes=photo.size_bytes,
@@ -324,7 +323,7 @@ def visit_list_out(visit) -> VisitListOut:
     return VisitListOut(**_visit_fields(visit))
 
 
-def visit_out(visit, request=None) -> VisitOut:
+def visit_out(visit, request) -> VisitOut:
     return VisitOut(
         **_visit_fields(visit),
         notes=visit.notes,

@@ -73,7 +73,9 @@ def test_upload_reencodes_without_exif_and_keeps_evidence(api, inspector, visit)
     assert datetime.fromisoformat(body["exif_taken_at"]).isoformat().startswith("2026-11-20T10:00:00+03:00")
     assert body["item_code"] == "MASKS"
     assert (body["width"], body["height"]) == (480, 640)  # rotated upright by the EXIF orientation
-    assert body["url"].endswith(".jpg") and body["thumbnail_url"].endswith("_thumb.jpg")
+    # Signed, short-lived URLs of our own (tests/test_photo_access.py), never a public /media/ path.
+    assert body["url"].startswith("http://testserver/photos/") and body["url"].endswith(".jpg")
+    assert body["thumbnail_url"].startswith("http://testserver/photos/") and body["thumbnail_url"] != body["url"]
 
     photo = Photo.objects.get()
     assert len(media_files() - before) == 2
