@@ -4,6 +4,7 @@ Supervisors, leadership and admins only (an inspector gets 403); every figure is
 caller's municipalities. Query parameters are validated by ninja: a bad value is a 422 JSON answer.
 """
 
+import functools
 from datetime import date
 from typing import Literal
 
@@ -17,6 +18,7 @@ from pydantic import Field
 from analytics import exports, selectors
 from analytics.selectors import AnalyticsFilters
 from backend.api import ERRORS
+from backend.db_routers import analytics_reads
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import Visit
 from inspections.schemas import IsoDate
@@ -81,12 +83,24 @@ class OverdueOut(Schema):
     results: list[OverdueFindingOut]
 
 
+def on_analytics_reads(view):
+    """The endpoint's reads may run on the read replica (backend/db_routers.py)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        with analytics_reads():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
 def _require_analytics(request: HttpRequest) -> None:
     if not selectors.can_view_analytics(user=request.user):
         raise PermissionDeniedError(_("Analytics are for supervisors, leadership and admins."))
 
 
 @router.get("/violation-rates", response={200: list[RateOut], **ERRORS}, summary="Violation rates with 95% intervals")
+@on_analytics_reads
 def violation_rates(request: HttpRequest, group_by: GroupBy = "municipality", filters: Query[FiltersIn] = None):
     """Rates over completed visits (outcome compliant or violations), grouped by `group_by`, each with
     the Wilson score 95% interval. `item` rates are failed answers over the visits that answered it."""
@@ -96,6 +110,7 @@ def violation_rates(request: HttpRequest, group_by: GroupBy = "municipality", fi
 
 
 @router.get("/heatmap", response={200: dict, **ERRORS}, summary="H3 cells (GeoJSON) with violation rates")
+@on_analytics_reads
 def heatmap(
     request: HttpRequest,
     resolution: int = Query(7, ge=5, le=9, description="H3 resolution, 5..9 (the stored columns)"),
@@ -117,6 +132,7 @@ def heatmap(
 
 
 @router.get("/overdue-findings", response={200: OverdueOut, **ERRORS}, summary="Open findings past their due date")
+@on_analytics_reads
 def overdue_findings(request: HttpRequest, limit: int = Query(20, ge=1, le=200), filters: Query[FiltersIn] = None):
     _require_analytics(request)
     total, findings = selectors.overdue_findings(user=request.user, filters=filters.to_filters(), limit=limit)
@@ -147,18 +163,22 @@ ExportFormat = Literal["csv", "geojson"]
 
 
 @router.get("/exports/visits.{fmt}", response={200: None, **ERRORS}, summary="Export visits (CSV or GeoJSON)")
+@on_analytics_reads
 def export_visits(request: HttpRequest, fmt: ExportFormat, filters: Query[FiltersIn] = None):
     """Streamed: CSV is UTF-8 with a BOM (Excel opens Arabic), GeoJSON a FeatureCollection of points.
     Every visit in scope matching the filters, whatever its outcome."""
     _require_analytics(request)
     queryset = selectors.visits_filtered(user=request.user, filters=filters.to_filters())
+    queryset = queryset.using(queryset.db)  # streamed after the view returns: pin the database now
     return _stream(exports.visits_csv(queryset) if fmt == "csv" else exports.visits_geojson(queryset), fmt, "visits")
 
 
 @router.get("/exports/findings.{fmt}", response={200: None, **ERRORS}, summary="Export findings (CSV or GeoJSON)")
+@on_analytics_reads
 def export_findings(request: HttpRequest, fmt: ExportFormat, filters: Query[FiltersIn] = None):
     _require_analytics(request)
     queryset = selectors.findings_filtered(user=request.user, filters=filters.to_filters())
+    queryset = queryset.using(queryset.db)  # streamed after the view returns: pin the database now
     chunks = exports.findings_csv(queryset) if fmt == "csv" else exports.findings_geojson(queryset)
     return _stream(chunks, fmt, "findings")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -115,6 +115,7 @@ def _copy_sql(queryset: QuerySet, columns) -> tuple[str, tuple]:
 
 def _copy_chunks(queryset: QuerySet, columns) -> Iterator[bytes]:
     sql, params = _copy_sql(queryset, columns)
+    connection = connections[queryset.db]  # the replica when the export was routed there
     connection.ensure_connection()
     yield BOM
     with connection.connection.cursor() as cursor, cursor.copy(sql, params) as copy:
@@ -159,7 +160,7 @@ def _iterator_chunks(queryset: QuerySet, columns) -> Iterator[bytes]:
 
 
 def _csv(queryset: QuerySet, columns) -> Iterator[bytes]:
-    if connection.vendor == "postgresql":
+    if connections[queryset.db].vendor == "postgresql":
         return _copy_chunks(queryset, columns)
     return _iterator_chunks(queryset, columns)
 
