@@ -8,6 +8,7 @@ security settings that `manage.py check --deploy` asks for.
 
 import importlib.util
 import os
+import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from backend.content_security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"  # the embedded default's database, broker folders and cache
+# The embedded default's database, broker folders, cache and development secret key (git-ignored).
+VAR_DIR = Path(os.environ.get("JAWLA_VAR_DIR") or BASE_DIR / "var")
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False, parse_comments=True)
@@ -32,7 +34,30 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 if PRODUCTION and not env.str("SECRET_KEY", default=""):
     raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-3f8a1c9e7b2d4e6f")
+
+
+def _development_secret_key() -> str:
+    """A random key made on first run into var/secret_key (mode 0600) and reused: never one committed to
+    the repository, where anyone could forge a session or a JWT for a development instance. Processes
+    starting together agree: the file appears atomically (hard link) and the loser reads the winner's."""
+    path = VAR_DIR / "secret_key"
+    if path.exists() and (key := path.read_text().strip()):
+        return key
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    draft = VAR_DIR / f".secret_key.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _development_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -25,7 +25,8 @@ def device_register(request: HttpRequest, payload: DeviceIn):
 
 @router.delete("devices/{token}", response={204: None, **ERRORS})
 def device_unregister(request: HttpRequest, token: str):
-    """Forget one of the caller's devices (on logout). Another user's token is a 404."""
+    """Forget one of the caller's devices (on logout). Another user's token is a 404, and so is a token
+    that has since moved to another user (re-registered there: the phone is theirs now); theirs stays."""
     services.device_unregister(device=get_object_or_404(devices_for(user=request.user), token=token))
     return Status(204, None)
 

@@ -7,6 +7,8 @@ console push backend shows each message being "sent" in the worker's log. Dispat
 commit; the worker started by `make run` sends them.
 """
 
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -23,9 +25,12 @@ User = get_user_model()
 def seed(*, stdout=None) -> None:
     today = timezone.localdate()
     for user in User.objects.filter(is_active=True, membership__isnull=False).order_by("pk"):
-        Device.objects.get_or_create(
-            token=f"demo-device-{user.username}", defaults={"user": user, "platform": Device.Platform.ANDROID}
-        )
+        # Random, like a real FCM token: a guessable one could be registered by anyone (POST devices moves a
+        # token to whoever registers it) to read another user's alerts on the demo.
+        if not Device.objects.filter(user=user).exists():
+            Device.objects.create(
+                user=user, token=f"demo-{secrets.token_urlsafe(32)}", platform=Device.Platform.ANDROID
+            )
     reminders = notifications_remind_rounds(day=today)
     follow_ups = notifications_follow_ups_due(day=today)
     summaries = notifications_weekly_summary(day=today)
