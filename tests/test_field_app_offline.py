@@ -153,7 +153,7 @@ def _log_visit(page, stop, items, photo, *, failing=(), failing_photo=None, far=
     page.goto(page.url.split("#")[0] + f"#/visit/stop/{stop.pk}")
     page.wait_for_selector("[data-testid=shop-card]")
     page.wait_for_function(
-        "!document.querySelector('[data-testid=gps-start]').textContent.includes('…')", timeout=20_000
+        "() => !document.querySelector('[data-testid=gps-start]').textContent.includes('…')", timeout=20_000
     )
     _answer_all(page, items, failing)
     page.set_input_files("[data-testid=photo-_visit]", photo)
@@ -169,7 +169,7 @@ def _log_visit(page, stop, items, photo, *, failing=(), failing_photo=None, far=
         page.wait_for_selector("[data-testid=warnings]")
         assert "م" in page.text_content("[data-testid=warnings]")
         page.click("[data-testid=save-anyway]")
-    page.wait_for_function("location.hash === '#/rounds'")
+    page.wait_for_function("() => location.hash === '#/rounds'")
 
 
 def _outbox_ids(page) -> list[str]:
@@ -226,7 +226,7 @@ def test_inspector_logs_visits_offline_and_they_arrive_once(live_server, field_d
             )
             assert order == [f"stop-{stop.pk}" for stop in stops]
             page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
             _shot(page, "rounds-ar")
 
             # --- offline: three visits --------------------------------------------------------
@@ -284,7 +284,8 @@ def test_inspector_logs_visits_offline_and_they_arrive_once(live_server, field_d
             context.set_geolocation(at_shop(shops[3]))
             context.set_offline(False)
             page.wait_for_function(
-                "document.querySelector('[data-testid=pending-counter]').textContent.trim() === '0'", timeout=60_000
+                "() => document.querySelector('[data-testid=pending-counter]').textContent.trim() === '0'",
+                timeout=60_000,
             )
             assert lost == [200]
             assert Visit.objects.filter(client_id__in=client_ids).count() == 3  # each exactly once
@@ -317,7 +318,7 @@ def test_inspector_logs_visits_offline_and_they_arrive_once(live_server, field_d
             page.goto(base + "#/outbox")
             page.click("[data-testid=send-now]")
             page.wait_for_function(
-                "document.querySelectorAll('[data-testid=outbox-visit][data-status=sent]').length === 3",
+                "() => document.querySelectorAll('[data-testid=outbox-visit][data-status=sent]').length === 3",
                 timeout=30_000,
             )
             assert Visit.objects.filter(client_id__in=client_ids).count() == 3
@@ -353,9 +354,9 @@ def test_inspector_logs_visits_offline_and_they_arrive_once(live_server, field_d
             assert page.locator("[data-testid=item-FH-01] button[aria-pressed=true]").count() == 1
             _answer_unanswered(page, field_day["version"])
             page.click("[data-testid=save-visit]")
-            page.wait_for_function("location.hash === '#/outbox'")
+            page.wait_for_function("() => location.hash === '#/outbox'")
             page.wait_for_function(
-                "document.querySelectorAll('[data-testid=outbox-visit][data-status=sent]').length === 4",
+                "() => document.querySelectorAll('[data-testid=outbox-visit][data-status=sent]').length === 4",
                 timeout=30_000,
             )
             fixed = Visit.objects.get(round_stop=stops[3])
