@@ -12,6 +12,10 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
 from celery import Celery  # noqa: E402
+from kombu.transport import TRANSPORT_ALIASES  # noqa: E402
+
+# `filesystem://` (the embedded default) means our subclass, which lets Ctrl-C reach an idle worker fast.
+TRANSPORT_ALIASES["filesystem"] = "backend.broker:FilesystemTransport"
 
 app = Celery("jawla")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from backend.content_security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# The embedded default's database, broker folders, cache and development secret key (git-ignored).
+# The embedded default's database, broker folders, cache and development secret key (git-ignored;
+# JAWLA_VAR_DIR: elsewhere, e.g. a test's own).
 VAR_DIR = Path(os.environ.get("JAWLA_VAR_DIR") or BASE_DIR / "var")
 
 env = environ.Env()
@@ -276,7 +277,10 @@ H3_RESOLUTIONS = (5, 6, 7, 8, 9)  # stored on establishments and visits (heatmap
 # --- celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+    # The transport ignores the host; naming one keeps kombu from warning "No hostname was supplied"
+    # on every publish.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -286,6 +290,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        "polling_interval": 0.2,  # seconds between looks at the queue folder (backend/broker.py)
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
