@@ -35,8 +35,9 @@ install: .venv/.installed web/dist/.built
 migrate: install
 	$(UV) run --frozen python manage.py migrate --noinput
 
+# Demo data only into an empty database or one the demo made; otherwise says so and goes on.
 seed: migrate
-	$(UV) run --frozen python manage.py seed_demo
+	$(UV) run --frozen python manage.py seed_demo --if-allowed
 
 run: seed
 	$(UV) run --frozen python manage.py collectstatic --noinput --verbosity 0

@@ -550,3 +550,31 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.jti} of user {self.user_id}"
+
+
+class DemoRecord(models.Model):
+    """A row that the demo seed (`manage.py seed_demo`) created.
+
+    The seed writes only into an empty database or one that holds these records, and reads and
+    changes only the users, municipalities, categories, establishments and checklists listed here: a
+    real register imported beside the demo is never visited, planned or notified by it.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user", _("user")
+        MUNICIPALITY = "municipality", _("municipality")
+        CATEGORY = "category", _("category")
+        ESTABLISHMENT = "establishment", _("establishment")
+        CHECKLIST = "checklist", _("checklist")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("demo record")
+        verbose_name_plural = _("demo records")
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="demorecord_once")]
+
+    def __str__(self) -> str:
+        return f"demo {self.kind} {self.object_id}"

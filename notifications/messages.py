@@ -27,6 +27,16 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "en": Text("Round updated", "Your round on {date} in {municipality} was changed ({changes})."),
         "ar": Text("تعديل جولة", "تم تعديل جولتك يوم {date} في {municipality} ({changes})."),
     },
+    "round_follow_ups_added": {
+        "en": Text(
+            "Round updated",
+            "Your round on {date} in {municipality}: {count} follow-up visit(s) added today ({stops} stops).",
+        ),
+        "ar": Text(
+            "تعديل جولة",
+            "جولتك يوم {date} في {municipality}: أُضيفت اليوم {count} زيارة متابعة ({stops} منشآت).",
+        ),
+    },
     "round_unassigned": {
         "en": Text("Round reassigned", "Your round on {date} in {municipality} was given to another inspector."),
         "ar": Text("إعادة إسناد جولة", "أُسندت جولتك يوم {date} في {municipality} إلى مراقب آخر."),

@@ -161,8 +161,11 @@ def notify_round_changed(*, round, previous_inspector=None, changes: dict | None
     inspector". The dedupe key covers the changes and the round's `updated_at`, so calling this
     twice for the same change notifies once while a later change notifies again.
     """
-    stamp = _stamp(changes, getattr(round, "updated_at", None))
     reassigned = previous_inspector is not None and previous_inspector.pk != round.inspector_id
+    if not reassigned and set(changes or {}) == {"follow_up_added"}:
+        _notify_follow_ups_added(round=round, added=list(changes["follow_up_added"]))
+        return
+    stamp = _stamp(changes, getattr(round, "updated_at", None))
     if reassigned:
         notify_round_assigned(round=round)
         _notify_round(
@@ -183,6 +186,35 @@ def notify_round_changed(*, round, previous_inspector=None, changes: dict | None
         dedupe_key=f"round_changed:{round.pk}:{round.inspector_id}:{stamp}",
         extra={"changes": changes or {}, "payload": {"change": ",".join(sorted(map(str, changes or {})))}},
     )
+
+
+@transaction.atomic
+def _notify_follow_ups_added(*, round, added: list) -> None:
+    """One notification per round and Riyadh day for follow-ups added (findings open them one visit at a
+    time, so a busy round used to fill the inbox). The first is sent; later ones the same day update its
+    text and count in the inbox without a second push, so the phone hears once."""
+    dedupe_key = f"round_follow_ups:{round.pk}:{round.inspector_id}:{timezone.localdate().isoformat()}"
+    existing = Notification.objects.select_for_update().filter(dedupe_key=dedupe_key).first()
+    if existing is None:
+        _notify_round(
+            round=round,
+            recipient=round.inspector,
+            kind=Kind.ROUND_CHANGED,
+            message="round_follow_ups_added",
+            dedupe_key=dedupe_key,
+            extra={
+                "context": {"count": len(added)},
+                "payload": {"change": "follow_up_added", "establishment_ids": ",".join(map(str, added))},
+            },
+        )
+        return
+    known = [pk for pk in existing.payload.get("establishment_ids", "").split(",") if pk]
+    merged = known + [str(pk) for pk in added if str(pk) not in known]
+    context = _round_context(round, existing.language) | {"count": len(merged)}
+    text = messages.render("round_follow_ups_added", existing.language, **context)
+    existing.title, existing.body = text.title[:200], text.body
+    existing.payload = {**existing.payload, "establishment_ids": ",".join(merged)}
+    existing.save(update_fields=["title", "body", "payload"])  # not re-queued: delivered once
 
 
 def notify_round_cancelled(*, round) -> None:

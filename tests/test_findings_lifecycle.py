@@ -301,3 +301,42 @@ def test_one_batch_without_a_planned_round_creates_one_round(api, setup, dammam)
     assert list(_round_notifications(inspector).values_list("kind", flat=True)) == ["round_assigned"]
     (created,) = AuditEvent.objects.filter(action="round.created")
     assert sorted(created.details["establishment_ids"]) == sorted(s.pk for s in shops)
+
+
+def test_follow_ups_added_to_one_round_in_one_day_make_one_notification_delivered_once(
+    api, setup, dammam, django_capture_on_commit_callbacks
+):
+    """Item 21: the demo inspector's inbox held 12 "round changed: follow-up added" for one round."""
+    from inspections.services.rounds import next_working_day, riyadh_today
+    from notifications.models import Delivery, Device
+    from tests.factories import RoundFactory, RoundStopFactory
+
+    inspector = setup["inspector"]
+    Device.objects.create(user=inspector, token="phone-of-the-inspector", platform="android")
+    planned = RoundFactory(
+        municipality=dammam,
+        inspector=inspector,
+        checklist=setup["version"].checklist,
+        date=next_working_day(riyadh_today()),
+    )
+    RoundStopFactory(round=planned, establishment=shop(dammam), position=1)
+    now = timezone.now()
+    shops = [setup["shop"], shop(dammam), shop(dammam)]
+    for minutes, failing_shop in zip((90, 60, 30), shops, strict=True):  # three syncs, one new violation each
+        with django_capture_on_commit_callbacks(execute=True):
+            sync(
+                api,
+                inspector,
+                [
+                    visit_payload(
+                        failing_shop, setup["version"], finished_at=now - timedelta(minutes=minutes), MASKS="no"
+                    )
+                ],
+            )
+
+    assert planned.stops.filter(is_follow_up=True).count() == 3
+    changed = Notification.objects.get(recipient=inspector, kind="round_changed")  # one, not three
+    assert "3 follow-up visit(s) added today" in changed.body or "أُضيفت اليوم 3 زيارة متابعة" in changed.body
+    assert changed.payload["establishment_ids"] == ",".join(str(s.pk) for s in shops)
+    assert Delivery.objects.filter(notification=changed).count() == 1  # sent to the phone once
+    assert changed.status == "sent"

@@ -4,6 +4,7 @@ import pytest
 
 from inspections.demo import checklists as demo_checklists
 from inspections.demo import rounds as demo_rounds
+from inspections.demo.records import demo_record
 from inspections.models import AuditEvent, Round
 from inspections.services.rounds import riyadh_today
 from notifications.models import Notification
@@ -22,8 +23,9 @@ def test_one_round_per_inspector_today_and_idempotent(
     dammam, khobar, inspector, inspector_khobar, supervisor, supervisor_khobar
 ):
     demo_checklists.seed()
-    establishments_on_line(dammam, 12, step_deg=0.003)
-    establishments_on_line(khobar, 12, step_deg=0.003)
+    shops = establishments_on_line(dammam, 12, step_deg=0.003) + establishments_on_line(khobar, 12, step_deg=0.003)
+    # What the demo's foundation makes (and records as the demo's): the seed plans only its own.
+    demo_record([dammam, khobar, inspector, inspector_khobar, supervisor, supervisor_khobar, *shops])
     demo_rounds.seed()
     rounds = {round.inspector_id: round for round in Round.objects.all()}
     assert set(rounds) == {inspector.pk, inspector_khobar.pk}

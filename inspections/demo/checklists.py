@@ -12,6 +12,7 @@ Fines are in SAR and plausible for the municipal penalties table; they are demo 
 official schedule.
 """
 
+from inspections.demo.records import demo_only, demo_record
 from inspections.models import Category, Checklist, ChecklistVersion
 from inspections.services.checklists import checklist_item_add, checklist_version_draft, checklist_version_publish
 
@@ -330,9 +331,11 @@ CHECKLISTS = [COVID, FOOD_HYGIENE]
 def _categories() -> dict[str, Category]:
     categories = {}
     for code, (name_ar, name_en) in CATEGORIES.items():
-        categories[code], _created = Category.objects.get_or_create(
+        categories[code], created = Category.objects.get_or_create(
             code=code, defaults={"name_ar": name_ar, "name_en": name_en}
         )
+        if created:
+            demo_record([categories[code]])
     return categories
 
 
@@ -340,7 +343,11 @@ def seed(*, stdout=None) -> None:
     """Create both checklists with a published version 1 (skipped when already published)."""
     categories = _categories()
     for spec in CHECKLISTS:
-        checklist, _created = Checklist.objects.get_or_create(
+        if Checklist.objects.filter(code=spec["code"]).exclude(pk__in=demo_only(Checklist.objects.all())).exists():
+            if stdout is not None:
+                stdout.write(f"  checklist {spec['code']} exists and is not the demo's: left alone")
+            continue
+        checklist, created = Checklist.objects.get_or_create(
             code=spec["code"],
             defaults={
                 "name_ar": spec["name_ar"],
@@ -349,6 +356,8 @@ def seed(*, stdout=None) -> None:
                 "description_en": spec["description_en"],
             },
         )
+        if created:
+            demo_record([checklist])
         checklist.categories.add(*[categories[code] for code in spec["categories"]])
         if checklist.versions.filter(status=ChecklistVersion.Status.PUBLISHED).exists():
             continue

@@ -21,6 +21,7 @@ from shapely.geometry import MultiPoint, Point, shape
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
+from inspections.demo.records import demo_only, demo_record
 from inspections.geo import _as_geojson, h3_cells
 from inspections.models import Category, Establishment, Membership, Municipality
 
@@ -215,16 +216,27 @@ def _round(geometry: dict, digits: int = 6) -> dict:
 
 
 def _seed_municipalities(stdout) -> dict[str, Municipality]:
-    amanah, _created = Municipality.objects.get_or_create(
-        code=AMANAH["code"], defaults={**{k: v for k, v in AMANAH.items() if k != "code"}, "kind": "amanah"}
-    )
+    """The demo's own Amanah and municipalities; a code already used by a real row is left to it."""
+    amanah = demo_only(Municipality.objects.filter(code=AMANAH["code"])).first()
+    if amanah is None:
+        if Municipality.objects.filter(code=AMANAH["code"]).exists():
+            _say(stdout, f"{AMANAH['code']} exists and is not the demo's: no demo municipalities")
+            return {}
+        amanah = Municipality.objects.create(
+            code=AMANAH["code"], **{k: v for k, v in AMANAH.items() if k != "code"}, kind=Municipality.Kind.AMANAH
+        )
+        demo_record([amanah])
     centres = _city_centres()
-    existing = {m.code: m for m in Municipality.objects.filter(code__in=centres)}
-    missing = [code for code in centres if code not in existing]
+    existing = {m.code: m for m in demo_only(Municipality.objects.filter(code__in=centres))}
+    real = set(Municipality.objects.filter(code__in=centres).exclude(pk__in=[m.pk for m in existing.values()]))
+    real_codes = {m.code for m in real}
+    if real_codes:
+        _say(stdout, f"left alone (not the demo's): {', '.join(sorted(real_codes))}")
+    missing = [code for code in centres if code not in existing and code not in real_codes]
     if missing:
         boundaries = demo_boundaries(centres)
         for code, _geonameid, name_ar, name_en, _radius, _count in MUNICIPALITIES:
-            if code in existing:
+            if code in existing or code in real_codes:
                 continue
             lat, lon = centres[code]
             existing[code] = Municipality.objects.create(
@@ -238,6 +250,7 @@ def _seed_municipalities(stdout) -> dict[str, Municipality]:
                 centre_lat=lat,
                 centre_lon=lon,
             )
+            demo_record([existing[code]])
         if amanah.boundary is None:
             union = unary_union([shape(m.boundary) for m in existing.values()])
             amanah.boundary = _round(_as_geojson(union))
@@ -253,8 +266,11 @@ def _seed_categories(stdout) -> dict[str, Category]:
     categories = {}
     added = 0
     for code, name_ar, name_en, _words in CATEGORIES:
+        # An existing category (a real register's "grocery") is only read, never changed.
         category, created = Category.objects.get_or_create(code=code, defaults={"name_ar": name_ar, "name_en": name_en})
         categories[code] = category
+        if created:
+            demo_record([category])
         added += created
     _say(stdout, f"{added} categories added")
     return categories
@@ -271,13 +287,17 @@ def _seed_users(stdout, municipalities: dict[str, Municipality]) -> None:
         nonlocal password, added
         password = password or make_password(settings.DEMO_PASSWORD)
         added += 1
-        return User.objects.create(username=username, first_name=first, last_name=last, password=password, **extra)
+        user = User.objects.create(username=username, first_name=first, last_name=last, password=password, **extra)
+        demo_record([user])
+        return user
 
-    if "admin" not in taken:
+    if "admin" not in taken and AMANAH["code"] in municipalities:
         admin = new_user("admin", "مدير", "النظام", is_staff=True, is_superuser=True, email="admin@example.invalid")
         Membership.objects.create(user=admin, role=Role.ADMIN, amanah=municipalities[AMANAH["code"]], language="en")
     for username, first, last, role, scope in USERS:
-        if username in taken:
+        if username in taken or (scope == "amanah" and AMANAH["code"] not in municipalities):
+            continue
+        if scope != "amanah" and any(code not in municipalities for code in scope):
             continue
         user = new_user(username, first, last)
         if scope == "amanah":
@@ -308,7 +328,10 @@ def _seed_establishments(stdout, municipalities: dict[str, Municipality], catego
     planned: list[Establishment] = []
     number = 0
     for code, _geonameid, _ar, _en, radius_km, count in MUNICIPALITIES:
-        municipality = municipalities[code]
+        municipality = municipalities.get(code)
+        if municipality is None:  # a real municipality holds the demo's code: no demo shops in it
+            number += count
+            continue
         prepared = prep(shape(municipality.boundary).buffer(-0.0005))
         for _index in range(count):
             number += 1
@@ -339,6 +362,7 @@ def _seed_establishments(stdout, municipalities: dict[str, Municipality], catego
     )
     new = [establishment for establishment in planned if establishment.licence_no not in taken]
     Establishment.objects.bulk_create(new, batch_size=500)
+    demo_record(new)
     _say(stdout, f"{len(new)} establishments added ({len(planned)} in the demo)")
 
 

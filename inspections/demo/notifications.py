@@ -12,6 +12,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from inspections.demo.records import demo_only
 from notifications.models import Device, Notification
 from notifications.services import (
     notifications_follow_ups_due,
@@ -24,13 +25,19 @@ User = get_user_model()
 
 def seed(*, stdout=None) -> None:
     today = timezone.localdate()
-    for user in User.objects.filter(is_active=True, membership__isnull=False).order_by("pk"):
+    demo_users = demo_only(User.objects.all())
+    for user in demo_users.filter(is_active=True, membership__isnull=False).order_by("pk"):
         # Random, like a real FCM token: a guessable one could be registered by anyone (POST devices moves a
         # token to whoever registers it) to read another user's alerts on the demo.
         if not Device.objects.filter(user=user).exists():
             Device.objects.create(
                 user=user, token=f"demo-{secrets.token_urlsafe(32)}", platform=Device.Platform.ANDROID
             )
+    if User.objects.filter(is_active=True).exclude(pk__in=demo_users.values("pk")).exists():
+        # The scheduled jobs notify everyone they concern: with real users here, leave them to beat.
+        if stdout is not None:
+            stdout.write("  scheduled notifications left to beat: this database also has users the demo did not create")
+        return
     reminders = notifications_remind_rounds(day=today)
     follow_ups = notifications_follow_ups_due(day=today)
     summaries = notifications_weekly_summary(day=today)

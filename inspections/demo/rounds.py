@@ -11,6 +11,7 @@ import random
 
 from django.contrib.auth import get_user_model
 
+from inspections.demo.records import demo_ids, demo_only, municipalities_watched_by_others
 from inspections.models import Checklist, ChecklistVersion, Establishment, Membership, Municipality, Round
 from inspections.services.rounds import riyadh_today, round_create
 
@@ -21,12 +22,13 @@ CHECKLIST_CODES = ["covid19-shops", "food-hygiene-licence"]
 
 
 def _planner_for(municipality: Municipality):
-    """A supervisor of the municipality (or of its whole Amanah); an admin as a last resort."""
-    supervisors = User.objects.filter(is_active=True, membership__role=Role.SUPERVISOR)
+    """A demo supervisor of the municipality (or of its whole Amanah); the demo admin as a last resort."""
+    demo_users = demo_only(User.objects.filter(is_active=True))
+    supervisors = demo_users.filter(membership__role=Role.SUPERVISOR)
     return (
         supervisors.filter(membership__municipalities=municipality).order_by("id").first()
         or supervisors.filter(membership__amanah_id=municipality.parent_id).order_by("id").first()
-        or User.objects.filter(is_active=True, membership__role=Role.ADMIN).order_by("id").first()
+        or demo_users.filter(membership__role=Role.ADMIN).order_by("id").first()
     )
 
 
@@ -41,33 +43,32 @@ def _neighbourhood(establishments: list[Establishment], count: int, rng: random.
 
 def seed(*, stdout=None) -> None:
     today = riyadh_today()
-    checklists = list(
-        Checklist.objects.filter(
-            code__in=CHECKLIST_CODES, is_active=True, versions__status=ChecklistVersion.Status.PUBLISHED
-        ).order_by("code")
-    ) or list(
-        Checklist.objects.filter(is_active=True, versions__status=ChecklistVersion.Status.PUBLISHED).order_by("id")
+    published = demo_only(Checklist.objects.all()).filter(
+        is_active=True, versions__status=ChecklistVersion.Status.PUBLISHED
     )
+    checklists = list(published.filter(code__in=CHECKLIST_CODES).order_by("code")) or list(published.order_by("id"))
     if not checklists:
         return
     inspectors = list(
-        User.objects.filter(is_active=True, membership__role=Role.INSPECTOR)
+        demo_only(User.objects.all())
+        .filter(is_active=True, membership__role=Role.INSPECTOR)
         .select_related("membership")
         .order_by("username")
     )
+    watched = municipalities_watched_by_others()
     created = 0
     for index, inspector in enumerate(inspectors):
         if Round.objects.filter(inspector=inspector, date=today).exists():
             continue
         rng = random.Random(f"{inspector.username}:{today.isoformat()}")
-        municipalities = list(inspector.membership.municipalities.order_by("code"))
+        municipalities = list(inspector.membership.municipalities.exclude(pk__in=watched).order_by("code"))
         rng.shuffle(municipalities)
         checklist = checklists[index % len(checklists)]
         category_ids = list(checklist.categories.values_list("id", flat=True))
         for municipality in municipalities:
-            candidates = Establishment.objects.filter(municipality=municipality).exclude(
-                status=Establishment.Status.CLOSED
-            )
+            candidates = Establishment.objects.filter(
+                municipality=municipality, pk__in=demo_ids(Establishment)
+            ).exclude(status=Establishment.Status.CLOSED)
             if category_ids:  # only shops the round's checklist applies to
                 candidates = candidates.filter(category_id__in=category_ids)
             establishments = list(candidates.order_by("id"))

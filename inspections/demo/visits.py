@@ -18,7 +18,9 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from inspections.demo.records import demo_ids, demo_only, municipalities_watched_by_others
 from inspections.models import (
+    Checklist,
     ChecklistItem,
     ChecklistVersion,
     Establishment,
@@ -45,7 +47,7 @@ def _checklists() -> dict[int, dict]:
     """Published versions with their items: {checklist_id: {version_id, category_ids, items}}."""
     versions = {}
     for version in ChecklistVersion.objects.filter(
-        status=ChecklistVersion.Status.PUBLISHED, checklist__is_active=True
+        status=ChecklistVersion.Status.PUBLISHED, checklist__is_active=True, checklist_id__in=demo_ids(Checklist)
     ).select_related("checklist"):
         versions[version.checklist_id] = {
             "version_id": version.pk,
@@ -102,7 +104,9 @@ def seed(*, stdout=None) -> None:
     if not checklists:
         return
     inspectors = list(
-        User.objects.filter(is_active=True, membership__role=Membership.Role.INSPECTOR).order_by("username")
+        demo_only(User.objects.all())
+        .filter(is_active=True, membership__role=Membership.Role.INSPECTOR)
+        .order_by("username")
     )
     today = timezone.localdate()
     now = timezone.now()
@@ -111,11 +115,18 @@ def seed(*, stdout=None) -> None:
     municipality_rate: dict[int, float] = {}
     category_factor: dict[int, float] = {}
 
+    watched = municipalities_watched_by_others()
+    if watched and stdout is not None:
+        stdout.write(f"  no demo visits in {len(watched)} municipalities that users the demo did not create oversee")
     establishments_of: dict[int, list[Establishment]] = {}
     for inspector in inspectors:
-        municipality_ids = list(inspector.membership.municipalities.values_list("id", flat=True))
+        municipality_ids = list(
+            inspector.membership.municipalities.exclude(pk__in=watched).values_list("id", flat=True)
+        )
         establishments_of[inspector.pk] = list(
-            Establishment.objects.filter(municipality_id__in=municipality_ids, status=Establishment.Status.ACTIVE)
+            Establishment.objects.filter(
+                municipality_id__in=municipality_ids, status=Establishment.Status.ACTIVE, pk__in=demo_ids(Establishment)
+            )
             .order_by("id")
             .only("id", "lat", "lon", "municipality_id", "category_id")
         )
@@ -129,7 +140,11 @@ def seed(*, stdout=None) -> None:
 
     revisit_due: dict[int, tuple[date, int, set[str]]] = {}  # establishment -> (day, inspector, failed codes)
     stored = duplicates = 0
-    for day in days:
+    for day_number, day in enumerate(days, start=1):
+        if stdout is not None and day_number > 1 and day.weekday() == 6:  # each Sunday: the week before is done
+            week = (today - day).days // 7
+            stdout.write(f"  past visits: {WEEKS - week} of {WEEKS} weeks, {stored} stored so far...")
+            stdout.flush()
         for inspector in inspectors:
             candidates = establishments_of[inspector.pk]
             if not candidates:

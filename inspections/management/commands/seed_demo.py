@@ -1,10 +1,15 @@
-"""`manage.py seed_demo`: the demo data of `make run`, in order. Idempotent; refused in production."""
+"""`manage.py seed_demo`: the demo data of `make run`, in order. Idempotent; refused in production.
+
+It writes only into an empty database or one it created (inspections/demo/records.py), and touches
+only the rows it created there.
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from inspections.demo import checklists, foundation, notifications, rounds, visits
+from inspections.demo.records import demo_seed_verdict
 
 PARTS = [
     ("municipalities, users and establishments", foundation),
@@ -18,9 +23,24 @@ PARTS = [
 class Command(BaseCommand):
     help = "Seed the demo: Eastern Province municipalities, demo users, establishments, checklists, rounds, visits."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-allowed",
+            action="store_true",
+            help="Where the demo may not write (a database with data it did not create), say so and exit 0: "
+            "`make run` starts without demo data instead of failing.",
+        )
+
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("The demo seed never runs in production (DJANGO_ENV=production).")
+        verdict = demo_seed_verdict()
+        if not verdict.allowed:
+            if options["if_allowed"]:
+                self.stdout.write(self.style.WARNING(f"No demo data: {verdict.reason}"))
+                return
+            raise CommandError(f"The demo seed writes nothing here: {verdict.reason}")
+        self.stdout.write(f"Seeding the demo into {verdict.reason}.")
         for label, part in PARTS:
             self.stdout.write(f"Seeding {label}...")
             with transaction.atomic():
