@@ -278,3 +278,11 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
     list_filter = ("revoked_reason", "is_sign_in")
     search_fields = ("user__username", "client_ip")
     exclude = ("auth_hash",)
+
+
+@admin.register(m.DemoRecord)
+class DemoRecordAdmin(ReadOnlyAdmin):
+    """What `manage.py seed_demo` created (the seed touches nothing else)."""
+
+    list_display = ("kind", "object_id", "created_at")
+    list_filter = ("kind",)
