@@ -131,6 +131,9 @@ def test_up_only_once_the_api_answers_and_ctrl_c_stops_everything_fast_and_clean
     jawla.wait_until_up()
     assert jawla.api_answered_at_banner is True  # the old command printed it before gunicorn had bound
     assert wait_for(lambda: "celery@" in jawla.output and " ready." in jawla.output, READY_SECONDS)
+    # A normal stop: beat's tasks due at start-up have run (a busy worker finishes its tasks first).
+    assert wait_for(lambda: jawla.output.count(" received") == jawla.output.count(" succeeded in "), 60)
+    time.sleep(2)
     children = jawla.descendants()
     assert len(children) >= 4  # gunicorn master + worker, Celery master + pool, beat
 

@@ -36,7 +36,7 @@ try:  # a development dependency: names what holds a taken port; without it the 
 except ImportError:  # pragma: no cover - production installs leave out the dev group
     psutil = None
 
-STOP_GRACE_SECONDS = 8  # gunicorn's idle workers and Celery's warm shutdown take 1-2 s
+STOP_GRACE_SECONDS = 12  # an idle stop takes 1-3 s; a busy worker first finishes its running tasks
 READY_TIMEOUT_SECONDS = 120  # the first start on a cold, busy machine
 PR_SET_PDEATHSIG = 1
 
