@@ -27,9 +27,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_SECONDS = 180  # a cold start on a busy 2-core machine
-STOP_SECONDS = (
-    8  # promised ~3 s; with load average ~10 on 2 cores here it measured 4.3 s for the children, 6.6 s in all
-)
+# Promised ~3 s. On this shared 2-core machine (load average 10-18) it measured 4.3-6.6 s; main took 16-20 s.
+STOP_SECONDS = 10
 
 
 @pytest.fixture(scope="module")
