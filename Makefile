@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PORT ?= 8000
 
-.PHONY: web run test install lint format check migrate seed bench-sync bench-analytics bench-load clean
+.PHONY: web run test install lint format check migrate seed bench-sync bench-analytics bench-load bench-field-app clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -66,6 +66,9 @@ bench-analytics: install
 
 bench-load: install
 	$(UV) run --frozen python bench/load.py
+
+bench-field-app: install
+	$(UV) run --frozen python bench/field_app.py
 
 clean:
 	rm -rf var staticfiles .pytest_cache web/dist
