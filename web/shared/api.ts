@@ -50,7 +50,7 @@ export class Api {
   }
 
   async signIn(username: string, password: string): Promise<StoredAuth> {
-    const answer = await this.send("auth/token", { method: "POST", json: { username, password }, anonymous: true });
+    const answer = await this.request("auth/token", { method: "POST", json: { username, password }, anonymous: true });
     const auth = answer as StoredAuth;
     this.options.store.save({ access: auth.access, refresh: auth.refresh, user: auth.user });
     return auth;
@@ -61,7 +61,7 @@ export class Api {
     const auth = this.auth;
     if (auth) {
       try {
-        await this.send("auth/logout", { method: "POST", json: { refresh: auth.refresh }, anonymous: true });
+        await this.request("auth/logout", { method: "POST", json: { refresh: auth.refresh }, anonymous: true });
       } catch {
         // Offline or an older server without auth/logout: the tokens are dropped all the same.
       }
@@ -70,22 +70,27 @@ export class Api {
   }
 
   get<T>(path: string, query?: Record<string, string | number | undefined | null>): Promise<T> {
-    return this.send(withQuery(path, query), { method: "GET" }) as Promise<T>;
+    return this.request(withQuery(path, query), { method: "GET" }) as Promise<T>;
   }
 
   post<T>(path: string, json: unknown): Promise<T> {
-    return this.send(path, { method: "POST", json }) as Promise<T>;
+    return this.request(path, { method: "POST", json }) as Promise<T>;
   }
 
   patch<T>(path: string, json: unknown): Promise<T> {
-    return this.send(path, { method: "PATCH", json }) as Promise<T>;
+    return this.request(path, { method: "PATCH", json }) as Promise<T>;
+  }
+
+  /** Any method, for what the helpers above do not cover (e.g. DELETE). */
+  send<T = unknown>(method: string, path: string, json?: unknown): Promise<T> {
+    return this.request(path, { method, json }) as Promise<T>;
   }
 
   upload<T>(path: string, form: FormData): Promise<T> {
-    return this.send(path, { method: "POST", form }) as Promise<T>;
+    return this.request(path, { method: "POST", form }) as Promise<T>;
   }
 
-  private async send(
+  private async request(
     path: string,
     request: { method: string; json?: unknown; form?: FormData; anonymous?: boolean },
     retried = false,
@@ -111,7 +116,7 @@ export class Api {
     }
     if (response.status === 401 && !request.anonymous && !retried) {
       await this.refresh(auth!.access);
-      return this.send(path, request, true);
+      return this.request(path, request, true);
     }
     const text = await response.text();
     let parsed: any = null;
@@ -150,7 +155,7 @@ export class Api {
     if (!auth) throw new SignedOutError();
     let answer: { access: string; refresh?: string };
     try {
-      answer = (await this.send("auth/refresh", { method: "POST", json: { refresh: auth.refresh }, anonymous: true })) as {
+      answer = (await this.request("auth/refresh", { method: "POST", json: { refresh: auth.refresh }, anonymous: true })) as {
         access: string;
         refresh?: string;
       };

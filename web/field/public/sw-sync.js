@@ -11,3 +11,38 @@ self.addEventListener("sync", (event) => {
     }),
   );
 });
+
+// FCM web push (when the deployment configures Firebase): show the notification, open the inbox.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = { notification: { title: "Jawla", body: event.data ? event.data.text() : "" } };
+  }
+  const notification = message.notification || {};
+  event.waitUntil(
+    self.registration.showNotification(notification.title || "جولة", {
+      body: notification.body || "",
+      icon: "/field/icon-192.png",
+      data: message.data || {},
+      lang: "ar",
+      dir: "auto",
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (client.url.includes("/field/")) {
+          client.navigate("/field/#/inbox");
+          return client.focus();
+        }
+      }
+      return self.clients.openWindow("/field/#/inbox");
+    }),
+  );
+});

@@ -7,6 +7,7 @@ import { localAuthStore } from "@shared/auth-storage";
 import { applyLanguage, type Language, makeTranslator, storedLanguage, storeLanguage } from "@shared/i18n";
 import { FieldDb, type OutboxPhoto } from "./lib/db";
 import { makeDue, nextDue, sendOutbox, type SendReport, type Transport } from "./lib/outbox";
+import { disablePush } from "./lib/push";
 import { syncConfig, syncInbox, syncRounds } from "./lib/sync";
 import type { ClientConfig, SyncResult, VisitPayload } from "./lib/types";
 import { messages } from "./messages";
@@ -152,6 +153,7 @@ export function startTriggers(): void {
 }
 
 export async function signOut(): Promise<void> {
+  await disablePush(api);
   await api.signOut();
   await db.wipe();
   setState({ sessionExpired: false, lastSendReport: null });

@@ -119,6 +119,7 @@ export const messages = {
   inbox_empty: { ar: "لا توجد إشعارات.", en: "No notifications." },
   mark_read: { ar: "تمت القراءة", en: "Mark read" },
   push_on: { ar: "الإشعارات الفورية مفعلة", en: "Push notifications on" },
+  push_enable: { ar: "تفعيل الإشعارات الفورية", en: "Turn on push notifications" },
   push_off: { ar: "تُحدّث الإشعارات عند فتح التطبيق", en: "Notifications refresh when you open the app" },
   error_generic: { ar: "حدث خطأ: {message}", en: "Something went wrong: {message}" },
   signed_out_expired: { ar: "انتهت الجلسة: سجّل الدخول مجدداً (ما على الهاتف محفوظ).", en: "Your session ended: sign in again (what is on the phone is kept)." },

@@ -1,11 +1,13 @@
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, config, db, t, useLive } from "../app";
+import { enablePush, pushSupported } from "../lib/push";
 import { syncInbox } from "../lib/sync";
 import { clock } from "./common";
 
 export function InboxView() {
   const notifications = useLive(() => db.inbox.orderBy("created_at").reverse().toArray(), [], []);
-  const push = useLive(() => config().then((value) => Boolean(value?.web_push)), [], false);
+  const settings = useLive(() => config(), [], undefined);
+  const [pushToken, setPushToken] = useState(() => localStorage.getItem("jawla.field.push-token"));
   useEffect(() => {
     void syncInbox(db, api).catch(() => undefined);
   }, []);
@@ -20,7 +22,15 @@ export function InboxView() {
   return (
     <section aria-labelledby="inbox-title">
       <h2 id="inbox-title">{t("inbox_title")}</h2>
-      <p class="muted">{push ? t("push_on") : t("push_off")}</p>
+      {pushToken ? (
+        <p class="muted">{t("push_on")}</p>
+      ) : pushSupported(settings) ? (
+        <button type="button" class="secondary wide" onClick={() => void enablePush(api, settings!).then(setPushToken).catch(() => undefined)}>
+          {t("push_enable")}
+        </button>
+      ) : (
+        <p class="muted">{t("push_off")}</p>
+      )}
       {(notifications ?? []).length === 0 && <p class="card muted">{t("inbox_empty")}</p>}
       <ul class="inbox">
         {(notifications ?? []).map((notification) => (

@@ -4,10 +4,10 @@ import { navigationUrl } from "../lib/geo";
 import type { Round, Stop } from "../lib/types";
 import { clock, Day, name, stopStatusLabel } from "./common";
 
-/** Stops with a visit saved on this phone (sent or not): shown as visited at once. */
-function useSavedStops(): Set<number> {
-  const saved = useLive(async () => (await db.outbox.toArray()).map((visit) => visit.stop_id), [], []);
-  return new Set((saved ?? []).filter((id): id is number => typeof id === "number" && id > 0));
+/** Stops with a visit on this phone: "saved" while it waits to be sent, "visited" once sent. */
+function useSavedStops(): Map<number, "saved" | "visited"> {
+  const saved = useLive(async () => (await db.outbox.toArray()).map((visit) => [visit.stop_id, visit.status] as const), [], []);
+  return new Map((saved ?? []).filter(([id]) => typeof id === "number").map(([id, status]) => [id as number, status === "sent" ? "visited" : "saved"]));
 }
 
 export function RoundsView() {
@@ -49,7 +49,7 @@ export function RoundsView() {
   );
 }
 
-function RoundCard({ round, saved }: { round: Round; saved: Set<number> }) {
+function RoundCard({ round, saved }: { round: Round; saved: Map<number, "saved" | "visited"> }) {
   const stops = [...round.stops].sort((a, b) => a.position - b.position);
   const cancelled = round.status === "cancelled";
   const next = cancelled ? undefined : stops.find((stop) => stop.status === "pending" && !saved.has(stop.id));
@@ -65,16 +65,17 @@ function RoundCard({ round, saved }: { round: Round; saved: Set<number> }) {
       {cancelled && <p class="banner danger">{t("round_cancelled")}</p>}
       <ol class="stops">
         {stops.map((stop) => (
-          <StopRow key={stop.id} stop={stop} round={round} isNext={stop === next} saved={saved.has(stop.id)} />
+          <StopRow key={stop.id} stop={stop} round={round} isNext={stop === next} local={saved.get(stop.id)} />
         ))}
       </ol>
     </article>
   );
 }
 
-function StopRow({ stop, round, isNext, saved }: { stop: Stop; round: Round; isNext: boolean; saved: boolean }) {
+function StopRow({ stop, round, isNext, local }: { stop: Stop; round: Round; isNext: boolean; local?: "saved" | "visited" }) {
   const cancelled = stop.status === "cancelled" || round.status === "cancelled";
-  const status = cancelled ? "cancelled" : saved && stop.status !== "visited" ? "saved" : stop.status;
+  const saved = local !== undefined;
+  const status = cancelled ? "cancelled" : stop.status === "visited" ? "visited" : (local ?? stop.status);
   const shop = stop.establishment;
   return (
     <li class={`stop ${cancelled ? "cancelled" : ""} ${isNext ? "next" : ""}`} data-testid={`stop-${stop.id}`} data-status={status}>
@@ -84,9 +85,7 @@ function StopRow({ stop, round, isNext, saved }: { stop: Stop; round: Round; isN
       <div class="stop-body">
         {isNext && <span class="chip next-chip">{t("next_stop")}</span>}
         <strong class="shop-name">{name(shop)}</strong>
-        <span class="muted">
-          {shop.licence_no} · {shop.address}
-        </span>
+        <span class="muted">{[shop.licence_no, shop.address].filter(Boolean).join(" · ")}</span>
         <span class={`chip status-${status}`}>
           {stopStatusLabel(status)}
           {stop.is_follow_up ? ` · ${t("follow_up")}` : ""}
