@@ -15,11 +15,12 @@ from django.apps import apps as django_apps
 from analytics.selectors import hijri_label
 from community.models import Case, ShopCode
 from community.services.shops import shop_code_ensure
+from tests.browser_support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, single_threaded_live_server_on_sqlite
 from tests.factories import EstablishmentFactory, VisitFactory
-from tests.test_dashboard_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 PDFTOPPM = shutil.which("pdftoppm")
+single_threaded_live_server_on_sqlite()
 
 
 def _decode_sticker(pdf: bytes, tmp_path: Path) -> list[str]:
