@@ -17,11 +17,10 @@ from pydantic import Field
 
 from analytics import exports, selectors
 from analytics.selectors import AnalyticsFilters
-from backend.api import ERRORS
+from backend.api_basics import ERRORS, IsoDate
 from backend.db_routers import analytics_reads
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import Visit
-from inspections.schemas import IsoDate
 from inspections.selectors.scope import visible_to
 
 router = Router(tags=["analytics"])

@@ -1,4 +1,4 @@
-"""The one NinjaAPI: authentication, error handlers and the routers of every app.
+"""The one NinjaAPI: authentication, error handlers and the routers of every app, mounted by dotted path.
 
 Errors always answer JSON `{"detail": str, "code": str, "errors"?: [...]}` with a 4xx status;
 messages follow Accept-Language (Arabic by default, English on request).
@@ -11,26 +11,18 @@ from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, Suspic
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
+from backend.api_basics import error_body
 from backend.exceptions import ApplicationError, ThrottledError
 from inspections.services.auth import token_decode
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str
-    errors: list[dict] | None = None
-
-
-# The error answers every operation may give; declared once so the OpenAPI schema lists them.
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class JWTAuth(HttpBearer):
@@ -58,10 +50,7 @@ api = NinjaAPI(
 
 
 def _error(request, message: str, *, code: str, status: int, errors: list | None = None, headers: dict | None = None):
-    body = {"detail": message, "code": code}
-    if errors is not None:
-        body["errors"] = errors
-    response = api.create_response(request, body, status=status)
+    response = api.create_response(request, error_body(message, code=code, errors=errors), status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -140,17 +129,21 @@ def on_unexpected_error(request, exc):
     return _error(request, _("Internal server error."), code="server_error", status=500)
 
 
-def _mount_routers() -> None:
-    from analytics.api import router as analytics_router
-    from community.api.router import router as community_router
-    from inspections.api import routers as inspection_routers
-    from notifications.api import router as notifications_router
+# Every app's router, by dotted path (this module is the composition root: apps never import it).
+ROUTERS = [
+    ("", "inspections.api.health.router"),
+    ("", "inspections.api.client_config.router"),
+    ("", "inspections.api.auth.router"),
+    ("", "inspections.api.municipalities.router"),
+    ("", "inspections.api.establishments.router"),
+    ("", "inspections.api.checklists.router"),
+    ("", "inspections.api.rounds.router"),
+    ("", "inspections.api.visits.router"),
+    ("", "inspections.api.findings.router"),
+    ("", "notifications.api.router"),
+    ("analytics", "analytics.api.router"),
+    ("", "community.api.router.router"),
+]
 
-    for prefix, router in inspection_routers():
-        api.add_router(prefix, router)
-    api.add_router("", notifications_router)
-    api.add_router("analytics", analytics_router)
-    api.add_router("", community_router)
-
-
-_mount_routers()
+for prefix, router_path in ROUTERS:
+    api.add_router(prefix, import_string(router_path))

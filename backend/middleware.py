@@ -8,6 +8,8 @@ import uuid
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
+from backend.api_basics import error_body
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -56,14 +58,8 @@ class RefuseNulMiddleware:
                 from django.utils.translation import gettext as _
 
                 message = _("Text must not contain NUL characters.")
-                return JsonResponse(
-                    {
-                        "detail": message,
-                        "code": "nul_character",
-                        "errors": [{"loc": location, "msg": message, "type": "nul_character"}],
-                    },
-                    status=422,
-                )
+                errors = [{"loc": location, "msg": message, "type": "nul_character"}]
+                return JsonResponse(error_body(message, code="nul_character", errors=errors), status=422)
         return self.get_response(request)
 
     @staticmethod
@@ -102,5 +98,5 @@ class RequestSizeMiddleware:
                 from django.http import JsonResponse
                 from django.utils.translation import gettext as _
 
-                return JsonResponse({"detail": _("The request is too large."), "code": "too_large"}, status=413)
+                return JsonResponse(error_body(_("The request is too large."), code="too_large"), status=413)
         return self.get_response(request)

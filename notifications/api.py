@@ -4,15 +4,14 @@ or notification is a 404."""
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from backend.api import ERRORS
+from backend.api_basics import ERRORS, Page
 from notifications import services
 from notifications.schemas import DeviceIn, DeviceOut, NotificationOut, ReadAllOut
 from notifications.selectors import devices_for, notifications_for
 
 router = Router(tags=["notifications"])
-MAX_PAGE = 200
 
 
 @router.post("devices", response={200: DeviceOut, 201: DeviceOut, **ERRORS})
@@ -32,7 +31,7 @@ def device_unregister(request: HttpRequest, token: str):
 
 
 @router.get("notifications", response={200: list[NotificationOut], **ERRORS})
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Page)
 def notifications_list(request: HttpRequest, unread: bool | None = None):
     """The caller's inbox, newest first. `unread=true`: only the unread ones."""
     return notifications_for(user=request.user, unread=unread)

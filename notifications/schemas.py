@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inspections.schemas import StrictIn
+from backend.api_basics import StrictIn
 
 
 class DeviceIn(StrictIn):

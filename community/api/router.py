@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from backend.api import ERRORS
+from backend.api_basics import ERRORS, IsoDateTime
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from community.api.schemas import (
     AttemptOut,
@@ -37,7 +37,6 @@ from community.services.cases import TriageIn, case_dismiss, case_triage
 from community.services.shops import shop_sticker_pdf
 from community.services.webhooks import subscription_create, subscription_update, webhooks_replay
 from inspections.models import Establishment, Membership
-from inspections.schemas import IsoDateTime
 from inspections.selectors.scope import scope_for, visible_to
 
 router = Router(tags=["community"])

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from inspections.schemas import IsoDate, IsoDateTime, StrictIn
+from backend.api_basics import IsoDate, IsoDateTime, StrictIn
 
 
 class CaseOut(BaseModel):

@@ -4,9 +4,9 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api import ERRORS, ErrorOut
+from backend.api_basics import ERRORS, ErrorOut
 from backend.client_ip import client_ip
-from inspections.schemas import MeOut, UserOut, user_out
+from inspections.api.schemas.auth import MeOut, UserOut, user_out
 from inspections.services.auth import login_logout, login_obtain_tokens, login_refresh
 
 router = Router(tags=["auth"])

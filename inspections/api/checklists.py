@@ -4,33 +4,25 @@ version by id (a visit records the exact version it used)."""
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
-from pydantic import BaseModel
+from ninja.pagination import paginate
 
-from backend.api import ERRORS
-from inspections.schemas_rounds import ChecklistDetailOut, ChecklistSummaryOut, ChecklistVersionOut
+from backend.api_basics import ERRORS, MappedList, Page
+from inspections.api.schemas.checklists import ChecklistDetailOut, ChecklistSummaryOut, ChecklistVersionOut
 from inspections.selectors.checklists import checklist_list, visible_checklist_versions, visible_checklists
 
 router = Router(tags=["checklists"])
-MAX_LIMIT = 200
 
 
-class ChecklistPage(BaseModel):
-    items: list[ChecklistSummaryOut]
-    count: int
-
-
-@router.get("checklists", response={200: ChecklistPage, **ERRORS})
+@router.get("checklists", response={200: list[ChecklistSummaryOut], **ERRORS})
+@paginate(Page)
 def checklists_list(
     request: HttpRequest,
     category: str | None = Query(None, max_length=32, description="Only checklists for this category code"),
     published: bool = Query(False, description="Only checklists with a published version"),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=10_000_000),
 ):
     """Checklist templates with a summary of their published version (id, number, item count)."""
     checklists = checklist_list(user=request.user, category=category, published_only=published)
-    page = list(checklists[offset : offset + limit])
-    return ChecklistPage(items=[ChecklistSummaryOut.of(checklist) for checklist in page], count=checklists.count())
+    return MappedList(checklists, ChecklistSummaryOut.of)
 
 
 @router.get("checklists/versions/{version_id}", response={200: ChecklistVersionOut, **ERRORS})

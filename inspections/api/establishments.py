@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from backend.api import ERRORS, ErrorOut
+from backend.api_basics import ERRORS, ErrorOut, Page
 from backend.exceptions import ApplicationError
-from inspections.api.pagination import Page
-from inspections.schemas import EstablishmentIn, EstablishmentOut, EstablishmentPatch
+from inspections.api.schemas.establishments import EstablishmentIn, EstablishmentOut, EstablishmentPatch
 from inspections.selectors.establishments import (
     NEAR_MAX_RADIUS_M,
     establishment_list,

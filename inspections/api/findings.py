@@ -7,9 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from backend.api import ERRORS
-from inspections.api.pagination import Page
-from inspections.schemas_visits import MAX_ID, FindingOut, MappedList, finding_out
+from backend.api_basics import ERRORS, MAX_ID, MappedList, Page
+from inspections.api.schemas.findings import FindingOut, finding_out
 from inspections.selectors.findings import findings_list, visible_findings
 
 router = Router(tags=["findings"])

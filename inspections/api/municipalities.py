@@ -6,9 +6,8 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from backend.api import ERRORS
-from inspections.api.pagination import Page
-from inspections.schemas import MunicipalityFeature, MunicipalityOut
+from backend.api_basics import ERRORS, Page
+from inspections.api.schemas.municipalities import MunicipalityFeature, MunicipalityOut
 from inspections.selectors.municipalities import municipality_get, municipality_list
 
 router = Router(tags=["municipalities"])

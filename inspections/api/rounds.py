@@ -4,25 +4,18 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
-from pydantic import BaseModel
+from ninja.pagination import paginate
 
-from backend.api import ERRORS
+from backend.api_basics import ERRORS, IsoDate, IsoDateTime, MappedList, Page
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.api.schemas.rounds import MeRoundsOut, RoundIn, RoundOut, RoundPatch, RoundSummaryOut
 from inspections.models import Round
-from inspections.schemas import IsoDate, IsoDateTime
-from inspections.schemas_rounds import MeRoundsOut, RoundIn, RoundOut, RoundPatch, RoundSummaryOut
 from inspections.selectors.rounds import my_rounds_delta, round_list, version_ids_for, visible_rounds
 from inspections.selectors.scope import scope_for
 from inspections.services.rounds import RoundChange, round_create, round_update
 
 router = Router(tags=["rounds"])
-MAX_LIMIT = 200
 RoundStatus = Round.Status
-
-
-class RoundPage(BaseModel):
-    items: list[RoundSummaryOut]
-    count: int
 
 
 def _round_out(request: HttpRequest, round_id: int) -> RoundOut:
@@ -47,7 +40,8 @@ def rounds_create(request: HttpRequest, payload: RoundIn):
     return Status(201, _round_out(request, round.pk))
 
 
-@router.get("rounds", response={200: RoundPage, **ERRORS})
+@router.get("rounds", response={200: list[RoundSummaryOut], **ERRORS})
+@paginate(Page)
 def rounds_list(
     request: HttpRequest,
     date: IsoDate | None = None,
@@ -56,8 +50,6 @@ def rounds_list(
     inspector: int | None = Query(None, ge=1, description="Inspector user id"),
     status: RoundStatus | None = None,
     municipality: int | None = Query(None, ge=1),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=10_000_000),
 ):
     """Rounds in the caller's scope (an inspector sees their own), newest date first."""
     rounds = round_list(
@@ -69,9 +61,12 @@ def rounds_list(
         status=status,
         municipality_id=municipality,
     )
-    page = list(rounds[offset : offset + limit])
+    return MappedList(rounds, page_mapper=_round_summaries)
+
+
+def _round_summaries(page: list[Round]) -> list[RoundSummaryOut]:
     version_ids = version_ids_for(page)
-    return RoundPage(items=[RoundSummaryOut.of(round, version_ids) for round in page], count=rounds.count())
+    return [RoundSummaryOut.of(round, version_ids) for round in page]
 
 
 @router.get("rounds/{round_id}", response={200: RoundOut, **ERRORS})

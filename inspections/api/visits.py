@@ -9,14 +9,10 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from backend.api import ERRORS, ErrorOut
-from inspections.api.pagination import Page
-from inspections.schemas import IsoDate
-from inspections.schemas_visits import (
-    MAX_ID,
+from backend.api_basics import ERRORS, MAX_ID, ErrorOut, IsoDate, MappedList, Page
+from inspections.api.schemas.visits import (
     AmendmentIn,
     AmendmentOut,
-    MappedList,
     PhotoOut,
     SyncOut,
     VisitListOut,

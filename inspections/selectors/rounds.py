@@ -34,7 +34,7 @@ FIRST_SYNC_DAYS_BACK = 7
 OLDEST_CURSOR = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-# What a round answer shows of its stops (schemas_rounds.StopOut): loading only these columns keeps the
+# What a round answer shows of its stops (api/schemas/rounds.py StopOut): loading only these columns keeps the
 # phone's delta sync, the hottest read, cheap to build and to transfer.
 STOP_FIELDS = ("id", "round_id", "establishment_id", "position", "status", "is_follow_up", "updated_at")
 STOP_ESTABLISHMENT_FIELDS = ("name_ar", "name_en", "licence_no", "address", "lat", "lon", "category__code")

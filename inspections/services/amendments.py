@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import ChecklistItem, Membership, Visit, VisitAmendment
-from inspections.schemas_visits import AmendmentChangesIn
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import audit_record
+from inspections.services.inputs import AmendmentChangesIn
 
 
 @transaction.atomic

@@ -35,10 +35,10 @@ from inspections.models import (
     RoundStop,
     Visit,
 )
-from inspections.schemas_visits import VisitSyncIn
 from inspections.selectors.scope import scope_for
 from inspections.services import findings as findings_service
 from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
+from inspections.services.inputs import VisitSyncIn
 from inspections.services.sync_sql import insert_returning
 
 Outcome = Visit.Outcome

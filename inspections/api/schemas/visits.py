@@ -1,68 +1,22 @@
-"""Schemas of the visits, findings, photos and amendments endpoints.
+"""Schemas of the visits, findings' owners, photos and amendments endpoints.
 
 `POST visits/sync` validates its envelope strictly (a list of at most VISIT_SYNC_MAX_BATCH
 objects, nothing else) and then each visit on its own with `VisitSyncIn`, so one malformed
 visit is answered `rejected` while the others are stored.
 """
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from inspections.schemas import StrictIn
+from backend.api_basics import StrictIn
+from inspections.api.schemas.findings import FindingOut, finding_out
+from inspections.selectors.visits import effective_outcome
+from inspections.services.inputs import AmendmentChangesIn, VisitSyncIn
 from inspections.services.photo_urls import photo_url
-
-
-def _text_only(value: Any) -> Any:
-    # Strict mode refuses strings for UUID/datetime when the input is an already-parsed dict;
-    # accept only strings (never numbers) and let the lax parser read them.
-    if not isinstance(value, str):
-        raise ValueError("Expected a string.")
-    return value
-
-
-MAX_ID = 2**63 - 1  # bigint
-IsoDatetime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text_only)]
-TextUUID = Annotated[UUID, Field(strict=False), BeforeValidator(_text_only)]
-
-
-class _NestedIn(BaseModel):
-    """Strict like StrictIn; nested in VisitSyncIn, whose NUL check already covers it (scanned once)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
-
-
-class VisitLocationIn(_NestedIn):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    accuracy_m: float = Field(ge=0, le=100_000, description="Horizontal accuracy (68%) reported by the phone, metres")
-
-
-class AnswerIn(_NestedIn):
-    item_code: str = Field(min_length=1, max_length=64)
-    value: bool | int | float | str = Field(
-        description='yes/no/na items: "yes", "no" or "na"; number items: a number; choice items: one of the choices'
-    )
-    note: str = Field(default="", max_length=2000)
-
-
-class VisitSyncIn(StrictIn):
-    """One visit as the phone recorded it (device clock, ISO 8601 with a UTC offset)."""
-
-    client_id: TextUUID
-    establishment_id: int = Field(ge=1, le=MAX_ID)
-    round_stop_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    checklist_version_id: int = Field(ge=1, le=MAX_ID)
-    started_at: IsoDatetime
-    finished_at: IsoDatetime
-    location: VisitLocationIn | None = Field(default=None, description="Absent or null: the phone had no GPS fix")
-    outcome: Literal["compliant", "violations", "closed", "refused_entry"]
-    answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
-    notes: str = Field(default="", max_length=5000)
 
 
 def _inline_schema(model: type[BaseModel]) -> dict:
@@ -117,23 +71,6 @@ class AnswerOut(BaseModel):
     value: Any
     failed: bool
     note: str
-
-
-class FindingOut(BaseModel):
-    id: int
-    visit_id: int
-    establishment_id: int
-    municipality_id: int
-    item_code: str
-    severity: str
-    fine_sar: Decimal
-    due_date: date
-    status: str
-    overdue: bool
-    opened_at: datetime
-    closed_at: datetime | None
-    closed_by_visit_id: int | None
-    follow_up_stop_id: int | None
 
 
 class PhotoOut(BaseModel):
@@ -207,55 +144,10 @@ class AmendmentIn(StrictIn):
     """A supervisor's correction. `changes` may set `outcome`, `notes` and answers by item code."""
 
     reason: str = Field(min_length=3, max_length=2000)
-    changes: "AmendmentChangesIn"
-
-
-class AmendmentChangesIn(StrictIn):
-    outcome: Literal["compliant", "violations", "closed", "refused_entry"] | None = None
-    notes: str | None = Field(default=None, max_length=5000)
-    answers: dict[Annotated[str, Field(min_length=1, max_length=64)], bool | int | float | str] | None = Field(
-        default=None, max_length=500
-    )
-
-
-AmendmentIn.model_rebuild()
+    changes: AmendmentChangesIn
 
 
 # --- output builders ------------------------------------------------------------------
-
-
-class MappedList:
-    """A queryset mapped to output schemas after the paginator slices it (only one page is built)."""
-
-    def __init__(self, queryset, mapper):
-        self.queryset, self.mapper = queryset, mapper
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, item):
-        return [self.mapper(row) for row in self.queryset[item]]
-
-
-def finding_out(finding) -> FindingOut:
-    from inspections.selectors.findings import finding_is_overdue
-
-    return FindingOut(
-        id=finding.pk,
-        visit_id=finding.visit_id,
-        establishment_id=finding.establishment_id,
-        municipality_id=finding.municipality_id,
-        item_code=finding.item_code,
-        severity=finding.severity,
-        fine_sar=finding.fine_sar,
-        due_date=finding.due_date,
-        status=finding.status,
-        overdue=finding_is_overdue(finding),
-        opened_at=finding.opened_at,
-        closed_at=finding.closed_at,
-        closed_by_visit_id=finding.closed_by_visit_id,
-        follow_up_stop_id=finding.follow_up_stop_id,
-    )
 
 
 def _file_url(photo, variant: str, request) -> str:
@@ -295,8 +187,6 @@ def amendment_out(amendment) -> AmendmentOut:
 
 
 def _visit_fields(visit) -> dict:
-    from inspections.selectors.visits import effective_outcome
-
     return {
         "id": visit.pk,
         "client_id": visit.client_id,

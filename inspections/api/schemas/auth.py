@@ -1,0 +1,43 @@
+"""Schemas of the sign-in and `me` endpoints."""
+
+from pydantic import BaseModel
+
+from inspections.selectors.scope import scope_for
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str | None
+    municipality_ids: list[int]
+
+
+def user_out(user) -> UserOut:
+    scope = scope_for(user)
+    return UserOut(
+        id=user.pk, username=user.get_username(), role=scope.role, municipality_ids=sorted(scope.municipality_ids)
+    )
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str | None
+    municipality_ids: list[int]
+    whole_amanah: bool
+    language: str
+
+    @classmethod
+    def for_user(cls, user) -> "MeOut":
+        scope = scope_for(user)
+        membership = getattr(user, "membership", None)
+        return cls(
+            id=user.pk,
+            username=user.get_username(),
+            full_name=user.get_full_name(),
+            role=scope.role,
+            municipality_ids=sorted(scope.municipality_ids),
+            whole_amanah=scope.whole_amanah or scope.everything,
+            language=membership.language if membership else "ar",
+        )

@@ -1,0 +1,77 @@
+"""The dependency direction holds: every router module imports on its own, first, in a fresh interpreter
+(no import cycle through backend/api.py), and no app imports the composition root."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.api import ROUTERS
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("inspections", "analytics", "notifications", "community")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at module level or inside functions."""
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def _app_files(app: str) -> list[Path]:
+    return sorted(path for path in (ROOT / app).rglob("*.py") if "migrations" not in path.parts)
+
+
+@pytest.mark.parametrize("router_path", sorted({path for _, path in ROUTERS}))
+def test_every_router_module_imports_first_in_a_fresh_interpreter(router_path):
+    module = router_path.rsplit(".", 1)[0]
+    code = (
+        "import django; django.setup()\n"
+        f"import {module}\n"
+        "import sys\n"
+        "assert 'backend.api' not in sys.modules, 'the router pulled in the composition root'\n"
+        f"from {module} import router\n"
+        "print(type(router).__name__)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Router"
+
+
+def test_no_app_imports_the_composition_root():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for app in APPS
+        for path in _app_files(app)
+        for module in _imports(path)
+        if module == "backend.api" or module.startswith("backend.api.")
+    ]
+    assert offenders == []
+
+
+def test_analytics_and_notifications_take_api_basics_from_the_leaf():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for app in ("analytics", "notifications", "community")
+        for path in _app_files(app)
+        for module in _imports(path)
+        if module.startswith("inspections.api") or module.startswith("inspections.schemas")
+    ]
+    assert offenders == []
+
+
+def test_the_import_scan_sees_imports_inside_functions(tmp_path):
+    # The checks above are only as good as this scan: an import hidden in a function counts too.
+    sample = tmp_path / "sample.py"
+    sample.write_text("def later():\n    from backend.api import api\n    import inspections.models\n")
+    assert {"backend.api", "backend.api.api", "inspections.models"} <= _imports(sample)
