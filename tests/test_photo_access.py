@@ -54,9 +54,23 @@ def fetch(url: str):
 
 
 def test_media_is_not_served_publicly(photo_body):
+    # With DEBUG on, as `make run` serves: the URLconf is rebuilt so that nothing DEBUG-only hides.
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import backend.urls
+
     photo = Photo.objects.get()
-    for name in (photo.file.name, photo.thumbnail.name):
-        assert Client().get(f"/media/{name}").status_code == 404
+    try:
+        with override_settings(DEBUG=True):
+            importlib.reload(backend.urls)
+            clear_url_caches()
+            for name in (photo.file.name, photo.thumbnail.name):
+                assert Client().get(f"/media/{name}").status_code == 404
+    finally:
+        importlib.reload(backend.urls)
+        clear_url_caches()
 
 
 def test_the_signed_urls_serve_the_photo_and_its_thumbnail(api, inspector, visit, photo_body):
