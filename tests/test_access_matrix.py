@@ -311,6 +311,7 @@ ANALYTICS = signed_in(200, inspector=403)
 
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "health"): Expect(everyone(200)),
+    ("GET", "config"): Expect(everyone(200), note="public: the settings a client needs before signing in"),
     ("POST", "auth/token"): Expect(everyone(200), note="public: anyone may sign in"),
     ("POST", "auth/refresh"): Expect(everyone(200), note="public: the refresh token is the credential"),
     ("POST", "auth/logout"): Expect(everyone(204), note="public: the refresh token is the credential"),
@@ -577,7 +578,7 @@ def test_an_expired_or_forged_token_is_401_everywhere(api, world, settings):
     forged = jwt.encode({**claims, "exp": 4102444800}, "a-wrong-signing-key-of-forty-bytes-length!")
     expired = jwt.encode({**claims, "exp": 1_000_000_000}, settings.JWT_SIGNING_KEY)
     for method, path in _operations():
-        if (method, path) == ("GET", "health") or path.startswith("auth/"):
+        if (method, path) in {("GET", "health"), ("GET", "config")} or path.startswith("auth/"):
             continue
         url = PREFIX + path.format(**path_params(world, "admin", "home"))
         for token in (forged, expired):
