@@ -63,7 +63,9 @@ def test_a_moved_token_answers_its_old_owner_404_and_stays_with_the_new_one(api,
 @pytest.mark.django_db
 def test_demo_device_tokens_are_random_and_seeded_once(inspector, supervisor):
     from inspections.demo.notifications import seed
+    from inspections.demo.records import demo_record
 
+    demo_record([inspector, supervisor])  # demo users: the seed gives phones only to users it created
     DeviceFactory(user=supervisor, token="a-real-phone")
     seed()
     seed()
