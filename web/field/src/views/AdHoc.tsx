@@ -5,6 +5,7 @@ import { currentFix } from "../lib/geo";
 import { fetchShopCard } from "../lib/sync";
 import type { ChecklistVersion, Establishment, Page } from "../lib/types";
 import { name } from "./common";
+import { Icon } from "./icons";
 
 interface ChecklistSummary {
   id: number;
@@ -67,7 +68,7 @@ export function AdHocView() {
     <section aria-labelledby="adhoc-title">
       <h2 id="adhoc-title">{t("adhoc_title")}</h2>
       <button type="button" class="primary wide" onClick={() => void nearMe()} disabled={busy} data-testid="near-me">
-        📍 {t("near_me")}
+        <Icon name="pin" /> {t("near_me")}
       </button>
       <form
         class="search"

@@ -9,6 +9,7 @@ import { fetchShopCard, refreshChecklist } from "../lib/sync";
 import type { ChecklistItem, ChecklistVersion, EstablishmentBrief, Fix, Outcome, Round, Stop } from "../lib/types";
 import type { MessageKey } from "../messages";
 import { Day, name, outcomeLabel } from "./common";
+import { Icon } from "./icons";
 
 interface Props {
   stopId?: number;
@@ -372,7 +373,7 @@ function PhotoInput({ code, required, drafts, onFiles, label }: { code: string; 
     <div class={`photos ${required && drafts.length === 0 ? "missing" : ""}`}>
       {required && drafts.length === 0 && <p class="error">{t("photo_required")}</p>}
       <label class="button secondary photo-button">
-        📷 {label ?? t("add_photo")}
+        <Icon name="camera" /> {label ?? t("add_photo")}
         <input type="file" accept="image/*" capture="environment" multiple class="visually-hidden" data-testid={`photo-${code}`} onChange={(event) => onFiles(event.currentTarget.files)} />
       </label>
       {drafts.length > 0 && (
