@@ -111,7 +111,7 @@ def open311_view(methods: list[str]):
         @require_http_methods(methods)
         def wrapped(request: HttpRequest, fmt: str, **kwargs):
             try:
-                jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id")
+                jurisdiction = request.POST.get("jurisdiction_id") or request.GET.get("jurisdiction_id")
                 if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
                     raise Open311Error(404, _("Unknown jurisdiction_id."))
                 return view(request, fmt, **kwargs)
@@ -272,8 +272,14 @@ def _float(value: str | None, name: str) -> float | None:
     return number
 
 
+def _param(request: HttpRequest, name: str, default=None):
+    # The spec's own swagger puts POST parameters in the query string, most clients send a form body:
+    # both are read, the body first.
+    return request.POST.get(name, request.GET.get(name, default))
+
+
 def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
-    value = request.POST.get(name, "")
+    value = _param(request, name, "")
     if len(value) > limit:
         raise Open311Error(400, _("%(name)s is too long.") % {"name": name})
     return value.strip()
@@ -304,22 +310,23 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     ip = client_ip(request)
     device_id = _field(request, "device_id", 100)
     report_rate_check(device_id=device_id, ip=ip)
-    if settings.OPEN311_API_KEYS and request.POST.get("api_key") not in settings.OPEN311_API_KEYS:
+    if settings.OPEN311_API_KEYS and _param(request, "api_key") not in settings.OPEN311_API_KEYS:
         raise Open311Error(403, _("Invalid api_key."))
     service_code = _field(request, "service_code", 64)
     if not service_code:
         raise Open311Error(400, _("service_code is required."))
     attributes = {
         key[len("attribute[") : -1]: value
-        for key, value in request.POST.items()
+        for source in (request.GET, request.POST)
+        for key, value in source.items()
         if key.startswith("attribute[") and key.endswith("]")
     }
     payload = ReportIn(
         service_code=service_code,
         description=_field(request, "description", MAX_FIELD),
         ip=ip,
-        lat=_float(request.POST.get("lat"), "lat"),
-        lon=_float(request.POST.get("long"), "long"),
+        lat=_float(_param(request, "lat"), "lat"),
+        lon=_float(_param(request, "long"), "long"),
         shop_code=_field(request, "address_id", 16) or None,
         photo=request.FILES.get("media"),
         media_url=_field(request, "media_url", 500),
@@ -350,7 +357,7 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
             "reporters": submitted.reporters,
         }
     ]
-    return _render(fmt, body, root="service_requests", item="request", status=201)
+    return _render(fmt, body, root="service_requests", item="request")  # the spec answers 200
 
 
 def _datetime(value: str | None, name: str) -> datetime | None:
