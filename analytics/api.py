@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
-from analytics import exports, selectors
+from analytics import exports, indicators, selectors, services
 from analytics.selectors import AnalyticsFilters
-from backend.api_basics import ERRORS, IsoDate
+from backend.api_basics import ERRORS, IsoDate, StrictIn
 from backend.db_routers import analytics_reads
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.models import Visit
@@ -199,3 +199,143 @@ def _stream(chunks, fmt: str, name: str) -> StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="jawla-{name}-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+IndicatorGroupBy = Literal["municipality", "amanah", "total"]
+MONTH_PATTERN = r"^\d{4}-\d{2}$"
+
+
+class IndicatorsIn(Schema):
+    """One month, Gregorian (`month`) or Umm al-Qura (`hijri_month`); the current month when neither."""
+
+    month: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM (Gregorian)")
+    hijri_month: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM (Umm al-Qura)")
+    group_by: IndicatorGroupBy = "municipality"
+
+    def to_period(self) -> indicators.Period:
+        if self.month is None and self.hijri_month is None:
+            today = timezone.localdate()
+            return indicators.period_gregorian(year=today.year, month=today.month)
+        if self.month is not None and self.hijri_month is not None:
+            raise ApplicationError(
+                _("Give one of 'month' and 'hijri_month', not both."),
+                code="validation_error",
+                status=422,
+                extra={
+                    "errors": [{"loc": ["query", "month"], "msg": "one of month, hijri_month", "type": "value_error"}]
+                },
+            )
+        year, month = (int(part) for part in (self.month or self.hijri_month).split("-"))
+        if self.month is not None:
+            return indicators.period_gregorian(year=year, month=month)
+        return indicators.period_hijri(year=year, month=month)
+
+
+class IndicatorFigureOut(Schema):
+    value: float | None
+    numerator: int | None
+    denominator: int
+    ci_low: float | None
+    ci_high: float | None
+    target: float | None
+    light: Literal["green", "amber", "red"] | None
+
+
+class IndicatorRowOut(Schema):
+    key: str
+    label: str
+    indicators: dict[str, IndicatorFigureOut]
+
+
+class IndicatorDefinitionOut(Schema):
+    code: str
+    name: str
+    definition: str
+    proportion: bool
+    higher_is_better: bool
+
+
+class IndicatorPeriodOut(Schema):
+    key: str
+    calendar: str
+    first: date
+    last: date
+    first_hijri: str
+    last_hijri: str
+    working_days: int
+
+
+class IndicatorsOut(Schema):
+    period: IndicatorPeriodOut
+    definitions: list[IndicatorDefinitionOut]
+    rows: list[IndicatorRowOut]
+
+
+class IndicatorTargetIn(StrictIn):
+    target: float = Field(..., ge=0, le=1e9)
+    amber_margin: float = Field(0.0, ge=0, le=1e9)
+
+
+class IndicatorTargetOut(Schema):
+    code: str
+    target: float
+    amber_margin: float
+
+
+def _indicators(request: HttpRequest, query: IndicatorsIn) -> tuple[indicators.Period, list[dict]]:
+    _require_analytics(request)
+    period = query.to_period()
+    return period, indicators.indicators_table(user=request.user, period=period, group_by=query.group_by)
+
+
+@router.get("/indicators", response={200: IndicatorsOut, **ERRORS}, summary="Institutional performance indicators")
+@on_analytics_reads
+def indicator_table(request: HttpRequest, query: Query[IndicatorsIn]):
+    """Every indicator for one Gregorian or Hijri month, per municipality, Amanah or in total, with its
+    definition, numerator and denominator, a Wilson 95% interval for proportions, the admin's target
+    and a traffic light (green meets it, amber within its margin, red beyond)."""
+    period, rows = _indicators(request, query)
+    return {
+        "period": {
+            "key": period.key,
+            "calendar": period.calendar,
+            "first": period.first,
+            "last": period.last,
+            "first_hijri": selectors.hijri_label(period.first),
+            "last_hijri": selectors.hijri_label(period.last),
+            "working_days": period.working_days,
+        },
+        "definitions": [
+            {
+                "code": indicator.code,
+                "name": str(indicator.name),
+                "definition": str(indicator.definition),
+                "proportion": indicator.proportion,
+                "higher_is_better": indicator.higher_is_better,
+            }
+            for indicator in indicators.INDICATORS
+        ],
+        "rows": rows,
+    }
+
+
+@router.get("/indicators.csv", response={200: None, **ERRORS}, summary="Indicators as CSV")
+@on_analytics_reads
+def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
+    """One line per group and indicator: value, interval, numerator, denominator, target, light."""
+    period, rows = _indicators(request, query)
+    body = exports.indicators_csv(period=period, rows=rows)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="jawla-indicators-{period.calendar}-{period.key}.csv"'
+    return response
+
+
+@router.put(
+    "/indicators/targets/{code}", response={200: IndicatorTargetOut, **ERRORS}, summary="Set an indicator's target"
+)
+def indicator_target_put(request: HttpRequest, code: str = Path(..., max_length=64), payload: IndicatorTargetIn = None):
+    """Admins only. A proportion's target and margin are shares between 0 and 1."""
+    row = services.indicator_target_set(
+        actor=request.user, code=code, target=payload.target, amber_margin=payload.amber_margin
+    )
+    return {"code": row.code, "target": row.target, "amber_margin": row.amber_margin}

@@ -13,6 +13,7 @@ the status shows the access decision and not a validation error.
 """
 
 import io
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -207,6 +208,7 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "notification_id": Notification.objects.get(recipient=owner).pk,
         "token": f"device-of-{owner.username}",
         "fmt": "csv",
+        "code": "coverage",
         "case_id": obj["case"][target].pk,
         "subscription_id": obj["subscription"][target].pk,
     }
@@ -278,6 +280,8 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"event_id": "msg_matrix"}
     if (method, path) == ("POST", "devices"):
         return {"token": f"new-device-{uuid.uuid4().hex}", "platform": "android"}
+    if (method, path) == ("PUT", "analytics/indicators/targets/{code}"):
+        return {"target": 0.8}
     return None
 
 
@@ -364,6 +368,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "analytics/overdue-findings"): Expect(ANALYTICS),
     ("GET", "analytics/exports/visits.{fmt}"): Expect(ANALYTICS),
     ("GET", "analytics/exports/findings.{fmt}"): Expect(ANALYTICS),
+    ("GET", "analytics/indicators"): Expect(ANALYTICS),
+    ("GET", "analytics/indicators.csv"): Expect(ANALYTICS),
+    ("PUT", "analytics/indicators/targets/{code}"): Expect(signed_in(403, admin=200), note="targets are the admins'"),
     ("GET", "analytics/exports/visits/{visit_id}/report.pdf"): Expect(
         signed_in(200, inspector=403), scoped(200, inspector=403)
     ),
@@ -479,6 +486,8 @@ def test_access(api, world, method, path, role, target):
         response = client.patch(url, body or {})
     elif method == "DELETE":
         response = client.delete(url)
+    elif method == "PUT":
+        response = client.raw("PUT", url, json.dumps(body).encode())
     else:  # pragma: no cover - _operations() yields only these
         pytest.fail(f"unexpected method {method}")
 
