@@ -276,7 +276,7 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"url": "https://licensing.example.sa/hooks/jawla", "event_types": ["visit.stored"]}
     if (method, path) == ("PATCH", "community/webhooks/{subscription_id}"):
         return {"is_active": False}
-    if (method, path) == ("POST", "community/webhooks/replay"):
+    if (method, path) == ("POST", "community/webhook-replays"):
         return {"event_id": "msg_matrix"}
     if (method, path) == ("POST", "devices"):
         return {"token": f"new-device-{uuid.uuid4().hex}", "platform": "android"}
@@ -395,7 +395,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         signed_in(403, admin=200), note="subscriptions belong to the Amanah, not a municipality"
     ),
     ("GET", "community/webhooks/{subscription_id}/deliveries"): Expect(signed_in(403, admin=200)),
-    ("POST", "community/webhooks/replay"): Expect(signed_in(403, admin=200)),
+    ("POST", "community/webhook-replays"): Expect(signed_in(403, admin=200)),
     ("DELETE", "devices/{token}"): Expect(
         signed_in(204), signed_in(404), note="foreign: another user's token (a 404 for every role, admin included)"
     ),

@@ -118,6 +118,10 @@ def test_track_record_rewards_and_risk(api, dammam, supervisor, inspector, versi
         "community/volunteers/rewards.csv", {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
     )
     assert bad.status_code == 400
+    odd = api.as_user(make_user(Membership.Role.LEADERSHIP, dammam, username="boss3")).get(
+        "community/volunteers/rewards.csv", {"since": "0376-11-02T09:48:28Z", "until": "0778-04-16T08:15:36.0+18:25"}
+    )
+    assert odd.status_code == 400 and odd.json()["code"] == "invalid_datetime"  # was a 500 (schemathesis)
 
     factors = confirmed_report_factor([right.pk, wrong.pk, pending.pk])
     assert factors == {right.pk: 2.0}  # only the confirmed report raises the shop's risk

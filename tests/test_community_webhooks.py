@@ -97,7 +97,7 @@ def test_a_failing_receiver_gets_every_event_exactly_once_then_a_replay_keeps_th
 
         one = sorted(events)[0]
         with django_capture_on_commit_callbacks(execute=True):
-            replay = api.as_user(admin_user).post("community/webhooks/replay", {"event_id": one})
+            replay = api.as_user(admin_user).post("community/webhook-replays", {"event_id": one})
         assert replay.json() == {"queued": 1}
         assert wait_for(lambda: receiver.accepted[one] == 2, timeout=10)
         assert sum(receiver.accepted.values()) == len(events) + 1  # only that one again, same webhook-id
@@ -117,13 +117,13 @@ def test_replay_a_time_range_and_bad_replays(api, dammam, inspector, admin_user,
         since = events[0].occurred_at.isoformat()
         until = events[-1].occurred_at.replace(microsecond=0).isoformat()
         with django_capture_on_commit_callbacks(execute=True):
-            replay = api.as_user(admin_user).post("community/webhooks/replay", {"since": since, "until": until})
+            replay = api.as_user(admin_user).post("community/webhook-replays", {"since": since, "until": until})
         in_range = [e for e in events if e.occurred_at < events[-1].occurred_at.replace(microsecond=0)]
         assert replay.json() == {"queued": len(in_range)}
         client = api.as_user(admin_user)
         for body in ({}, {"since": until, "until": since}, {"event_id": "x" * 41}, {"event_id": 5}):
             before = WebhookDelivery.objects.count()
-            response = client.post("community/webhooks/replay", body)
+            response = client.post("community/webhook-replays", body)
             assert response.status_code in (400, 422), body
             assert WebhookDelivery.objects.count() == before
         for body in (

@@ -3,7 +3,7 @@ reports and the reward report, and admins' webhook subscriptions (delivery log, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -42,6 +42,19 @@ from inspections.selectors.scope import scope_for, visible_to
 router = Router(tags=["community"])
 MAX_LIMIT = 200
 STATES = "|".join(case_selectors.STATES)
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    """A client's date-time in UTC, within years the database stores (any offset PostgreSQL refuses is gone)."""
+    if value is None:
+        return None
+    try:
+        moment = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not 1900 <= moment.year <= 2200:
+        raise ApplicationError(_("Use a date-time between the years 1900 and 2200."), code="invalid_datetime")
+    return moment
 
 
 def _require(request: HttpRequest, *roles: str) -> None:
@@ -146,8 +159,8 @@ def rewards_export(request: HttpRequest, since: IsoDateTime | None = None, until
     (staff and municipal users excluded), for cases closed in [since, until) (default: the last 31 days).
     Computed for the programme's records, never paid by Jawla."""
     _require(request, Membership.Role.LEADERSHIP)
-    until = until or timezone.now()
-    since = since or until - timedelta(days=31)
+    until = _instant(until) or timezone.now()
+    since = _instant(since) or until - timedelta(days=31)
     if until <= since:
         raise ApplicationError(_("`until` must be after `since`."), code="invalid_range")
     response = HttpResponse(rewards_csv(rewards(since=since, until=until)), content_type="text/csv; charset=utf-8")
@@ -192,7 +205,7 @@ def webhooks_create(request: HttpRequest, payload: SubscriptionIn):
     )
 
 
-@router.patch("community/webhooks/{int:subscription_id}", response={200: SubscriptionOut, **ERRORS})
+@router.patch("community/webhooks/{subscription_id}", response={200: SubscriptionOut, **ERRORS})
 def webhooks_update(request: HttpRequest, subscription_id: int, payload: SubscriptionPatch):
     _admin(request)
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
@@ -202,7 +215,7 @@ def webhooks_update(request: HttpRequest, subscription_id: int, payload: Subscri
     return _subscription_out(subscription)
 
 
-@router.get("community/webhooks/{int:subscription_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
+@router.get("community/webhooks/{subscription_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
 def webhooks_deliveries(
     request: HttpRequest,
     subscription_id: int,
@@ -237,7 +250,7 @@ def webhooks_deliveries(
     ]
 
 
-@router.post("community/webhooks/replay", response={200: ReplayOut, **ERRORS})
+@router.post("community/webhook-replays", response={200: ReplayOut, **ERRORS})
 def webhooks_replay_view(request: HttpRequest, payload: ReplayIn):
     """Send one event again, or every event of a time range, with the same `webhook-id`."""
     _admin(request)
@@ -246,8 +259,8 @@ def webhooks_replay_view(request: HttpRequest, payload: ReplayIn):
         subscription = get_object_or_404(WebhookSubscription, pk=payload.subscription_id)
     queued = webhooks_replay(
         event_ids=[payload.event_id] if payload.event_id else None,
-        since=payload.since,
-        until=payload.until,
+        since=_instant(payload.since),
+        until=_instant(payload.until),
         subscription=subscription,
     )
     return ReplayOut(queued=queued)
