@@ -3,8 +3,8 @@ class (and with it `delay_on_commit`).
 
 Broker: Redis in production (CELERY_BROKER_URL); on the embedded default kombu's `filesystem://`
 transport (folders under var/broker), which needs no server, with a real worker and beat started
-by `make run`. Schedules live in the database (django-celery-beat's DatabaseScheduler) and are
-registered by the notifications app's migration 0003 (see notifications/schedules.py).
+by `make run`. Schedules live in the database (django-celery-beat's DatabaseScheduler), one table
+for every app's periodic jobs: backend/schedules.py.
 """
 
 import os
@@ -12,6 +12,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
 from celery import Celery  # noqa: E402
+from django.db import DatabaseError  # noqa: E402
 from kombu.transport import TRANSPORT_ALIASES  # noqa: E402
 
 # `filesystem://` (the embedded default) means our subclass, which lets Ctrl-C reach an idle worker fast.
@@ -39,3 +40,14 @@ app.conf.update(
     enable_utc=True,
 )
 app.autodiscover_tasks()
+
+# Options of the periodic jobs: they write through unique keys (dedupe keys, conditional updates), so a
+# retry after a database hiccup is safe.
+SCHEDULED_JOB = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 10,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 3,
+}

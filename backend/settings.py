@@ -303,10 +303,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.0)
 
 # --- push -----------------------------------------------------------------------------
-# "console" logs messages; "fcm" sends through firebase-admin with the credentials file below.
+# The push backend, by dotted path (as Django chooses EMAIL_BACKEND): a callable taking up to 500
+# PushMessages and returning one PushResult each. "console" (logs messages) and "fcm" (firebase-admin
+# with the credentials file below) are short names for the two that ship; FCM when credentials are set.
+PUSH_BACKENDS = {"console": "notifications.push.console_send", "fcm": "notifications.fcm.send_batch"}
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="") or (
     "fcm" if env.str("FCM_CREDENTIALS_FILE", default="") else "console"
 )
+PUSH_BACKEND = PUSH_BACKENDS.get(PUSH_BACKEND, PUSH_BACKEND)
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
 # FCM web push for the field app: the Firebase web app's config (JSON) and its VAPID public key.
 # Both set: the app registers a web push token (POST devices, platform "web"); otherwise it polls.

@@ -37,16 +37,6 @@ class Notification(models.Model):
     `dedupe_key` makes an event notify a recipient once even if its service runs twice.
     """
 
-    class Kind(models.TextChoices):
-        ROUND_ASSIGNED = "round_assigned", _("Round assigned")
-        ROUND_CHANGED = "round_changed", _("Round changed")
-        ROUND_CANCELLED = "round_cancelled", _("Round cancelled")
-        ROUND_REMINDER = "round_reminder", _("Today's round")
-        STOPS_OPEN = "stops_open", _("Stops still open")
-        CRITICAL_FINDING = "critical_finding", _("Critical finding")
-        FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
-        WEEKLY_SUMMARY = "weekly_summary", _("Weekly summary")
-
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
@@ -54,7 +44,7 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32)  # chosen by the app that notifies (e.g. "round_assigned")
     title = models.CharField(max_length=200)
     body = models.TextField()
     payload = models.JSONField(default=dict, blank=True)  # deep-link data for the app: ids and kind

@@ -1,6 +1,7 @@
-"""Push backends: `console` (logs each message; the embedded default) and `fcm` (firebase-admin,
-switched on by FCM_CREDENTIALS_FILE). A backend takes up to 500 messages and returns one result
-per message, in order."""
+"""Push messages and backends. A backend is any callable named by settings.PUSH_BACKEND (a dotted
+path) that takes up to 500 PushMessages and returns one PushResult per message, in order:
+`console_send` here (logs each message; the embedded default) or `notifications.fcm.send_batch`
+(firebase-admin, switched on by FCM_CREDENTIALS_FILE). This module never imports a backend."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger("notifications.push")
 
@@ -53,8 +55,6 @@ def console_send(batch: list[PushMessage]) -> list[PushResult]:
 
 
 def get_backend() -> Backend:
-    if settings.PUSH_BACKEND == "fcm":
-        from notifications import fcm  # the only module that imports firebase_admin
-
-        return fcm.send_batch
-    return console_send
+    """The backend named by settings.PUSH_BACKEND (a dotted path), imported on first use: firebase_admin
+    is loaded only where FCM is the backend."""
+    return import_string(settings.PUSH_BACKEND)

@@ -8,7 +8,7 @@ import random
 from datetime import timedelta
 from functools import partial
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -70,37 +70,6 @@ def send_notification(self, notification_id: int) -> str:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
-# The scheduled jobs write through unique dedupe keys, so a retry after a database hiccup is safe.
-SCHEDULED = {
-    "acks_late": True,
-    "autoretry_for": (DatabaseError,),
-    "retry_backoff": 10,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 3,
-}
-
-
 @app.task(name="notifications.sweep", acks_late=True, soft_time_limit=100, time_limit=120)
 def sweep_outbox() -> int:
     return services.notifications_sweep()
-
-
-@app.task(name="notifications.morning_reminders", **SCHEDULED)
-def morning_reminders() -> int:
-    return services.notifications_remind_rounds(day=timezone.localdate())
-
-
-@app.task(name="notifications.end_of_day", **SCHEDULED)
-def end_of_day() -> int:
-    return services.notifications_close_day(day=timezone.localdate())
-
-
-@app.task(name="notifications.follow_ups_due", **SCHEDULED)
-def follow_ups_due() -> int:
-    return services.notifications_follow_ups_due(day=timezone.localdate())
-
-
-@app.task(name="notifications.weekly_summary", **SCHEDULED)
-def weekly_summary() -> int:
-    return services.notifications_weekly_summary(day=timezone.localdate() - timedelta(days=1))

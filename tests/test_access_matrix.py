@@ -171,7 +171,7 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
         DeviceFactory(user=user, token=f"device-of-{user.username}")
         Notification.objects.create(
             recipient=user,
-            kind=Notification.Kind.ROUND_ASSIGNED,
+            kind="round_assigned",
             title="Round",
             body="A round",
             dedupe_key=f"matrix:{user.pk}",

@@ -75,3 +75,24 @@ def test_the_import_scan_sees_imports_inside_functions(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def later():\n    from backend.api import api\n    import inspections.models\n")
     assert {"backend.api", "backend.api.api", "inspections.models"} <= _imports(sample)
+
+
+def test_notifications_is_generic_and_never_imports_inspections():
+    # inspections → notifications, never back: the alert policy lives in inspections/alerts.
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "notifications").rglob("*.py"))
+        for module in _imports(path)
+        if module == "inspections" or module.startswith("inspections.")
+    ]
+    assert offenders == []
+    mentions = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "notifications").rglob("*"))
+        if path.is_file() and path.suffix in {".py", ".html", ".txt", ".po"} and "inspections" in path.read_text()
+    ]
+    assert mentions == []
+
+
+def test_the_push_backends_do_not_import_each_other():
+    assert not any(module.startswith("notifications.fcm") for module in _imports(ROOT / "notifications" / "push.py"))

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from backend.celery import app
+from inspections.alerts.policy import notify_round_assigned
 from notifications.models import Delivery, Notification
-from notifications.services import notify_round_assigned
 from tests.factories import DeviceFactory, RoundFactory, RoundStopFactory
 from tests.fake_fcm import FakeFCMServer, Worker, free_port, postgres_url, wait_for, worker_env, write_service_account
 
@@ -73,7 +73,7 @@ django.setup()
 import tests.fake_fcm  # this process publishes to the test's broker folders
 from django.db import transaction
 from inspections.models import Membership
-from notifications.services import notify_round_assigned
+from inspections.alerts.policy import notify_round_assigned
 from tests.factories import DeviceFactory, MunicipalityFactory, RoundFactory, RoundStopFactory, make_user
 
 municipality = MunicipalityFactory(code="DAMMAM", name_en="Dammam", name_ar="الدمام")

@@ -136,7 +136,7 @@ def test_broker_down_visits_accepted_health_degraded_alert_sent_after(broker, sc
         assert result["status"] == "created", result
         assert took < 15, f"the sync waited {took:.1f} s on the dead broker"
         visit = Visit.objects.get(pk=result["visit_id"])
-        alert = Notification.objects.get(recipient=supervisor, kind=Notification.Kind.CRITICAL_FINDING)
+        alert = Notification.objects.get(recipient=supervisor, kind="critical_finding")
         assert alert.status == Notification.Status.PENDING and alert.payload
         assert visit.findings.count() == 1
 
@@ -171,7 +171,7 @@ def test_broker_down_visits_accepted_health_degraded_alert_sent_after(broker, sc
             alert.last_error,
             (tmp_path / "worker.log").read_text()[-2000:],
         )
-        assert Notification.objects.filter(recipient=supervisor, kind=Notification.Kind.CRITICAL_FINDING).count() == 1
+        assert Notification.objects.filter(recipient=supervisor, kind="critical_finding").count() == 1
         assert alert.deliveries.count() == 1
     finally:
         if worker is not None:

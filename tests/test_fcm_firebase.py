@@ -4,6 +4,7 @@ against the local fake on 127.0.0.1: shapes, success, dead tokens, transient err
 import pytest
 
 from backend.celery import app
+from inspections.alerts import policy as alerts
 from notifications import fcm, services
 from notifications.models import Delivery, Device, Notification
 from notifications.push import PushMessage, PushResult
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def fake_fcm(settings, tmp_path):
     with FakeFCMServer(free_port(8401)) as fake:
         point_firebase_at(fake.fcm_url_template)
-        settings.PUSH_BACKEND = "fcm"
+        settings.PUSH_BACKEND = "notifications.fcm.send_batch"
         settings.FCM_CREDENTIALS_FILE = str(write_service_account(tmp_path / "service-account.json", fake=fake))
         fcm.reset()
         yield fake
@@ -42,7 +43,7 @@ def round_(dammam, inspector):
 
 def _assign(round_, capture) -> Notification:
     with capture(execute=True):
-        services.notify_round_assigned(round=round_)
+        alerts.notify_round_assigned(round=round_)
     return Notification.objects.get(kind="round_assigned")
 
 
@@ -83,7 +84,7 @@ def test_unregistered_token_deactivates_the_device(fake_fcm, round_, inspector, 
     assert Delivery.objects.get(device=dead).status == "failed"
     assert fake_fcm.accepted_tokens() == [good.token]
     # The next notification does not try the dead device again.
-    services.notify_round_cancelled(round=round_)
+    alerts.notify_round_cancelled(round=round_)
     assert fake_fcm.received_tokens().count(dead.token) == 1
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from inspections.alerts.policy import notify_round_assigned
 from notifications import services
 from notifications.models import Delivery, Device, Notification
 from notifications.push import PushResult
@@ -34,7 +35,7 @@ def sent_log(monkeypatch):
 @pytest.fixture
 def pending(dammam, inspector):
     """A committed notification whose on-commit dispatch never ran (as after a failed publish)."""
-    services.notify_round_assigned(round=RoundFactory(municipality=dammam, inspector=inspector))
+    notify_round_assigned(round=RoundFactory(municipality=dammam, inspector=inspector))
     notification = Notification.objects.get()
     Notification.objects.filter(pk=notification.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     return notification
@@ -48,7 +49,7 @@ def test_broker_down_at_commit_never_fails_the_caller(
 
     monkeypatch.setattr(send_notification, "apply_async", broker_down)
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.notify_round_assigned(round=RoundFactory(municipality=dammam, inspector=inspector))
+        notify_round_assigned(round=RoundFactory(municipality=dammam, inspector=inspector))
     notification = Notification.objects.get()
     assert notification.status == Notification.Status.PENDING
     assert "the sweeper will queue it" in caplog.text

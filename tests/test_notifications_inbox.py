@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from inspections.alerts.policy import notify_round_assigned
 from notifications.models import Notification
-from notifications.services import notify_round_assigned
 from tests.factories import RoundFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.celery import app
+from inspections.alerts.policy import notify_round_assigned
 from notifications import services
 from notifications.models import Delivery, Notification
 from tests.factories import DeviceFactory, RoundFactory, RoundStopFactory
@@ -83,7 +84,7 @@ def _assign(dammam, inspector) -> Notification:
     with transaction.atomic():
         round_ = RoundFactory(municipality=dammam, inspector=inspector)
         RoundStopFactory(round=round_)
-        services.notify_round_assigned(round=round_)
+        notify_round_assigned(round=round_)
     return Notification.objects.get(kind="round_assigned")
 
 

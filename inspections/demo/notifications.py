@@ -12,13 +12,9 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from inspections.alerts.policy import alerts_follow_ups_due, alerts_remind_rounds, alerts_weekly_summary
 from inspections.demo.records import demo_only
 from notifications.models import Device, Notification
-from notifications.services import (
-    notifications_follow_ups_due,
-    notifications_remind_rounds,
-    notifications_weekly_summary,
-)
 
 User = get_user_model()
 
@@ -38,9 +34,9 @@ def seed(*, stdout=None) -> None:
         if stdout is not None:
             stdout.write("  scheduled notifications left to beat: this database also has users the demo did not create")
         return
-    reminders = notifications_remind_rounds(day=today)
-    follow_ups = notifications_follow_ups_due(day=today)
-    summaries = notifications_weekly_summary(day=today)
+    reminders = alerts_remind_rounds(day=today)
+    follow_ups = alerts_follow_ups_due(day=today)
+    summaries = alerts_weekly_summary(day=today)
     if stdout is not None:
         stdout.write(
             f"  {reminders} morning reminders, {follow_ups} follow-up alerts, {summaries} weekly summaries; "

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from inspections.alerts.policy import notify_critical_finding
 from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
 from inspections.services.sync_sql import insert_returning
 
@@ -212,8 +213,6 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
         if finding["answer"].item.severity == ChecklistItem.Severity.CRITICAL and finding["closed_by"] is None
     ]
     if critical_ids:
-        from notifications.services import notify_critical_finding
-
         for finding in Finding.objects.filter(id__in=critical_ids).select_related(
             "establishment", "municipality", "answer__item"
         ):

@@ -20,6 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.alerts.policy import (
+    alerts_stops_open,
+    notify_round_assigned,
+    notify_round_cancelled,
+    notify_round_changed,
+)
 from inspections.models import (
     AuditEvent,
     Checklist,
@@ -34,7 +40,6 @@ from inspections.models import (
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import audit_record
 from inspections.services.routing import cheapest_insertion, route_length, route_optimize
-from notifications.services import notify_round_assigned, notify_round_cancelled, notify_round_changed
 
 User = get_user_model()
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -533,6 +538,14 @@ def round_refresh_status(*, round_id: int) -> None:
     if round is None or round.status not in OPEN_STATUSES:
         return
     _refresh_status_locked(round)
+
+
+@transaction.atomic
+def rounds_day_close(*, day: Date) -> int:
+    """The end-of-day job: close the rounds of `day` and earlier (rounds_close_day), then tell the
+    supervisors of each round of `day` that ended with stops not visited. Returns the alerts written."""
+    rounds_close_day(day=day)
+    return alerts_stops_open(day=day)
 
 
 @transaction.atomic

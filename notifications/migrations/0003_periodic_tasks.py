@@ -1,11 +1,11 @@
 """Register the periodic jobs (sweeper, reminders, end of day, follow-ups, weekly summary) in
-django-celery-beat's tables; idempotent, see notifications/schedules.py."""
+django-celery-beat's tables; idempotent, see backend/schedules.py (the one table of periodic jobs)."""
 
 from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from notifications.schedules import schedules_setup
+    from backend.schedules import schedules_setup
 
     schedules_setup(apps)
 

@@ -1,4 +1,5 @@
-"""Events write outbox rows in the caller's transaction, in the recipient's language, once per event."""
+"""Alerts (inspections/alerts): events write outbox rows in the caller's transaction, in the recipient's
+language, once per event."""
 
 from datetime import timedelta
 
@@ -6,8 +7,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from inspections.alerts import policy as alerts
+from inspections.alerts.texts import Kind
 from inspections.models import Finding, Membership, Round, RoundStop
-from notifications import services
+from inspections.services.rounds import rounds_day_close
 from notifications.models import Delivery, Notification
 from tests.factories import (
     ChecklistItemFactory,
@@ -20,7 +23,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-Kind = Notification.Kind
 
 
 def _arabic(user):
@@ -42,7 +44,7 @@ def test_round_assigned_is_written_in_english_with_string_payload_and_sent_on_co
 ):
     device = DeviceFactory(user=inspector)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        services.notify_round_assigned(round=round_)
+        alerts.notify_round_assigned(round=round_)
         # Written in the caller's transaction, not sent before it commits.
         assert Notification.objects.get().status == Notification.Status.PENDING
     assert len(callbacks) == 1
@@ -61,7 +63,7 @@ def test_round_assigned_is_written_in_english_with_string_payload_and_sent_on_co
 
 def test_round_assigned_in_arabic_for_an_arabic_recipient(round_, inspector):
     _arabic(inspector)
-    services.notify_round_assigned(round=round_)
+    alerts.notify_round_assigned(round=round_)
     notification = Notification.objects.get()
     assert notification.language == "ar"
     assert notification.title == "جولة رقابية جديدة"
@@ -74,17 +76,17 @@ def test_rolled_back_cause_leaves_no_notification_and_queues_nothing(round_, dja
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        services.notify_round_assigned(round=round_)
+        alerts.notify_round_assigned(round=round_)
         raise RuntimeError("the round service failed after notifying")
     assert Notification.objects.count() == 0
     assert callbacks == []
 
 
 def test_an_event_run_twice_notifies_once(round_):
-    services.notify_round_assigned(round=round_)
-    services.notify_round_assigned(round=round_)
-    services.notify_round_cancelled(round=round_)
-    services.notify_round_cancelled(round=round_)
+    alerts.notify_round_assigned(round=round_)
+    alerts.notify_round_assigned(round=round_)
+    alerts.notify_round_cancelled(round=round_)
+    alerts.notify_round_cancelled(round=round_)
     assert Notification.objects.filter(kind=Kind.ROUND_ASSIGNED).count() == 1
     assert Notification.objects.filter(kind=Kind.ROUND_CANCELLED).count() == 1
 
@@ -93,8 +95,8 @@ def test_reassignment_tells_the_new_and_the_previous_inspector(round_, inspector
     newcomer = make_user(Membership.Role.INSPECTOR, dammam, username="newcomer")
     round_.inspector = newcomer
     round_.save()
-    services.notify_round_changed(round=round_, previous_inspector=inspector, changes={"inspector": [1, 2]})
-    services.notify_round_changed(round=round_, previous_inspector=inspector, changes={"inspector": [1, 2]})
+    alerts.notify_round_changed(round=round_, previous_inspector=inspector, changes={"inspector": [1, 2]})
+    alerts.notify_round_changed(round=round_, previous_inspector=inspector, changes={"inspector": [1, 2]})
     assert Notification.objects.get(recipient=newcomer).kind == Kind.ROUND_ASSIGNED
     previous = Notification.objects.get(recipient=inspector)
     assert previous.kind == Kind.ROUND_CHANGED
@@ -103,12 +105,12 @@ def test_reassignment_tells_the_new_and_the_previous_inspector(round_, inspector
 
 
 def test_a_change_then_another_change_notifies_twice(round_, inspector):
-    services.notify_round_changed(round=round_, changes={"date": ["2026-01-01", "2026-01-02"]})
-    services.notify_round_changed(round=round_, changes={"date": ["2026-01-01", "2026-01-02"]})
+    alerts.notify_round_changed(round=round_, changes={"date": ["2026-01-01", "2026-01-02"]})
+    alerts.notify_round_changed(round=round_, changes={"date": ["2026-01-01", "2026-01-02"]})
     assert Notification.objects.filter(kind=Kind.ROUND_CHANGED).count() == 1
     round_.notes = "later"
     round_.save()
-    services.notify_round_changed(round=round_, changes={"notes": ["", "later"]})
+    alerts.notify_round_changed(round=round_, changes={"notes": ["", "later"]})
     changed = Notification.objects.filter(kind=Kind.ROUND_CHANGED).order_by("pk")
     assert changed.count() == 2
     assert "(notes)" in changed.last().body
@@ -116,7 +118,7 @@ def test_a_change_then_another_change_notifies_twice(round_, inspector):
 
 def test_change_words_name_what_the_rounds_service_changed(round_, inspector):
     _arabic(inspector)
-    services.notify_round_changed(
+    alerts.notify_round_changed(
         round=round_, changes={"stops_added": [7], "reordered": [3, 1], "optimized": True, "follow_up_added": [9]}
     )
     body = Notification.objects.get().body
@@ -145,8 +147,8 @@ def test_critical_finding_reaches_every_supervisor_of_the_municipality_and_only_
     amanah_supervisor = make_user(Membership.Role.SUPERVISOR, username="sup_amanah", amanah=amanah)
     _arabic(amanah_supervisor)
     finding = _critical_finding(dammam, inspector)
-    services.notify_critical_finding(finding=finding)
-    services.notify_critical_finding(finding=finding)
+    alerts.notify_critical_finding(finding=finding)
+    alerts.notify_critical_finding(finding=finding)
     recipients = set(Notification.objects.values_list("recipient__username", flat=True))
     assert recipients == {"sup_dammam", "sup_amanah"}
     english = Notification.objects.get(recipient=supervisor)
@@ -159,8 +161,8 @@ def test_critical_finding_reaches_every_supervisor_of_the_municipality_and_only_
 def test_morning_reminder_once_per_round_and_day(round_, inspector, dammam):
     RoundFactory(municipality=dammam, inspector=inspector, status=Round.Status.CANCELLED)
     RoundFactory(municipality=dammam, inspector=inspector, date=timezone.localdate() + timedelta(days=1))
-    assert services.notifications_remind_rounds(day=timezone.localdate()) == 1
-    assert services.notifications_remind_rounds(day=timezone.localdate()) == 0
+    assert alerts.alerts_remind_rounds(day=timezone.localdate()) == 1
+    assert alerts.alerts_remind_rounds(day=timezone.localdate()) == 0
     reminder = Notification.objects.get(kind=Kind.ROUND_REMINDER)
     assert reminder.recipient == inspector
     assert "3 stops are waiting" in reminder.body
@@ -169,8 +171,8 @@ def test_morning_reminder_once_per_round_and_day(round_, inspector, dammam):
 def test_end_of_day_tells_the_supervisor_about_open_stops(round_, supervisor, supervisor_khobar):
     first = round_.stops.order_by("position").first()
     RoundStop.objects.filter(pk=first.pk).update(status=RoundStop.Status.VISITED)
-    assert services.notifications_close_day(day=timezone.localdate()) == 1
-    assert services.notifications_close_day(day=timezone.localdate()) == 0
+    assert rounds_day_close(day=timezone.localdate()) == 1
+    assert rounds_day_close(day=timezone.localdate()) == 0
     alert = Notification.objects.get(kind=Kind.STOPS_OPEN)
     assert alert.recipient == supervisor
     assert "2 of 3 stops open" in alert.body
@@ -180,8 +182,8 @@ def test_end_of_day_tells_the_supervisor_about_open_stops(round_, supervisor, su
 def test_follow_ups_due_grouped_per_inspector(dammam, inspector):
     finding = _critical_finding(dammam, inspector)
     Finding.objects.filter(pk=finding.pk).update(due_date=timezone.localdate())
-    assert services.notifications_follow_ups_due(day=timezone.localdate()) == 1
-    assert services.notifications_follow_ups_due(day=timezone.localdate()) == 0
+    assert alerts.alerts_follow_ups_due(day=timezone.localdate()) == 1
+    assert alerts.alerts_follow_ups_due(day=timezone.localdate()) == 0
     due = Notification.objects.get(kind=Kind.FOLLOW_UP_DUE)
     assert due.recipient == inspector
     assert due.payload["finding_ids"] == str(finding.pk)
@@ -190,8 +192,8 @@ def test_follow_ups_due_grouped_per_inspector(dammam, inspector):
 def test_weekly_summary_to_leadership_counts_their_scope(dammam, inspector, leader, supervisor):
     VisitFactory.create_batch(2, establishment=EstablishmentFactory(municipality=dammam), outcome="violations")
     VisitFactory(establishment=EstablishmentFactory(municipality=dammam))
-    assert services.notifications_weekly_summary(day=timezone.localdate()) == 1
-    assert services.notifications_weekly_summary(day=timezone.localdate()) == 0
+    assert alerts.alerts_weekly_summary(day=timezone.localdate()) == 1
+    assert alerts.alerts_weekly_summary(day=timezone.localdate()) == 0
     summary = Notification.objects.get(kind=Kind.WEEKLY_SUMMARY)
     assert summary.recipient == leader
     assert summary.payload["visits"] == "3" and summary.payload["violations"] == "2"
@@ -201,5 +203,5 @@ def test_weekly_summary_to_leadership_counts_their_scope(dammam, inspector, lead
 def test_inactive_recipient_gets_nothing(round_, inspector):
     inspector.is_active = False
     inspector.save()
-    services.notify_round_assigned(round=round_)
+    alerts.notify_round_assigned(round=round_)
     assert Notification.objects.count() == 0

@@ -1,9 +1,11 @@
-"""The periodic jobs, registered in django-celery-beat's tables (beat runs the DatabaseScheduler).
+"""Every periodic job of every app, in one table, registered in django-celery-beat's tables (beat runs
+the DatabaseScheduler).
 
-`schedules_setup()` is idempotent (rows are matched by name and updated in place); migration
-0003 runs it on `migrate`, so `make run`, a fresh deployment and the test database all have the
-schedules. Times are in Asia/Riyadh. Run it again after changing this table:
-`python manage.py shell -c "from notifications.schedules import schedules_setup; schedules_setup()"`.
+`schedules_setup()` is idempotent (rows are matched by name and updated in place); the
+notifications migration 0003 runs it on `migrate` (and the inspections migration 0007 renames the
+rows of the jobs that moved to the inspections app), so `make run`, a fresh deployment and the test
+database all have the schedules. Times are in Asia/Riyadh. Run it again after changing this table:
+`python manage.py shell -c "from backend.schedules import schedules_setup; schedules_setup()"`.
 """
 
 TIME_ZONE = "Asia/Riyadh"
@@ -11,23 +13,25 @@ TIME_ZONE = "Asia/Riyadh"
 # name: (task, crontab fields minute, hour, day_of_week) or (task, every N seconds)
 SCHEDULES: dict[str, tuple] = {
     "notifications: outbox sweeper": ("notifications.sweep", {"every": 60}),
-    "notifications: morning reminder of today's round": (
-        "notifications.morning_reminders",
+    "inspections: morning reminder of today's round": (
+        "inspections.morning_reminders",
         {"minute": "30", "hour": "6", "day_of_week": "*"},
     ),
-    "notifications: follow-ups due today": (
-        "notifications.follow_ups_due",
+    "inspections: follow-ups due today": (
+        "inspections.follow_ups_due",
         {"minute": "0", "hour": "7", "day_of_week": "*"},
     ),
-    "notifications: end of day, stops still open": (
-        "notifications.end_of_day",
+    "inspections: end of day, close rounds, stops still open": (
+        "inspections.close_day",
         {"minute": "0", "hour": "20", "day_of_week": "*"},
     ),
     # The Saudi working week starts on Sunday: leadership reads last week's summary that morning.
-    "notifications: weekly summary to leadership": (
-        "notifications.weekly_summary",
+    "inspections: weekly summary to leadership": (
+        "inspections.weekly_summary",
         {"minute": "0", "hour": "8", "day_of_week": "0"},
     ),
+    "community: webhook events from inspections, cases reconciled": ("community.collect", {"every": 30}),
+    "community: webhook outbox sweeper": ("community.sweep_webhooks", {"every": 60}),
 }
 
 
