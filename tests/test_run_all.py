@@ -54,6 +54,7 @@ class RunAll:
         self.port = port
         self.lines: list[str] = []
         self.api_answered_at_banner: bool | None = None
+        self.seen: set[psutil.Process] = set()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_all", "--port", str(port)],
             cwd=BASE_DIR,
@@ -79,16 +80,21 @@ class RunAll:
     def wait_until_up(self) -> None:
         assert wait_for(lambda: "Jawla is up" in self.output or self.process.poll() is not None, READY_SECONDS)
         assert "Jawla is up" in self.output, self.output[-3000:]
+        wait_for(lambda: len(self.descendants()) >= 4, 30)
 
     def descendants(self) -> list[psutil.Process]:
         """Every process started under run_all (web master and workers, Celery worker, its pool, beat)."""
-        return psutil.Process(self.process.pid).children(recursive=True)
+        found = psutil.Process(self.process.pid).children(recursive=True)
+        self.seen.update(found)
+        return found
 
     def close(self) -> None:
-        for child in self.descendants() if self.process.poll() is None else []:
+        with contextlib.suppress(psutil.Error):
+            self.descendants()
+        stop_process_group(self.process, timeout=20)
+        for child in self.seen:  # a failing run may leave orphans: never leave them running
             with contextlib.suppress(psutil.Error):
                 child.kill()
-        stop_process_group(self.process, timeout=20)
 
 
 def api_answers(port: int) -> bool:
