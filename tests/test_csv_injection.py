@@ -81,3 +81,17 @@ def test_findings_csv_neutralises_formulas(api, leader, visit):
 )
 def test_the_cell_rule(text, expected):
     assert csv_text_cell(text) == expected
+
+
+def test_the_volunteer_rewards_csv_neutralises_usernames():
+    from decimal import Decimal
+
+    from community.selectors.volunteers import RewardRow, rewards_csv
+
+    rows = [
+        RewardRow(
+            volunteer_id=1, username="@cmd", confirmed_cases=2, fines_sar=Decimal("-5.00"), reward_sar=Decimal("1.00")
+        )
+    ]
+    (row,) = csv.DictReader(io.StringIO(rewards_csv(rows).decode("utf-8-sig")))
+    assert row["username"] == "'@cmd" and row["fines_sar"] == "-5.00"

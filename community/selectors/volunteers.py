@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import Sum
 
+from backend.csv_cells import csv_text_cell
 from community.models import Report, Volunteer
 from community.selectors.cases import CLOSED, DISMISSED, public_cases
 from inspections.models import Finding
@@ -121,5 +122,6 @@ def rewards_csv(rows: list[RewardRow]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["volunteer_id", "username", "confirmed_cases", "fines_sar", "reward_sar"])
     for row in rows:
-        writer.writerow([row.volunteer_id, row.username, row.confirmed_cases, row.fines_sar, row.reward_sar])
+        username = csv_text_cell(row.username)  # "+1", "-x", "@x" are valid usernames and spreadsheet formulas
+        writer.writerow([row.volunteer_id, username, row.confirmed_cases, row.fines_sar, row.reward_sar])
     return ("\ufeff" + buffer.getvalue()).encode()  # UTF-8 with BOM, as the other exports (Excel)
