@@ -123,5 +123,15 @@ def test_track_record_rewards_and_risk(api, dammam, supervisor, inspector, versi
     )
     assert odd.status_code == 400 and odd.json()["code"] == "invalid_datetime"  # was a 500 (schemathesis)
 
+    # the reconciler tells each volunteer of a closed case how it ended (once)
+    from community.services.cases import cases_reconcile
+    from notifications.models import Notification
+
+    assert cases_reconcile() == 2 and cases_reconcile() == 0
+    alice_told = Notification.objects.filter(recipient=alice.user, kind="report_closed")
+    assert alice_told.count() == 2
+    assert "المخالفات المرصودة: 1" in alice_told.get(payload__case_id=str(confirmed_case)).body  # Arabic by default
+    assert not Notification.objects.filter(kind="report_closed", recipient__username="insp_dammam").exists()
+
     factors = confirmed_report_factor([right.pk, wrong.pk, pending.pk])
     assert factors == {right.pk: 2.0}  # only the confirmed report raises the shop's risk

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
-from community.models import Case
+from community.models import Case, Volunteer
 from community.selectors import cases as case_selectors
 from community.services.reports import case_event_payload
 from community.services.webhooks import webhook_event_record
@@ -22,6 +22,35 @@ from inspections.models import Establishment, Membership, RoundStop
 from inspections.selectors.rounds import visible_rounds
 from inspections.selectors.scope import scope_for, visible_to
 from inspections.services.rounds import RoundChange, round_create, round_update
+from notifications.services import notification_create
+
+# What a registered volunteer hears about their report, in Arabic (the default) or English.
+TEXTS = {
+    "report_closed": {
+        "en": ("Your report was inspected", "Report {case}: inspected on {date}; violations found: {violations}."),
+        "ar": ("تم التفتيش على بلاغك", "البلاغ {case}: تم التفتيش في {date}؛ المخالفات المرصودة: {violations}."),
+    },
+    "report_dismissed": {
+        "en": ("Your report was reviewed", "Report {case} was closed without an inspection: {reason}"),
+        "ar": ("تمت مراجعة بلاغك", "حُفظ البلاغ {case} دون تفتيش: {reason}"),
+    },
+}
+
+
+def _notify_volunteers(case: Case, *, kind: str, context: dict) -> None:
+    """Tell the case's registered reporters (volunteers) how it ended, in the same transaction."""
+    for volunteer in Volunteer.objects.filter(reports__case=case, is_active=True).select_related("user").distinct():
+        language = getattr(getattr(volunteer.user, "membership", None), "language", None) or "ar"
+        title, body = TEXTS[kind]["en" if language == "en" else "ar"]
+        notification_create(
+            recipient=volunteer.user,
+            kind=kind,
+            dedupe_key=f"{kind}:{case.pk}:{volunteer.user_id}",
+            title=title,
+            body=body.format(case=case.pk, **context),
+            language=language,
+            payload={"case_id": case.pk},
+        )
 
 
 @dataclass
@@ -124,6 +153,7 @@ def case_dismiss(*, actor, case_id: int, reason: str) -> Case:
         occurred_at=now,
         payload=case_event_payload(case, state="dismissed", reason=case.dismissed_reason),
     )
+    _notify_volunteers(case, kind="report_dismissed", context={"reason": case.dismissed_reason})
     return case
 
 
@@ -148,6 +178,14 @@ def cases_reconcile(*, limit: int = 500) -> int:
                 outcome=case.visit_outcome,
                 violation_count=case.visit_violations,
             ),
+        )
+        _notify_volunteers(
+            case,
+            kind="report_closed",
+            context={
+                "date": timezone.localdate(case.visit_finished_at).isoformat(),
+                "violations": case.visit_violations or 0,
+            },
         )
     Case.objects.filter(pk__in=[case.pk for case in closed]).update(closed_announced_at=now)
     return len(closed)
