@@ -23,9 +23,21 @@ ORIGIN = "https://app.jawla.example"
 
 def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_SETTINGS_MODULE"}}
-    for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "DEBUG", "LOG_JSON", "SECURE_SSL_REDIRECT", "CORS_ALLOWED_ORIGINS"):
+    # REDIS_URL too: the failed sign-ins these checks make must not land in a cache that outlives the test.
+    for name in (
+        "SECRET_KEY",
+        "JWT_SIGNING_KEY",
+        "DEBUG",
+        "LOG_JSON",
+        "SECURE_SSL_REDIRECT",
+        "CORS_ALLOWED_ORIGINS",
+        "REDIS_URL",
+    ):
         env.pop(name, None)
     env.update(
+        # Its own var/ (file cache, broker folders): never the persistent var/cache of the checkout, where
+        # the sixth failed sign-in within 15 minutes (or a parallel run) would be throttled.
+        JAWLA_VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="backend.settings",
         DJANGO_ENV="production",
         SECRET_KEY=SECRET,

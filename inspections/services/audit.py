@@ -24,19 +24,3 @@ def audit_record(
         municipality_id=municipality_id,
         details=details or {},
     )
-
-
-def audit_record_many(*, actor, action: str, targets: list[models.Model], municipality_ids: list[int | None]) -> None:
-    """The set-based form, for batches (one INSERT for all of them)."""
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor if getattr(actor, "pk", None) else None,
-                action=action,
-                object_type=target._meta.label_lower,
-                object_id=str(target.pk),
-                municipality_id=municipality_id,
-            )
-            for target, municipality_id in zip(targets, municipality_ids, strict=True)
-        ]
-    )

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from inspections.alerts.policy import notify_critical_finding
 from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
+from inspections.services.rounds import follow_ups_schedule
 from inspections.services.sync_sql import insert_returning
 
 SEVERITY_WEIGHT = {"minor": 1.0, "major": 3.0, "critical": 10.0}
@@ -226,10 +227,6 @@ def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[
     due date; follow_ups_schedule returns an existing pending follow-up stop instead of adding one.
     The establishments are locked by findings_apply (and again, in id order, by the scheduler).
     """
-    try:
-        from inspections.services.rounds import follow_ups_schedule
-    except ImportError:  # the rounds service is not there yet: findings simply have no follow-up stop
-        return {}
     due: dict[int, date] = {}
     for findings in by_visit.values():
         establishment_id = findings[0]["visit"].establishment["id"]

@@ -39,6 +39,7 @@ from inspections.selectors.scope import scope_for
 from inspections.services import findings as findings_service
 from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
 from inspections.services.inputs import VisitSyncIn
+from inspections.services.rounds import round_refresh_status
 from inspections.services.sync_sql import insert_returning
 
 Outcome = Visit.Outcome
@@ -486,11 +487,6 @@ def _answer_failed(item: ItemInfo, value: Any) -> bool | None:
     return None
 
 
-def answer_passes(*, failed: bool, value: Any) -> bool:
-    """A positive pass (closes a finding): not failed and not "na"."""
-    return not failed and value != "na"
-
-
 def _travel_flag(*, inspector, visits: list[CheckedVisit]) -> None:
     first = min(visit.payload.finished_at for visit in visits)
     last = max(visit.payload.finished_at for visit in visits)
@@ -658,9 +654,5 @@ def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) 
 
 
 def _rounds_refresh(round_ids) -> None:
-    try:
-        from inspections.services.rounds import round_refresh_status
-    except ImportError:  # the rounds service is not there yet
-        return
     for round_id in sorted(set(round_ids)):
         round_refresh_status(round_id=round_id)
