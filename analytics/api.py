@@ -73,7 +73,7 @@ class OverdueFindingOut(Schema):
     establishment: str
     municipality: str
     due_date: date
-    due_date_hijri: str
+    due_date_hijri: str | None = Field(description="Umm al-Qura date; null outside its table (1924-2077)")
     days_overdue: int
 
 

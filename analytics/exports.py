@@ -20,8 +20,9 @@ from django.db import connections
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from analytics.selectors import LOCAL_TZ, hijri_iso, hijri_label
+from analytics.selectors import LOCAL_TZ
 from backend.csv_cells import csv_text_cell, csv_text_cell_sql
+from inspections.domain.calendar import hijri_iso, hijri_label
 
 BOM = "\ufeff".encode()
 CHUNK_ROWS = 2000
@@ -250,14 +251,15 @@ def visit_report_pdf(visit) -> bytes:
     )
     finished = visit.finished_at.astimezone(LOCAL_TZ)
     day = finished.date()
-    hijri_text = hijri_label(day, english=False)
-    hijri_numeric = hijri_iso(day).replace("-", "/")
+    # The one Hijri calendar (inspections.domain.calendar); outside its table the Gregorian date alone.
+    hijri_text = hijri_label(day, language="ar")
+    hijri_numeric = (hijri_iso(day) or "").replace("-", "/")
 
     pdf = FPDF(format="A4")
     pdf.set_title(f"Jawla visit report {visit.pk}")
     pdf.set_author("Jawla")
-    pdf.set_subject(f"Visit {visit.pk} {day.isoformat()} / {hijri_numeric}")
-    pdf.set_keywords(f"hijri:{hijri_numeric} gregorian:{day.isoformat()}")
+    pdf.set_subject(f"Visit {visit.pk} {day.isoformat()}" + (f" / {hijri_numeric}" if hijri_numeric else ""))
+    pdf.set_keywords((f"hijri:{hijri_numeric} " if hijri_numeric else "") + f"gregorian:{day.isoformat()}")
     pdf.add_font("Plex", "", _font_path("Regular"))
     pdf.add_font("Plex", "B", _font_path("Bold"))
     pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
@@ -284,7 +286,7 @@ def visit_report_pdf(visit) -> bytes:
         ("البلدية", visit.municipality.name_ar),
         ("المراقب", visit.inspector.get_full_name() or visit.inspector.get_username()),
         ("قائمة الفحص", f"{visit.checklist_version.checklist.name_ar} (إصدار {visit.checklist_version.number})"),
-        ("التاريخ الهجري", f"{hijri_text} ({hijri_numeric})"),
+        *([("التاريخ الهجري", f"{hijri_text} ({hijri_numeric})")] if hijri_text else []),
         ("التاريخ الميلادي", f"{day:%Y/%m/%d} — {finished:%H:%M}"),
         ("النتيجة", OUTCOME_AR.get(visit.outcome, visit.outcome)),
         ("التحقق من الموقع", GEO_AR.get(visit.geo_status, visit.geo_status)),
@@ -332,15 +334,22 @@ def visit_report_pdf(visit) -> bytes:
         for finding in findings:
             line(
                 f"مخالفة {SEVERITY_AR.get(finding.severity, finding.severity)} ({finding.item_code}) — غرامة"
-                f" {finding.fine_sar} ريال — موعد التصحيح: {hijri_label(finding.due_date, english=False)}"
-                f" — {finding.due_date:%Y/%m/%d}",
+                f" {finding.fine_sar} ريال — موعد التصحيح: "
+                + " — ".join(
+                    part
+                    for part in (hijri_label(finding.due_date, language="ar"), f"{finding.due_date:%Y/%m/%d}")
+                    if part
+                ),
                 size=10,
                 height=6,
             )
     pdf.ln(4)
     generated = timezone.localtime()
     line(
-        f"أُنشئ في {hijri_label(generated.date(), english=False)} — {generated:%Y/%m/%d %H:%M}",
+        "أُنشئ في "
+        + " — ".join(
+            part for part in (hijri_label(generated.date(), language="ar"), f"{generated:%Y/%m/%d %H:%M}") if part
+        ),
         size=8,
         colour=(100, 116, 139),
     )

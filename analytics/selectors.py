@@ -16,7 +16,7 @@ import functools
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import h3
@@ -27,8 +27,8 @@ from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone, translation
-from hijridate import Gregorian, Hijri
 
+from inspections.domain import calendar
 from inspections.models import Answer, Category, ChecklistItem, Finding, Municipality, Visit
 from inspections.selectors.scope import Role, scope_for, visible_to
 
@@ -95,9 +95,7 @@ def is_english() -> bool:
 
 def local_day_bounds(*, date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
     """[start of date_from, start of the day after date_to) in Asia/Riyadh, as aware datetimes."""
-    start = datetime.combine(date_from, time.min, tzinfo=LOCAL_TZ) if date_from else None
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ) if date_to else None
-    return start, end
+    return calendar.local_day_bounds(date_from=date_from, date_to=date_to, tz=LOCAL_TZ)
 
 
 def _filter_visits(queryset: QuerySet, filters: AnalyticsFilters, prefix: str = "") -> QuerySet:
@@ -264,33 +262,39 @@ def _month_row(row: dict) -> Rate:
     """A Gregorian month, labelled with the Hijri month its first day falls in."""
     month = row["month"]
     month = month.date() if isinstance(month, datetime) else month
-    hijri = Gregorian(month.year, month.month, 1).to_hijri()
-    if is_english():
-        label = f"{GREGORIAN_MONTHS_EN[month.month - 1]} {month.year} ({hijri.month_name('en')} {hijri.year} AH)"
-    else:
-        label = f"{GREGORIAN_MONTHS_AR[month.month - 1]} {month.year} ({hijri.month_name('ar')} {hijri.year} هـ)"
+    language = "en" if is_english() else "ar"
+    names = GREGORIAN_MONTHS_EN if language == "en" else GREGORIAN_MONTHS_AR
+    label = f"{names[month.month - 1]} {month.year}"
+    hijri = calendar.hijri_of(month)
+    if hijri is not None:  # outside the Umm al-Qura table: the Gregorian month alone
+        label += f" ({hijri.month_name(language)} {hijri.year}{calendar.HIJRI_SUFFIX[language]})"
     return rate_row(key=f"{month:%Y-%m}", label=label, visits=row["visits"], violating=row["violating"])
 
 
 def _hijri_month_rates(visits: QuerySet) -> list[Rate]:
     """Umm al-Qura months: the database counts per local day (GROUP BY), Python folds at most a few
-    hundred day rows into Hijri months (the calendar is a table, not a formula SQL can compute)."""
+    hundred day rows into Hijri months (the calendar is a table, not a formula SQL can compute).
+    Days outside the table are grouped by Gregorian month, labelled with the Gregorian month alone
+    (keys YYYY-MM stay apart: Hijri years are 1343-1500, Gregorian ones 1900-2199)."""
     per_day = _counts(visits.annotate(day=TruncDate("finished_at", tzinfo=LOCAL_TZ)), "day")
-    months: dict[tuple[int, int], list[int]] = {}
+    months: dict[tuple[bool, int, int], list[int]] = {}
     for row in per_day:
         day = row["day"]
-        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-        totals = months.setdefault((hijri.year, hijri.month), [0, 0])
+        hijri = calendar.hijri_of(day)
+        key = (True, hijri.year, hijri.month) if hijri else (False, day.year, day.month)
+        totals = months.setdefault(key, [0, 0])
         totals[0] += row["visits"]
         totals[1] += row["violating"]
     language = "en" if is_english() else "ar"
+    gregorian_names = GREGORIAN_MONTHS_EN if language == "en" else GREGORIAN_MONTHS_AR
     rows = []
-    for (year, month), (total, violating) in sorted(months.items()):
-        name = Hijri(year, month, 1).month_name(language)
-        suffix = " AH" if language == "en" else " هـ"
-        rows.append(
-            rate_row(key=f"{year:04d}-{month:02d}", label=f"{name} {year}{suffix}", visits=total, violating=violating)
-        )
+    for (is_hijri, year, month), (total, violating) in sorted(months.items(), key=lambda item: item[0][1:]):
+        if is_hijri:
+            name = calendar.hijri_month_name(year, month, language=language)
+            label = f"{name} {year}{calendar.HIJRI_SUFFIX[language]}"
+        else:
+            label = f"{gregorian_names[month - 1]} {year}"
+        rows.append(rate_row(key=f"{year:04d}-{month:02d}", label=label, visits=total, violating=violating))
     return rows
 
 
@@ -457,15 +461,8 @@ def overdue_findings(*, user, filters: AnalyticsFilters, limit: int = 20) -> tup
     return total, rows
 
 
-def hijri_label(day: date, *, english: bool | None = None) -> str:
-    """`13 Jumada al-Akhirah 1448 AH` / `13 جمادى الآخرة 1448 هـ` (Umm al-Qura)."""
+def hijri_label(day: date, *, english: bool | None = None) -> str | None:
+    """`13 Jumada al-Akhirah 1448 AH` / `13 جمادى الآخرة 1448 هـ` (Umm al-Qura, the one calendar of
+    every surface: inspections.domain.calendar); None outside its table (show the Gregorian date alone)."""
     english = is_english() if english is None else english
-    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-    if english:
-        return f"{hijri.day} {hijri.month_name('en')} {hijri.year} AH"
-    return f"{hijri.day} {hijri.month_name('ar')} {hijri.year} هـ"
-
-
-def hijri_iso(day: date) -> str:
-    hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-    return f"{hijri.year:04d}-{hijri.month:02d}-{hijri.day:02d}"
+    return calendar.hijri_label(day, language="en" if english else "ar")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import selectors
+from inspections.domain import calendar
 from inspections.models import Category, Checklist, Municipality
 from inspections.selectors.scope import scope_for, visible_to
 
@@ -87,6 +88,7 @@ def dashboard(request):
         "default_to": today.isoformat(),
         "today": today,
         "today_hijri": selectors.hijri_label(today),
+        "hijri_table": calendar.hijri_table(language="en" if english else "ar"),
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "role_label": role_labels.get(scope.role or "", scope.role or ""),

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from ninja import Field as NinjaField
 from ninja import Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from backend import dates
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -141,5 +143,32 @@ def _iso_datetime_only(value: Any) -> Any:
 
 # ISO 8601 text only, never a number (pydantic's lax mode would read one as a Unix timestamp). For query
 # parameters (validated in lax mode) and for strict bodies alike (strict=False lets the text be parsed).
-IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date_only)]
-IsoDateTime = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_datetime_only)]
+def _supported_day(value: date) -> date:
+    # 0001-01-01 or 9999-12-31 overflowed "the day after" or a time-zone conversion (a 500).
+    if not dates.day_supported(value):
+        raise ValueError(f"Dates must lie in {dates.supported_span_text()}.")
+    return value
+
+
+def _supported_datetime(value: datetime) -> datetime:
+    if not dates.datetime_supported(value):
+        raise ValueError(f"Dates must lie in {dates.supported_span_text()}.")
+    return value
+
+
+def _local_if_naive(value: datetime) -> datetime:
+    # Without an offset, the time is Asia/Riyadh's (comparing naive with aware times was a 500).
+    from django.utils import timezone
+
+    return value if value.tzinfo is not None else timezone.make_aware(value)
+
+
+# ISO 8601 text only (never a number), within the accepted span of dates (backend/dates.py): a 422
+# outside it. IsoCursor is the exception: a sync cursor is clamped by its reader (an ancient or
+# future cursor can only return more), never refused.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date_only), AfterValidator(_supported_day)]
+IsoDateTime = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_iso_datetime_only), AfterValidator(_supported_datetime)
+]
+LocalIsoDateTime = Annotated[IsoDateTime, AfterValidator(_local_if_naive)]
+IsoCursor = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_datetime_only)]

@@ -268,6 +268,10 @@ GEO_LOW_ACCURACY_M = env.float("GEO_LOW_ACCURACY_M", default=100.0)
 GEO_IMPOSSIBLE_SPEED_KMH = env.float("GEO_IMPOSSIBLE_SPEED_KMH", default=150.0)
 VISIT_MAX_FUTURE_SKEW = timedelta(minutes=env.int("VISIT_MAX_FUTURE_SKEW_MINUTES", default=10))
 VISIT_MAX_AGE = timedelta(days=env.int("VISIT_MAX_AGE_DAYS", default=60))
+# A visit longer than this is refused (per visit, the phone keeps it): a clock error, not an inspection.
+VISIT_MAX_DURATION = timedelta(hours=env.int("VISIT_MAX_DURATION_HOURS", default=12))
+# A visit completes a round stop only when it finished on the round's day (Asia/Riyadh), give or take this.
+ROUND_STOP_DAY_TOLERANCE = timedelta(hours=env.int("ROUND_STOP_DAY_TOLERANCE_HOURS", default=3))
 VISIT_SYNC_MAX_BATCH = env.int("VISIT_SYNC_MAX_BATCH", default=200)
 FINDING_DUE_DAYS = {"minor": 14, "major": 7, "critical": 1}
 # The phone's delta sync re-reads this window behind its cursor, so a round committed while a sync ran is not missed.

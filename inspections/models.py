@@ -356,6 +356,9 @@ class Visit(models.Model):
     h3_r7 = models.BigIntegerField()
     h3_r8 = models.BigIntegerField()
     h3_r9 = models.BigIntegerField()
+    # SHA-256 of the visit as the phone sent it (canonical JSON of the parsed payload): a replay of the
+    # client_id with other content is answered `duplicate` with payload_differed. Empty before 0004.
+    payload_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["-finished_at", "-id"]
@@ -417,6 +420,12 @@ class Finding(models.Model):
     )
     follow_up_stop = models.ForeignKey(
         RoundStop, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_up_findings"
+    )
+    # A later visit that fails the same item while the finding is open does not open a second one:
+    # it is counted here, and the latest such visit kept (a repeated critical failure alerts).
+    repeat_count = models.PositiveIntegerField(default=0, db_default=0)
+    last_seen_visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="repeated_findings"
     )
 
     class Meta:

@@ -157,7 +157,8 @@ def test_client_id_of_another_inspector_is_rejected_without_leaking(api, setup, 
     assert mine["status"] == "rejected" and mine["visit_id"] is None
     assert mine["errors"][0]["type"] == "client_id_conflict"
     assert first["status"] == "created"
-    assert set(mine) == {"client_id", "status", "visit_id", "errors"}
+    assert set(mine) == {"client_id", "status", "visit_id", "errors", "payload_differed"}
+    assert mine["payload_differed"] is None  # says nothing about the other inspector's visit
     assert Visit.objects.count() == 1
 
 

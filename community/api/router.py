@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from backend.api_basics import ERRORS, IsoDateTime
+from backend.api_basics import ERRORS, LocalIsoDateTime
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from community.api.schemas import (
     AttemptOut,
@@ -154,7 +154,7 @@ def my_reports(request: HttpRequest):
     response={200: None, **ERRORS},
     openapi_extra={"responses": {200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with BOM"}}},
 )
-def rewards_export(request: HttpRequest, since: IsoDateTime | None = None, until: IsoDateTime | None = None):
+def rewards_export(request: HttpRequest, since: LocalIsoDateTime | None = None, until: LocalIsoDateTime | None = None):
     """Each volunteer's reward under VOLUNTEER_REWARD_SHARE of the fines their confirmed reports led to
     (staff and municipal users excluded), for cases closed in [since, until) (default: the last 31 days).
     Computed for the programme's records, never paid by Jawla."""

@@ -212,6 +212,36 @@ def notify_critical_finding(*, finding) -> None:
         )
 
 
+def notify_critical_finding_repeated(*, finding, visit_id: int) -> None:
+    """An open critical finding failed again (at `visit_id`): tell the municipality's supervisors
+    again, once per repeating visit."""
+    answer = getattr(finding, "answer", None)
+    item = getattr(answer, "item", None)
+    for supervisor in supervisors_of(municipality_id=finding.municipality_id):
+        language = language_of(supervisor)
+        item_text = getattr(item, "text_en" if language == "en" else "text_ar", "") if item is not None else ""
+        _alert(
+            recipient=supervisor,
+            kind=Kind.CRITICAL_FINDING,
+            message="critical_finding_repeated",
+            dedupe_key=f"critical_finding_repeated:{finding.pk}:{visit_id}:{supervisor.pk}",
+            context={
+                "establishment": localized_name(finding.establishment, language),
+                "municipality": localized_name(finding.municipality, language),
+                "item": item_text or finding.item_code,
+                "times": finding.repeat_count + 1,
+            },
+            payload={
+                "finding_id": finding.pk,
+                "visit_id": visit_id,
+                "establishment_id": finding.establishment_id,
+                "severity": finding.severity,
+                "repeat_count": finding.repeat_count,
+                "link": f"jawla://findings/{finding.pk}",
+            },
+        )
+
+
 # --- scheduled (called by inspections/tasks.py; each is idempotent through dedupe keys) ---------------
 
 

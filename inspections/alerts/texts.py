@@ -75,6 +75,14 @@ MESSAGES = {
         pgettext_lazy("push title", "Critical finding"),
         pgettext_lazy("push body", "Critical violation at {establishment} ({municipality}): {item}."),
     ),
+    "critical_finding_repeated": (
+        pgettext_lazy("push title", "Critical violation repeated"),
+        pgettext_lazy(
+            "push body",
+            "Critical violation found again at {establishment} ({municipality}): {item}. "
+            "Failed {times} times while open.",
+        ),
+    ),
     "follow_up_due": (
         pgettext_lazy("push title", "Follow-ups due"),
         pgettext_lazy("push body", "{count} follow-up visit(s) are due today."),

@@ -14,7 +14,8 @@ router = Router(tags=["auth"])
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    username: str = Field(min_length=1, max_length=150)
+    # No NUL: PostgreSQL text cannot hold it (the user lookup was a 500); a 422 instead.
+    username: str = Field(min_length=1, max_length=150, pattern=r"^[^\x00]+$")
     password: str = Field(min_length=1, max_length=256)
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from backend.api_basics import ERRORS, IsoDate, IsoDateTime, MappedList, Page
+from backend.api_basics import ERRORS, IsoCursor, IsoDate, MappedList, Page
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.api.schemas.rounds import MeRoundsOut, RoundIn, RoundOut, RoundPatch, RoundSummaryOut
 from inspections.models import Round
@@ -47,9 +47,9 @@ def rounds_list(
     date: IsoDate | None = None,
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,
-    inspector: int | None = Query(None, ge=1, description="Inspector user id"),
+    inspector: int | None = Query(None, ge=1, le=2**63 - 1, description="Inspector user id"),
     status: RoundStatus | None = None,
-    municipality: int | None = Query(None, ge=1),
+    municipality: int | None = Query(None, ge=1, le=2**63 - 1),
 ):
     """Rounds in the caller's scope (an inspector sees their own), newest date first."""
     rounds = round_list(
@@ -101,7 +101,7 @@ def rounds_update(request: HttpRequest, round_id: int, payload: RoundPatch):
 @router.get("me/rounds", response={200: MeRoundsOut, **ERRORS})
 def me_rounds(
     request: HttpRequest,
-    updated_since: IsoDateTime | None = None,
+    updated_since: IsoCursor | None = None,
 ):
     """The inspector's delta sync. Without `updated_since`: the current set (rounds from a week ago on,
     not cancelled). With it: every round of yours created, changed or cancelled since then, and the ids

@@ -39,7 +39,7 @@ def establishment_list(
     if category:
         queryset = (
             queryset.filter(category_id=int(category))
-            if category.isdigit()
+            if category.isdigit() and int(category) < 2**63  # past a bigint it can only be a (strange) code
             else queryset.filter(category__code=category)
         )
     if q:

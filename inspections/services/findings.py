@@ -4,7 +4,9 @@ Rules (applied set-based to each synced batch, inside its transaction):
 
 - A failed answer opens a finding (severity and fine from the item; due date = the local date
   the visit finished + FINDING_DUE_DAYS[severity]) unless an open finding already exists for the
-  same establishment and item code (a repeated failure does not open a second one).
+  same establishment and item code: a repeated failure (a visit finished after the finding opened)
+  opens no second one but is recorded on it (`repeat_count`, `last_seen_visit`, an AuditEvent
+  "finding.repeated"), and a repeated critical failure alerts the supervisors again.
 - An answer that passes the item (not failed and not "na") closes the open finding of that
   establishment and item code when the passing visit finished after the finding was opened
   (`opened_at` is the failing visit's `finished_at`, `closed_at` the closing visit's): an
@@ -16,13 +18,14 @@ Rules (applied set-based to each synced batch, inside its transaction):
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
-from inspections.alerts.policy import notify_critical_finding
+from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
 from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
 from inspections.services.rounds import follow_ups_schedule
 from inspections.services.sync_sql import insert_returning
@@ -60,6 +63,10 @@ class _OpenFinding:
     opened_at: datetime
     db_id: int | None = None
     new: dict | None = None  # a finding of this batch, not inserted yet
+    severity: str = ""
+    last_seen_at: datetime | None = None  # when the latest repeating visit finished
+    repeats: list[int] = field(default_factory=list)  # visits of this batch that failed the item again
+    last_seen_visit_id: int | None = None
 
 
 def findings_apply(*, inspector, visits: list, now: datetime) -> None:
@@ -90,11 +97,12 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
         .values_list("id", flat=True)
     )
     open_now: dict[tuple[int, str], _OpenFinding] = {
-        (row[1], row[2]): _OpenFinding(opened_at=row[3], db_id=row[0])
+        (row[1], row[2]): _OpenFinding(opened_at=row[3], db_id=row[0], severity=row[4], last_seen_at=row[5])
         for row in Finding.objects.filter(establishment_id__in=touched, status=Finding.Status.OPEN).values_list(
-            "id", "establishment_id", "item_code", "opened_at"
+            "id", "establishment_id", "item_code", "opened_at", "severity", "last_seen_visit__finished_at"
         )
     }
+    repeated: list[_OpenFinding] = []
     new_findings: list[dict] = []
     db_closes: list[tuple[int, int, datetime]] = []  # (finding id, visit id, closed_at)
 
@@ -117,7 +125,14 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                         "closed_by": None,
                     }
                     new_findings.append(finding)
-                    open_now[key] = _OpenFinding(opened_at=finished_at, new=finding)
+                    open_now[key] = _OpenFinding(opened_at=finished_at, new=finding, severity=answer.item.severity)
+                elif current.opened_at < finished_at:
+                    # Failed again while open: counted on the finding, not a second finding.
+                    if not current.repeats:
+                        repeated.append(current)
+                    current.repeats.append(visit.visit_id)
+                    if current.last_seen_at is None or current.last_seen_at < finished_at:
+                        current.last_seen_at, current.last_seen_visit_id = finished_at, visit.visit_id
             elif answer.value != "na" and current is not None and current.opened_at < finished_at:
                 if current.db_id is not None:
                     db_closes.append((current.db_id, visit.visit_id, finished_at))
@@ -135,6 +150,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     if by_visit:
         follow_ups = _follow_ups_schedule(inspector=inspector, by_visit=by_visit)
 
+    repeats_of = {id(entry.new): entry for entry in repeated if entry.new is not None}
     inserted = insert_returning(
         Finding,
         [
@@ -151,6 +167,8 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
             "closed_at",
             "closed_by_visit_id",
             "follow_up_stop_id",
+            "repeat_count",
+            "last_seen_visit_id",
         ],
         [
             (
@@ -167,6 +185,8 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                 finding["closed_at"],
                 finding["closed_by"],
                 follow_ups.get(finding["visit"].visit_id) if finding["closed_by"] is None else None,
+                len(repeats_of[id(finding)].repeats) if id(finding) in repeats_of else 0,
+                repeats_of[id(finding)].last_seen_visit_id if id(finding) in repeats_of else None,
             )
             for finding in new_findings
         ],
@@ -206,6 +226,13 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
             ],
         )
 
+    stored_repeats = [entry for entry in repeated if entry.db_id is not None]
+    for entry in stored_repeats:
+        latest = {"last_seen_visit_id": entry.last_seen_visit_id} if entry.last_seen_visit_id else {}
+        Finding.objects.filter(pk=entry.db_id).update(repeat_count=F("repeat_count") + len(entry.repeats), **latest)
+    if repeated:
+        _repeats_audit(inspector=inspector, repeated=repeated, finding_ids=finding_ids, visits=visits, now=now)
+
     establishments_risk_refresh(establishment_ids=touched, now=now)
 
     critical_ids = [
@@ -218,6 +245,39 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
             "establishment", "municipality", "answer__item"
         ):
             notify_critical_finding(finding=finding)
+
+    repeated_critical = {
+        entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id]: entry.repeats
+        for entry in repeated
+        if entry.severity == ChecklistItem.Severity.CRITICAL
+    }
+    if repeated_critical:
+        for finding in Finding.objects.filter(id__in=repeated_critical).select_related(
+            "establishment", "municipality", "answer__item"
+        ):
+            for visit_id in repeated_critical[finding.pk]:
+                notify_critical_finding_repeated(finding=finding, visit_id=visit_id)
+
+
+def _repeats_audit(*, inspector, repeated: list, finding_ids: dict, visits: list, now: datetime) -> None:
+    municipality_of = {visit.visit_id: visit.establishment["municipality_id"] for visit in visits}
+    insert_returning(
+        AuditEvent,
+        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+        [
+            (
+                inspector.pk,
+                "finding.repeated",
+                "inspections.finding",
+                str(entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id]),
+                municipality_of.get(visit_id),
+                {"visit_id": visit_id},
+                now,
+            )
+            for entry in repeated
+            for visit_id in entry.repeats
+        ],
+    )
 
 
 def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[int, int]:

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from backend.api_basics import MAX_ID, IsoDateTime, StrictIn, StrictNestedIn
+from inspections.domain.answers import bounded_answer_value
 
 
 def _text_only(value: Any) -> Any:
@@ -28,7 +29,12 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+# IsoDateTime refuses dates outside backend/dates.py's span: an unset date some phone frameworks
+# send (0001-01-01T00:00:00+14:00, before year 1 in UTC) became a BC date on PostgreSQL and a 500
+# on every read. Refused here, for that visit only.
 AwareIsoDateTime = Annotated[IsoDateTime, AfterValidator(_aware)]
+# A number answer beyond ±1e15 is no measurement (and a 4,001-digit integer cannot even become a float).
+AnswerValue = Annotated[bool | int | float | str, AfterValidator(bounded_answer_value)]
 
 
 class VisitLocationIn(StrictNestedIn):
@@ -39,8 +45,9 @@ class VisitLocationIn(StrictNestedIn):
 
 class AnswerIn(StrictNestedIn):
     item_code: str = Field(min_length=1, max_length=64)
-    value: bool | int | float | str = Field(
-        description='yes/no/na items: "yes", "no" or "na"; number items: a number; choice items: one of the choices'
+    value: AnswerValue = Field(
+        description='yes/no/na items: "yes", "no" or "na"; number items: a finite number within ±1e15;'
+        " choice items: one of the choices"
     )
     note: str = Field(default="", max_length=2000)
 
@@ -63,6 +70,6 @@ class VisitSyncIn(StrictIn):
 class AmendmentChangesIn(StrictIn):
     outcome: Literal["compliant", "violations", "closed", "refused_entry"] | None = None
     notes: str | None = Field(default=None, max_length=5000)
-    answers: dict[Annotated[str, Field(min_length=1, max_length=64)], bool | int | float | str] | None = Field(
+    answers: dict[Annotated[str, Field(min_length=1, max_length=64)], AnswerValue] | None = Field(
         default=None, max_length=500
     )

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.domain.calendar import datetime_supported
 from inspections.geo import distance_m
 from inspections.models import Answer, Photo, Visit, photo_upload_path, thumbnail_upload_path
 from inspections.selectors.scope import scope_for
@@ -233,6 +234,10 @@ def _exif_evidence(image: Image.Image) -> tuple[float | None, float | None, date
                 taken_at = datetime.fromisoformat(naive.isoformat() + str(offset).strip("\x00 "))
             else:  # phones record local time; without an offset, Asia/Riyadh is assumed
                 taken_at = timezone.make_aware(naive)
+            if not datetime_supported(taken_at):
+                # An unset camera clock (0001:01:01 ...) is no capture time; stored, it would be a BC
+                # date on PostgreSQL (or overflow converting to UTC) and break every read of the photo.
+                taken_at = None
     except Exception:  # noqa: BLE001
         taken_at = None
     return lat, lon, taken_at

@@ -8,6 +8,7 @@ then one INSERT per table (visits, answers, findings, audit events) with
 with the stored visit's id; one stored by another inspector is `rejected` without its id.
 """
 
+import hashlib
 import math
 import time
 import uuid
@@ -19,11 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from backend.exceptions import PermissionDeniedError
+from inspections.domain.calendar import round_day_covers
 from inspections.models import (
     Answer,
     AuditEvent,
@@ -31,6 +34,7 @@ from inspections.models import (
     ChecklistItem,
     ChecklistVersion,
     Establishment,
+    Finding,
     Membership,
     RoundStop,
     Visit,
@@ -54,9 +58,24 @@ class SyncResult:
     status: str  # created | duplicate | rejected
     visit_id: int | None = None
     errors: list[dict] = field(default_factory=list)
+    # On `duplicate`: whether this replay's content differs from the stored visit's (the stored one
+    # stands; the new content is not stored). None when unknown (stored before fingerprints were kept).
+    payload_differed: bool | None = None
 
     def as_dict(self) -> dict:
-        return {"client_id": self.client_id, "status": self.status, "visit_id": self.visit_id, "errors": self.errors}
+        return {
+            "client_id": self.client_id,
+            "status": self.status,
+            "visit_id": self.visit_id,
+            "errors": self.errors,
+            "payload_differed": self.payload_differed,
+        }
+
+
+def payload_fingerprint(payload: VisitSyncIn) -> str:
+    """SHA-256 of the visit as parsed (canonical JSON): equal for a faithful replay, different when
+    any field, answer or note changed."""
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -183,18 +202,28 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
         first_of[payload.client_id] = index
         parsed.append((index, payload))
 
+    visits_parsed = dict(parsed)
+
     # 2. A handful of batch reads.
     client_ids = [payload.client_id for _index, payload in parsed]
+    fingerprints = {payload.client_id: payload_fingerprint(payload) for _index, payload in parsed}
     stored = {
-        client_id: (visit_id, inspector_id)
-        for client_id, visit_id, inspector_id in Visit.objects.filter(client_id__in=client_ids).values_list(
-            "client_id", "id", "inspector_id"
+        row[0]: row[1:]
+        for row in Visit.objects.filter(client_id__in=client_ids).values_list(
+            "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
         )
     }
+    replays: list[tuple[SyncResult, int | None, str]] = []  # differing replays, for the audit trail
     fresh = []
     for index, payload in parsed:
         if payload.client_id in stored:
-            results[index] = _replay_result(payload.client_id, *stored[payload.client_id], inspector=inspector)
+            results[index] = _replay_result(
+                payload.client_id,
+                *stored[payload.client_id],
+                inspector=inspector,
+                fingerprint=fingerprints[payload.client_id],
+                replays=replays,
+            )
         else:
             fresh.append((index, payload))
 
@@ -205,9 +234,13 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
         )
     }
     versions = _versions_load({p.checklist_version_id for _i, p in fresh})
+    # The stops are locked (in id order) so that two batches racing for one stop cannot both complete it.
     stops = {
         row["id"]: row
-        for row in RoundStop.objects.filter(id__in={p.round_stop_id for _i, p in fresh if p.round_stop_id}).values(
+        for row in RoundStop.objects.filter(id__in={p.round_stop_id for _i, p in fresh if p.round_stop_id})
+        .order_by("id")
+        .select_for_update(of=("self",), no_key=True)
+        .values(
             "id",
             "establishment_id",
             "status",
@@ -215,8 +248,23 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
             "round__inspector_id",
             "round__status",
             "round__checklist_id",
+            "round__date",
+            "is_follow_up",
         )
     }
+    # When the findings a follow-up stop re-checks were opened: the start of its window.
+    follow_up_since = dict(
+        Finding.objects.filter(
+            follow_up_stop_id__in=[stop_id for stop_id, stop in stops.items() if stop["is_follow_up"]]
+        )
+        .values("follow_up_stop_id")
+        .annotate(first=Min("opened_at"))
+        .values_list("follow_up_stop_id", "first")
+        .order_by()
+    )
+    for stop_id, stop in stops.items():
+        stop["follow_up_since"] = follow_up_since.get(stop_id)
+    claimed_stops: set[int] = set()  # a stop is completed by one visit only, in a batch too
 
     # 3. Validate each visit against them.
     checked: list[CheckedVisit] = []
@@ -230,9 +278,12 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
             establishments=establishments,
             versions=versions,
             stops=stops,
+            claimed_stops=claimed_stops,
         )
         if isinstance(outcome, CheckedVisit):
             checked.append(outcome)
+            if payload.round_stop_id is not None:
+                claimed_stops.add(payload.round_stop_id)
         else:
             results[index] = SyncResult(str(payload.client_id), "rejected", errors=outcome)
 
@@ -249,18 +300,68 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
 
     # 5. Set-based writes.
     if checked:
-        _visits_store(inspector=inspector, visits=checked, now=now, results=results)
+        _visits_store(
+            inspector=inspector, visits=checked, now=now, results=results, fingerprints=fingerprints, replays=replays
+        )
 
     for index, first in repeats:
         first_result = results[first]
         status = "rejected" if first_result.status == "rejected" else "duplicate"
-        results[index] = SyncResult(first_result.client_id, status, first_result.visit_id, list(first_result.errors))
+        repeat = SyncResult(first_result.client_id, status, first_result.visit_id, list(first_result.errors))
+        if status == "duplicate":
+            again = VisitSyncIn.model_validate(visits[index])
+            repeat.payload_differed = payload_fingerprint(again) != fingerprints[again.client_id]
+            if repeat.payload_differed:
+                first_payload = visits_parsed[first]
+                municipality_id = (
+                    stored[again.client_id][2]
+                    if again.client_id in stored
+                    else establishments.get(first_payload.establishment_id, {}).get("municipality_id")
+                )
+                replays.append((repeat, municipality_id, payload_fingerprint(again)))
+        results[index] = repeat
+    _replays_audit(inspector=inspector, replays=replays, now=now)
     return results
 
 
-def _replay_result(client_id: uuid.UUID, visit_id: int, owner_id: int, *, inspector) -> SyncResult:
+def _replays_audit(*, inspector, replays: list[tuple[SyncResult, int | None, str]], now) -> None:
+    """One audit event per replay whose content differed from the stored visit (kept as it was)."""
+    insert_returning(
+        AuditEvent,
+        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+        [
+            (
+                inspector.pk,
+                "visit.replay_differed",
+                "inspections.visit",
+                str(result.visit_id),
+                municipality_id,
+                {"client_id": result.client_id, "replay_sha256": replay_sha},
+                now,
+            )
+            for result, municipality_id, replay_sha in replays
+        ],
+    )
+
+
+def _replay_result(
+    client_id: uuid.UUID,
+    visit_id: int,
+    owner_id: int,
+    municipality_id: int | None = None,
+    stored_fingerprint: str = "",
+    *,
+    inspector,
+    fingerprint: str = "",
+    replays: list | None = None,
+) -> SyncResult:
     if owner_id == inspector.pk:
-        return SyncResult(str(client_id), "duplicate", visit_id)
+        result = SyncResult(str(client_id), "duplicate", visit_id)
+        if stored_fingerprint and fingerprint:
+            result.payload_differed = stored_fingerprint != fingerprint
+            if result.payload_differed and replays is not None:
+                replays.append((result, municipality_id, fingerprint))
+        return result
     # Never reveal another inspector's visit: no id, no details.
     return SyncResult(
         str(client_id),
@@ -326,7 +427,7 @@ def _versions_load(version_ids: set[int]) -> dict[int, VersionInfo]:
 
 
 def _visit_check(
-    *, index, payload: VisitSyncIn, inspector, scope, now, establishments, versions, stops
+    *, index, payload: VisitSyncIn, inspector, scope, now, establishments, versions, stops, claimed_stops=frozenset()
 ) -> CheckedVisit | list[dict]:
     """The visit ready to store, or its errors."""
     errors: list[dict] = []
@@ -348,6 +449,18 @@ def _visit_check(
                 )
                 % {"days": settings.VISIT_MAX_AGE.days},
                 "clock_too_old",
+            )
+        )
+    if payload.finished_at - payload.started_at > settings.VISIT_MAX_DURATION:
+        # Refused, not flagged: a stored visit is evidence and is never updated in place, so a wrong
+        # start time would stay wrong for good; refused, the phone keeps the visit and its inspector
+        # can correct the clock (docs/visits.md).
+        errors.append(
+            _error(
+                ["started_at"],
+                _("The visit lasts longer than %(hours)s hours: check the phone's clock.")
+                % {"hours": int(settings.VISIT_MAX_DURATION.total_seconds() // 3600)},
+                "duration_too_long",
             )
         )
 
@@ -391,6 +504,25 @@ def _visit_check(
             )
         elif stop["status"] == RoundStop.Status.CANCELLED or stop["round__status"] == "cancelled":
             errors.append(_error(["round_stop_id"], _("The round stop was cancelled."), "round_stop_cancelled"))
+        elif stop["status"] == RoundStop.Status.VISITED or stop["id"] in claimed_stops:
+            errors.append(
+                _error(["round_stop_id"], _("Another visit already completed this round stop."), "round_stop_visited")
+            )
+        elif not round_day_covers(
+            round_day=stop["round__date"],
+            finished_at=payload.finished_at,
+            tz=timezone.get_default_timezone(),
+            tolerance=settings.ROUND_STOP_DAY_TOLERANCE,
+            follow_up_since=stop["follow_up_since"],
+        ):
+            errors.append(
+                _error(
+                    ["round_stop_id"],
+                    _("The visit was not made on the round's day (%(day)s).")
+                    % {"day": stop["round__date"].isoformat()},
+                    "round_stop_other_day",
+                )
+            )
         elif version is not None and stop["round__checklist_id"] != version.checklist_id:
             errors.append(
                 _error(
@@ -541,10 +673,13 @@ VISIT_FIELDS = [
     "h3_r7",
     "h3_r8",
     "h3_r9",
+    "payload_sha256",
 ]
 
 
-def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) -> None:
+def _visits_store(
+    *, inspector, visits: list[CheckedVisit], now, results: list, fingerprints: dict, replays: list
+) -> None:
     # Sorted by client_id: concurrent batches take the unique-index locks in the same order (no deadlock).
     visits.sort(key=lambda visit: visit.payload.client_id)
     rows = []
@@ -578,6 +713,7 @@ def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) 
                 establishment["h3_r7"],
                 establishment["h3_r8"],
                 establishment["h3_r9"],
+                fingerprints[payload.client_id],
             )
         )
     inserted = dict(
@@ -595,15 +731,20 @@ def _visits_store(*, inspector, visits: list[CheckedVisit], now, results: list) 
             results[visit.index] = SyncResult(str(visit.payload.client_id), "created", visit_id)
     if lost:
         # Stored meanwhile by a concurrent request (the insert waited for it and skipped the row).
-        raced = dict(
-            (client_id, (visit_id, owner))
-            for client_id, visit_id, owner in Visit.objects.filter(
-                client_id__in=[visit.payload.client_id for visit in lost]
-            ).values_list("client_id", "id", "inspector_id")
-        )
+        raced = {
+            row[0]: row[1:]
+            for row in Visit.objects.filter(client_id__in=[visit.payload.client_id for visit in lost]).values_list(
+                "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
+            )
+        }
         for visit in lost:
-            visit_id, owner = raced[visit.payload.client_id]
-            results[visit.index] = _replay_result(visit.payload.client_id, visit_id, owner, inspector=inspector)
+            results[visit.index] = _replay_result(
+                visit.payload.client_id,
+                *raced[visit.payload.client_id],
+                inspector=inspector,
+                fingerprint=fingerprints[visit.payload.client_id],
+                replays=replays,
+            )
     if not created:
         return
 

@@ -8,8 +8,8 @@
   const locale = lang === "ar" ? "ar-SA-u-nu-latn" : "en-GB";
   const int = new Intl.NumberFormat(locale);
   const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1, minimumFractionDigits: 1 });
-  const hijriFmt = new Intl.DateTimeFormat(lang === "ar" ? "ar-SA-u-ca-islamic-umalqura-nu-latn" : "en-u-ca-islamic-umalqura",
-    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  // The server's Umm al-Qura table (one calendar for every surface), not the browser's Intl calendar.
+  const hijriTable = JSON.parse(document.getElementById("hijri-table").textContent);
   const API = "/api/v1/analytics/";
   const form = document.getElementById("filters");
   let loads = 0;
@@ -44,7 +44,7 @@
   function updateHijri() {
     document.querySelectorAll(".hijri").forEach((el) => {
       const value = document.getElementById(el.dataset.for).value;
-      el.textContent = value ? hijriFmt.format(new Date(value + "T00:00:00Z")) : "";
+      el.textContent = window.JawlaHijri.hijriLabel(hijriTable, value); // "" outside the table
     });
   }
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from inspections.selectors.findings import finding_is_overdue
 
@@ -23,6 +23,8 @@ class FindingOut(BaseModel):
     closed_at: datetime | None
     closed_by_visit_id: int | None
     follow_up_stop_id: int | None
+    repeat_count: int = Field(description="Later visits that failed the same item while the finding was open")
+    last_seen_visit_id: int | None = Field(description="The latest of those visits")
 
 
 def finding_out(finding) -> FindingOut:
@@ -41,4 +43,6 @@ def finding_out(finding) -> FindingOut:
         closed_at=finding.closed_at,
         closed_by_visit_id=finding.closed_by_visit_id,
         follow_up_stop_id=finding.follow_up_stop_id,
+        repeat_count=finding.repeat_count,
+        last_seen_visit_id=finding.last_seen_visit_id,
     )

@@ -59,6 +59,12 @@ class SyncResultOut(BaseModel):
     status: Literal["created", "duplicate", "rejected"]
     visit_id: int | None
     errors: list[SyncError]
+    payload_differed: bool | None = Field(
+        None,
+        description="On `duplicate`: true when this replay's content differs from the stored visit's (the stored "
+        "visit stands and the new content is not stored; the replay is in the audit trail), false when identical, "
+        "null when unknown (a visit stored before fingerprints were kept). Null on `created` and `rejected`.",
+    )
 
 
 class SyncOut(BaseModel):

@@ -1,0 +1,1 @@
+"""Pure domain code (no ORM): unit-tested without a database."""
