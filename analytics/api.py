@@ -333,7 +333,7 @@ def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
 @router.put(
     "/indicators/targets/{code}", response={200: IndicatorTargetOut, **ERRORS}, summary="Set an indicator's target"
 )
-def indicator_target_put(request: HttpRequest, code: str = Path(..., max_length=64), payload: IndicatorTargetIn = None):
+def indicator_target_put(request: HttpRequest, payload: IndicatorTargetIn, code: str = Path(..., max_length=64)):
     """Admins only. A proportion's target and margin are shares between 0 and 1."""
     row = services.indicator_target_set(
         actor=request.user, code=code, target=payload.target, amber_margin=payload.amber_margin

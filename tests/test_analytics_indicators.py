@@ -200,6 +200,8 @@ def test_inspectors_may_not_read_indicators(api, inspector, world):
         ("admin_user", "coverage", b'{"target": "high"}', 422),
         ("admin_user", "coverage", b'{"target": 0.5, "extra": 1}', 422),
         ("admin_user", "coverage", b'"0.5"', 422),
+        ("admin_user", "coverage", b"null", 422),
+        ("admin_user", "coverage", b"", 422),
     ],
 )
 def test_bad_targets_write_nothing(api, request, world, who, code, body, status):
