@@ -143,6 +143,7 @@ ROUTERS = [
     ("", "notifications.api.router"),
     ("analytics", "analytics.api.router"),
     ("", "community.api.router.router"),
+    ("enforcement", "enforcement.api.router"),
 ]
 
 for prefix, router_path in ROUTERS:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ninja",  # its bundled Swagger UI assets (static files), so the API docs need no CDN
     "inspections",
     "notifications",
+    "enforcement",
     "analytics",
     "community",
 ]
@@ -276,7 +277,25 @@ VISIT_SYNC_MAX_BATCH = env.int("VISIT_SYNC_MAX_BATCH", default=200)
 FINDING_DUE_DAYS = {"minor": 14, "major": 7, "critical": 1}
 # The phone's delta sync re-reads this window behind its cursor, so a round committed while a sync ran is not missed.
 ROUNDS_SYNC_OVERLAP_SECONDS = env.int("ROUNDS_SYNC_OVERLAP_SECONDS", default=300)
-H3_RESOLUTIONS = (5, 6, 7, 8, 9)  # stored on establishments and visits (heatmap, nearby search)
+H3_RESOLUTIONS = (5, 6, 7, 8, 9)
+
+# --- enforcement (penalties, objections, evidence, signed reports) --------------------
+# The class and size factors are SAMPLE values for the demo; a municipality sets its own (JSON).
+ENFORCEMENT_CLASS_FACTORS = env.json("ENFORCEMENT_CLASS_FACTORS", default={})
+ENFORCEMENT_SIZE_FACTORS = env.json("ENFORCEMENT_SIZE_FACTORS", default={})
+ENFORCEMENT_PAYMENT_DAYS = env.int("ENFORCEMENT_PAYMENT_DAYS", default=30)
+ENFORCEMENT_OBJECTION_DAYS = env.int("ENFORCEMENT_OBJECTION_DAYS", default=30)
+ENFORCEMENT_ATTACHMENT_MAX_BYTES = env.int("ENFORCEMENT_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# A visit is sealed into the evidence chain this long after it arrived (its photos follow it);
+# a photo that comes later is sealed as its own link.
+EVIDENCE_SEAL_DELAY_SECONDS = env.int("EVIDENCE_SEAL_DELAY_SECONDS", default=600)
+ENFORCEMENT_KEYS_DIR = env.path("ENFORCEMENT_KEYS_DIR", default=VAR_DIR / "keys")
+EVIDENCE_SIGNING_KEY = env.str("EVIDENCE_SIGNING_KEY", default="")  # PEM text or a path (production)
+REPORT_SIGNING_KEY = env.str("REPORT_SIGNING_KEY", default="")  # PEM path (production)
+REPORT_SIGNING_CERT = env.str("REPORT_SIGNING_CERT", default="")  # PEM path (production)
+PUBLIC_BASE_URL = env.str(
+    "PUBLIC_BASE_URL", default="http://127.0.0.1:8000"
+)  # what the report's QR opens  # stored on establishments and visits (heatmap, nearby search)
 
 # --- celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -392,3 +411,5 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
 
 DEMO_PASSWORD = "demo12345"
+# Demo parts of apps that build on inspections, each a module with seed(*, stdout); run after its own.
+DEMO_SEED_EXTRA_PARTS = ["enforcement.demo"]

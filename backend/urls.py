@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("analytics.urls")),
     path("", include("community.urls")),
+    path("", include("enforcement.urls")),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
 ]
 # Photos are never served from /media/: only through GET photos/{id}/file with a signed, short-lived

@@ -35,6 +35,10 @@ class Municipality(models.Model):
     boundary_repaired = models.BooleanField(_("boundary was repaired on import"), default=False)
     centre_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
     centre_lon = models.FloatField(_("centre longitude"), null=True, blank=True)
+    # The class the penalty table scales fines by (the enforcement app reads it; A pays the full amount).
+    municipality_class = models.CharField(
+        _("municipality class"), max_length=1, choices=[(c, c) for c in "ABCDE"], default="A"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -123,7 +127,16 @@ class Establishment(models.Model):
     lon = models.FloatField(_("longitude"))
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="establishments")
     municipality_overridden = models.BooleanField(_("municipality set by hand"), default=False)
+
+    class SizeClass(models.TextChoices):
+        LARGE = "large", _("Large")
+        MEDIUM = "medium", _("Medium")
+        SMALL = "small", _("Small")
+        MICRO = "micro", _("Micro")
+
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # The penalty table scales fines by size (100% large ... 25% micro); unknown counts as large.
+    size_class = models.CharField(_("size class"), max_length=8, choices=SizeClass.choices, default=SizeClass.LARGE)
     risk_score = models.FloatField(_("risk score"), default=0.0)
     h3_r5 = models.BigIntegerField(db_index=False)
     h3_r6 = models.BigIntegerField(db_index=False)
@@ -237,6 +250,8 @@ class ChecklistItem(models.Model):
     fine_sar = models.DecimalField(_("fine (SAR)"), max_digits=10, decimal_places=2, default=0)
     photo_required_on_fail = models.BooleanField(default=False)
     required = models.BooleanField(default=True)
+    # A code of the violation catalogue (enforcement app); a plain code, so inspections needs nothing of it.
+    violation_code = models.CharField(_("violation code"), max_length=32, blank=True)
     categories = models.ManyToManyField(
         Category, blank=True, related_name="checklist_items", help_text=_("Empty: applies to every category.")
     )

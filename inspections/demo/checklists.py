@@ -51,6 +51,8 @@ def item(code, text_ar, text_en, severity, fine, *, photo=False, categories=None
         "fine_sar": fine,
         "photo_required_on_fail": photo,
         "category_codes": categories or [],
+        # Every demo item points at the SAMPLE violation catalogue (enforcement/data/sample_catalogue.csv).
+        "violation_code": f"SMP-{code}",
         **extra,
     }
 

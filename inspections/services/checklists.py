@@ -35,6 +35,7 @@ EDITABLE_ITEM_FIELDS = (
     "fine_sar",
     "photo_required_on_fail",
     "required",
+    "violation_code",
 )
 
 

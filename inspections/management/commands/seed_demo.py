@@ -4,6 +4,8 @@ It writes only into an empty database or one it created (inspections/demo/record
 only the rows it created there.
 """
 
+from importlib import import_module
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -41,7 +43,9 @@ class Command(BaseCommand):
                 return
             raise CommandError(f"The demo seed writes nothing here: {verdict.reason}")
         self.stdout.write(f"Seeding the demo into {verdict.reason}.")
-        for label, part in PARTS:
+        # Other apps' demo parts come last, named in settings (inspections imports none of them by name).
+        extra = [(path, import_module(path)) for path in settings.DEMO_SEED_EXTRA_PARTS]
+        for label, part in PARTS + extra:
             self.stdout.write(f"Seeding {label}...")
             with transaction.atomic():
                 part.seed(stdout=self.stdout)
