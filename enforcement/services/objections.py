@@ -163,14 +163,15 @@ def objection_decide(
     """Decide an objection: upheld, reduced (to `amount_sar`, below the current amount) or cancelled."""
     objection = Objection.objects.select_for_update().select_related("notice__visit").get(pk=objection.pk)
     notice = objection.notice
+    # Having had a part in the inspection is said first: it is the reason that matters to the caller.
+    conflict = _had_part(user=decider, notice=notice)
+    if conflict:
+        raise PermissionDeniedError(conflict, code="had_part_in_inspection")
     scope = scope_for(decider)
     if not scope.has_role(Membership.Role.SUPERVISOR) or not scope.covers(notice.municipality_id):
         raise PermissionDeniedError(
             _("Only a supervisor of the notice's municipality may decide an objection."), code="not_a_supervisor"
         )
-    conflict = _had_part(user=decider, notice=notice)
-    if conflict:
-        raise PermissionDeniedError(conflict, code="had_part_in_inspection")
     if objection.status == Objection.Status.DECIDED:
         raise ApplicationError(_("This objection was already decided."), code="objection_decided", status=409)
     if not reasons.strip():
