@@ -301,7 +301,9 @@ def _describe(kind: str, object_id: int, paths: list[str], stored: dict, current
     label = f"{kind} {object_id}"
     problems = []
     for path in paths:
-        if path.endswith("file_sha256"):
+        if path == "signature_file_sha256":
+            problems.append(Problem(label, f"file {stored.get('signature')}", "signature image changed"))
+        elif path.endswith("file_sha256"):
             owner = path.rsplit(".", 1)[0]
             name = _lookup(stored, owner + ".file") or _lookup(stored, "file") or ""
             what = label
@@ -310,8 +312,6 @@ def _describe(kind: str, object_id: int, paths: list[str], stored: dict, current
             problems.append(
                 Problem(what, f"file {name}", "stored bytes changed" if _lookup(current, path) else "file missing")
             )
-        elif path == "signature_file_sha256":
-            problems.append(Problem(label, f"file {stored.get('signature')}", "signature image changed"))
         else:
             problems.append(Problem(label, f"database field {path}"))
     return problems
