@@ -248,13 +248,12 @@ def _render(*, visit: Visit, report: VisitReport, notices: list[PenaltyNotice], 
         pdf.set_y(y + 36)
 
     pdf.ln(2)
-    line(
-        f"بصمة السجل (SHA-256): {report.visit_content_hash or 'لم يُختم بعد'}",
-        size=7,
-        rgb=(100, 116, 139),
-        align="L",
-    )
-    line(f"التحقق: {url}", size=7, rgb=(100, 116, 139), align="L")
+    line("بصمة السجل (SHA-256) ورابط التحقق:", size=7, rgb=(100, 116, 139))
+    # Latin-only lines without the Arabic shaper (it would reorder the "fi" ligature of "verify").
+    pdf.set_text_shaping(False)
+    line(report.visit_content_hash or "-", size=7, rgb=(100, 116, 139), align="L", height=4)
+    line(url, size=7, rgb=(100, 116, 139), align="L", height=4)
+    pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
     generated = timezone.localtime(report.generated_at)
     line(
         f"أُنشئ في {hijri_text(report.generated_at)} — {generated:%Y/%m/%d %H:%M} — موقّع رقمياً (PAdES)",
