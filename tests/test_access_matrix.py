@@ -28,6 +28,9 @@ from community.models import WebhookSubscription
 from community.services.reports import ReportIn, report_submit
 from community.services.shops import shop_code_ensure
 from community.services.webhooks import secret_generate
+from enforcement.models import Acknowledgement, Objection, VisitReport
+from enforcement.services.objections import objection_file
+from enforcement.services.penalties import penalties_assess_due
 from inspections.models import Answer, Finding, Membership, Photo, Round, Visit, VisitAmendment
 from inspections.services.auth import token_pair_for
 from notifications.models import Device, Notification
@@ -167,6 +170,7 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
             for target in ("home", "foreign")
         },
     }
+    world.objects.update(_enforcement_objects(world, establishments))
     for user in [inspector, supervisor, leader, admin_user, inspector_khobar]:
         DeviceFactory(user=user, token=f"device-of-{user.username}")
         Notification.objects.create(
@@ -177,6 +181,40 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
             dedupe_key=f"matrix:{user.pk}",
         )
     return world
+
+
+def _enforcement_objects(world: World, establishments: dict) -> dict:
+    """Per municipality: a notice to object to, an objection to decide (on another notice) and a report."""
+    from django.core.files.base import ContentFile
+
+    from tests.enforcement_support import violation
+
+    violation(code="MATRIX-V", grade="serious", grace=0)
+    item = ChecklistItemFactory(version=world.version, code="MATRIX-ITEM", violation_code="MATRIX-V", required=False)
+    notices, objections, reports = {}, {}, {}
+    for target, inspector in (("home", world.users["inspector"]), ("foreign", world.other_inspector)):
+        visits = [_visit_with_finding(establishments[target], inspector, world.version, item)[0] for _ in range(2)]
+        Finding.objects.filter(visit__in=visits).update(opened_at=timezone.now() - timedelta(days=30))
+        Finding.objects.filter(visit=visits[1]).update(opened_at=timezone.now() - timedelta(days=1))
+        penalties_assess_due()
+        notices[target] = visits[0].penalty_notices.get()
+        objections[target] = objection_file(
+            notice=visits[1].penalty_notices.get(), owner_name="Owner", reasons="Not mine", filed_by=None
+        )
+        report = VisitReport(
+            number=f"JR-MATRIX-{target}",
+            code=f"matrix{target}",
+            visit=visits[0],
+            pdf_sha256="0" * 64,
+            visit_content_hash="",
+            total_fines_sar=0,
+            generated_at=timezone.now(),
+            generated_by=world.users["admin"],
+        )
+        report.pdf.save(f"matrix-{target}.pdf", ContentFile(b"%PDF-1.7 matrix"), save=False)
+        report.save()
+        reports[target] = report
+    return {"notice": notices, "objection": objections, "report": reports}
 
 
 # ---- requests -----------------------------------------------------------------------------------
@@ -205,12 +243,15 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "round_id": obj["round"][target].pk,
         "visit_id": obj["visit"][target].pk,
         "finding_id": obj["finding"][target].pk,
-        "notification_id": Notification.objects.get(recipient=owner).pk,
+        "notification_id": Notification.objects.get(recipient=owner, dedupe_key__startswith="matrix:").pk,
         "token": f"device-of-{owner.username}",
         "fmt": "csv",
         "code": "coverage",
         "case_id": obj["case"][target].pk,
         "subscription_id": obj["subscription"][target].pk,
+        "notice_id": obj["notice"][target].pk,
+        "objection_id": obj["objection"][target].pk,
+        "report_id": obj["report"][target].pk,
     }
 
 
@@ -282,6 +323,12 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"token": f"new-device-{uuid.uuid4().hex}", "platform": "android"}
     if (method, path) == ("PUT", "analytics/indicators/targets/{code}"):
         return {"target": 0.8}
+    if (method, path) == ("POST", "enforcement/notices/{notice_id}/objections"):
+        return {"multipart": {"owner_name": "Owner", "reasons": "The sanitiser was there."}}
+    if (method, path) == ("POST", "enforcement/objections/{objection_id}/decision"):
+        return {"decision": "upheld", "reasons": "The photos show it."}
+    if (method, path) == ("POST", "enforcement/visits/{visit_id}/acknowledgement"):
+        return {"client_id": str(uuid.uuid4()), "kind": "refused", "captured_at": now.isoformat()}
     return None
 
 
@@ -401,6 +448,27 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("GET", "notifications"): Expect(signed_in(200)),
     ("POST", "notifications/read-all"): Expect(signed_in(200)),
+    ("GET", "enforcement/violations"): Expect(signed_in(200), note="the catalogue is reference data"),
+    ("GET", "enforcement/notices"): Expect(signed_in(200)),
+    ("GET", "enforcement/notices/{notice_id}"): Expect(signed_in(200), scoped(200)),
+    ("POST", "enforcement/notices/{notice_id}/objections"): Expect(
+        signed_in(201, inspector=403, leadership=403),
+        scoped(201, leadership=403),
+        note="staff on the owner's behalf; the owner files on the public page",
+    ),
+    ("GET", "enforcement/objections"): Expect(signed_in(200)),
+    ("GET", "enforcement/objections/{objection_id}"): Expect(signed_in(200), scoped(200)),
+    ("POST", "enforcement/objections/{objection_id}/decision"): Expect(
+        signed_in(200, inspector=403, leadership=403),
+        scoped(200, leadership=403),
+        note="home: the inspector made the visit (403 had_part_in_inspection)",
+    ),
+    ("POST", "enforcement/visits/{visit_id}/acknowledgement"): Expect(
+        signed_in(201, leadership=403), scoped(201, leadership=403), note="the visit's inspector or a supervisor"
+    ),
+    ("POST", "enforcement/visits/{visit_id}/reports"): Expect(signed_in(201, inspector=403), scoped(201)),
+    ("GET", "enforcement/reports/{report_id}"): Expect(signed_in(200), scoped(200)),
+    ("GET", "enforcement/reports/{report_id}/pdf"): Expect(signed_in(200), scoped(200)),
     ("POST", "notifications/{notification_id}/read"): Expect(
         signed_in(200), signed_in(404), note="foreign: another user's notification"
     ),
@@ -461,7 +529,8 @@ def test_the_matrix_covers_the_contract():
 
 
 def _row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in (Visit, Photo, VisitAmendment, Round, Device, Finding)}
+    models = (Visit, Photo, VisitAmendment, Round, Device, Finding, Objection, Acknowledgement, VisitReport)
+    return {model.__name__: model.objects.count() for model in models}
 
 
 @pytest.mark.django_db

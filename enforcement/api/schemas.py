@@ -5,9 +5,10 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from inspections.schemas import StrictIn
+from inspections.schemas_visits import IsoDatetime, TextUUID
 
 Amount = Decimal
 
@@ -154,11 +155,11 @@ class DecisionIn(StrictIn):
 
 
 class AcknowledgementIn(StrictIn):
-    client_id: UUID
+    client_id: TextUUID
     kind: Literal["signed", "refused"]
     signer_name: str = Field("", max_length=200)
-    signature_png_base64: str | None = Field(None, max_length=800_000)
-    captured_at: AwareDatetime
+    signature_png_base64: str | None = Field(None, max_length=800_000, description="PNG drawn on the screen, base64")
+    captured_at: IsoDatetime = Field(description="device clock")
 
 
 class AcknowledgementOut(BaseModel):
