@@ -55,7 +55,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
             municipality_name=visit.municipality.name_en if language == "en" else visit.municipality.name_ar,
             outcome=OUTCOMES[language].get(visit.outcome, visit.outcome),
             visit_date=timezone.localtime(visit.finished_at),
-            visit_hijri=hijri_text(visit.finished_at),
+            visit_hijri=hijri_text(visit.finished_at, language),
             checks=checks,
         ),
     )

@@ -54,6 +54,7 @@ def test_establishment_change_page_and_save_keeps_h3_in_step(staff_client, damma
         "lon": 50.07,
         "municipality": dammam.pk,
         "status": "active",
+        "size_class": "small",
     }
     response = staff_client.post(url, form)
     assert response.status_code == 302, response.content[:2000]

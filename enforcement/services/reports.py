@@ -57,9 +57,28 @@ NOTICE_STATUS_AR = {
 }
 
 
-def hijri_text(moment: datetime) -> str:
+HIJRI_MONTHS_EN = (
+    "Muharram",
+    "Safar",
+    "Rabi al-Awwal",
+    "Rabi al-Akhir",
+    "Jumada al-Ula",
+    "Jumada al-Akhirah",
+    "Rajab",
+    "Shaban",
+    "Ramadan",
+    "Shawwal",
+    "Dhu al-Qadah",
+    "Dhu al-Hijjah",
+)
+
+
+def hijri_text(moment: datetime, language: str = "ar") -> str:
+    """The Umm al-Qura date of `moment` in Asia/Riyadh, e.g. "20 جمادى الآخرة 1448 هـ"."""
     local = timezone.localtime(moment).date()
     hijri = Gregorian(local.year, local.month, local.day).to_hijri()
+    if language == "en":
+        return f"{hijri.day} {HIJRI_MONTHS_EN[hijri.month - 1]} {hijri.year} AH"
     return f"{hijri.day} {HIJRI_MONTHS_AR[hijri.month - 1]} {hijri.year} هـ"
 
 
