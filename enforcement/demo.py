@@ -16,6 +16,7 @@ from django.utils import timezone
 from enforcement.services.catalogue import catalogue_import
 from enforcement.services.evidence import evidence_seal_pending
 from enforcement.services.penalties import penalties_assess_due
+from inspections.demo.records import demo_only
 from inspections.models import Establishment, Municipality
 
 SAMPLE_CATALOGUE = Path(__file__).parent / "data" / "sample_catalogue.csv"
@@ -28,15 +29,16 @@ def seed(*, stdout=None) -> None:
     report = catalogue_import(text=SAMPLE_CATALOGUE.read_text(encoding="utf-8"), source=SAMPLE_SOURCE, is_sample=True)
     if not report.ok:
         raise RuntimeError(f"the sample catalogue does not import: {report.rows}")
-    for municipality in Municipality.objects.filter(kind=Municipality.Kind.BALADIYA):
+    for municipality in demo_only(Municipality.objects.filter(kind=Municipality.Kind.BALADIYA)):
         wanted = next((cls for key, cls in DEMO_CLASSES.items() if municipality.code.upper().startswith(key)), "C")
         if municipality.municipality_class != wanted:
             Municipality.objects.filter(pk=municipality.pk).update(municipality_class=wanted)
     # Sizes spread over the register (demo only: a real register carries them).
-    if Establishment.objects.exclude(size_class="large").exists():
+    establishments = demo_only(Establishment.objects.all())
+    if establishments.exclude(size_class="large").exists():
         ids = []  # already spread by an earlier run
     else:
-        ids = list(Establishment.objects.filter(size_class="large").order_by("id").values_list("id", flat=True))
+        ids = list(establishments.filter(size_class="large").order_by("id").values_list("id", flat=True))
     for index, size in enumerate(SIZES):
         chosen = ids[index::4]
         if size != "large" and chosen:

@@ -11,7 +11,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from backend.api import ERRORS, ErrorOut
+from backend.api_basics import ERRORS, ErrorOut, Page
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from enforcement.api.schemas import (
     AcknowledgementIn,
@@ -29,7 +29,6 @@ from enforcement.selectors import violations_list, visible_notices, visible_obje
 from enforcement.services.acknowledgements import acknowledgement_record
 from enforcement.services.objections import AttachmentIn, objection_decide, objection_file
 from enforcement.services.reports import verification_url, visit_report_create
-from inspections.api.pagination import Page
 from inspections.models import Membership
 from inspections.selectors.scope import scope_for
 from inspections.selectors.visits import visible_visits

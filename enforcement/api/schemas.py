@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from inspections.schemas import StrictIn
-from inspections.schemas_visits import IsoDatetime, TextUUID
+from backend.api_basics import StrictIn
+from inspections.services.inputs import AwareIsoDateTime, TextUUID
 
 Amount = Decimal
 
@@ -159,7 +159,7 @@ class AcknowledgementIn(StrictIn):
     kind: Literal["signed", "refused"]
     signer_name: str = Field("", max_length=200)
     signature_png_base64: str | None = Field(None, max_length=800_000, description="PNG drawn on the screen, base64")
-    captured_at: IsoDatetime = Field(description="device clock")
+    captured_at: AwareIsoDateTime = Field(description="device clock")
 
 
 class AcknowledgementOut(BaseModel):
