@@ -184,6 +184,7 @@ def test_an_establishment_moved_in_the_admin_gets_the_municipality_of_its_new_pl
         "lon": khobar.centre_lon,
         "municipality": dammam.pk,  # the page still shows the old one: not a deliberate override
         "status": "active",
+        "size_class": "large",
     }
     response = root.post(url, form)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -203,6 +204,7 @@ def test_an_establishment_added_in_the_admin_is_registered_by_the_service(root, 
         "lon": dammam.centre_lon,
         "municipality": "",
         "status": "active",
+        "size_class": "large",
     }
     response = root.post(reverse("admin:inspections_establishment_add"), form)
     assert response.status_code == 302, response.content.decode()[:3000]
