@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("inspections", "0008_enforcement_fields"),
+        ("inspections", "0009_enforcement_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
