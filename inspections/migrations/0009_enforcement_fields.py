@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inspections', '0008_visit_payload_sha256_finding_repeats'),
+        ("inspections", "0008_visit_payload_sha256_finding_repeats"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='checklistitem',
-            name='violation_code',
-            field=models.CharField(blank=True, max_length=32, verbose_name='violation code'),
+            model_name="checklistitem",
+            name="violation_code",
+            field=models.CharField(blank=True, max_length=32, verbose_name="violation code"),
         ),
         migrations.AddField(
-            model_name='establishment',
-            name='size_class',
-            field=models.CharField(choices=[('large', 'Large'), ('medium', 'Medium'), ('small', 'Small'), ('micro', 'Micro')], default='large', max_length=8, verbose_name='size class'),
+            model_name="establishment",
+            name="size_class",
+            field=models.CharField(
+                choices=[("large", "Large"), ("medium", "Medium"), ("small", "Small"), ("micro", "Micro")],
+                default="large",
+                max_length=8,
+                verbose_name="size class",
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='municipality_class',
-            field=models.CharField(choices=[('A', 'A'), ('B', 'B'), ('C', 'C'), ('D', 'D'), ('E', 'E')], default='A', max_length=1, verbose_name='municipality class'),
+            model_name="municipality",
+            name="municipality_class",
+            field=models.CharField(
+                choices=[("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E")],
+                default="A",
+                max_length=1,
+                verbose_name="municipality class",
+            ),
         ),
     ]
