@@ -139,7 +139,10 @@ ROUTERS = [
     ("", "inspections.api.checklists.router"),
     ("", "inspections.api.rounds.router"),
     ("", "inspections.api.visits.router"),
+    ("", "inspections.api.planning.router"),  # before findings: "findings/overdue" is not findings/{finding_id}
     ("", "inspections.api.findings.router"),
+    ("", "inspections.api.reviews.router"),
+    ("", "inspections.api.checklist_authoring.router"),
     ("", "notifications.api.router"),
     ("analytics", "analytics.api.router"),
     ("", "community.api.router.router"),

@@ -32,6 +32,12 @@ SCHEDULES: dict[str, tuple] = {
     ),
     "community: webhook events from inspections, cases reconciled": ("community.collect", {"every": 30}),
     "community: webhook outbox sweeper": ("community.sweep_webhooks", {"every": 60}),
+    # Wednesday morning: a draft of next week for every municipality that turned weekly_auto on,
+    # so its supervisor has Wednesday and Thursday to review and publish it.
+    "planning: draft next week": (
+        "inspections.plans_draft_weekly",
+        {"minute": "0", "hour": "9", "day_of_week": "3"},
+    ),
 }
 
 

@@ -465,3 +465,38 @@ class DemoRecordAdmin(ReadOnlyAdmin):
 
     list_display = ("kind", "object_id", "created_at")
     list_filter = ("kind",)
+
+
+# The console's records are written through their services (inspections.services.planning and
+# .reviews, over the API); staff see them here, read only.
+@admin.register(m.PlanSettings)
+class PlanSettingsAdmin(ReadOnlyAdmin):
+    list_display = (
+        "municipality",
+        "high_every_months",
+        "medium_every_months",
+        "low_every_months",
+        "daily_capacity",
+        "weekly_auto",
+    )
+    search_fields = ("municipality__name_en", "municipality__name_ar")
+
+
+@admin.register(m.WeekPlan)
+class WeekPlanAdmin(ReadOnlyAdmin):
+    list_display = ("week_start", "municipality", "status", "created_by", "published_at")
+    list_filter = ("status",)
+    search_fields = ("municipality__name_en", "municipality__name_ar")
+
+
+@admin.register(m.RecurringVisit)
+class RecurringVisitAdmin(ReadOnlyAdmin):
+    list_display = ("establishment", "municipality", "every_weeks", "start_week", "inspector")
+    search_fields = ("establishment__name_ar", "establishment__licence_no")
+
+
+@admin.register(m.VisitReview)
+class VisitReviewAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "status", "reviewer", "decided_at", "answered_at")
+    list_filter = ("status",)
+    search_fields = ("reason",)

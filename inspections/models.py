@@ -290,6 +290,9 @@ class Round(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the delta-sync cursor
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A drafted week's round: invisible to the inspector (me/rounds, reminders) until its plan is published.
+    plan = models.ForeignKey("WeekPlan", on_delete=models.SET_NULL, null=True, blank=True, related_name="rounds")
+    is_draft = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-date", "id"]
@@ -602,3 +605,124 @@ class DemoRecord(models.Model):
 
     def __str__(self) -> str:
         return f"demo {self.kind} {self.object_id}"
+
+
+class PlanSettings(models.Model):
+    """How a municipality's weeks are planned: inspection frequency per risk class, the risk
+    thresholds of the classes, an inspector's daily capacity, and whether Celery drafts the week."""
+
+    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="plan_settings")
+    high_every_months = models.PositiveSmallIntegerField(default=3)
+    medium_every_months = models.PositiveSmallIntegerField(default=6)
+    low_every_months = models.PositiveSmallIntegerField(default=12)
+    new_licence_days = models.PositiveSmallIntegerField(default=30)
+    high_threshold = models.FloatField(default=60.0, help_text=_("Risk score at or above which a shop is high risk."))
+    medium_threshold = models.FloatField(default=30.0)
+    daily_capacity = models.PositiveSmallIntegerField(default=12)
+    weekly_auto = models.BooleanField(_("draft next week automatically"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan settings")
+        verbose_name_plural = _("plan settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_capacity__gte=1), name="plan_settings_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(medium_threshold__lte=models.F("high_threshold")), name="plan_thresholds"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan settings of {self.municipality_id}"
+
+
+class WeekPlan(models.Model):
+    """A working week's rounds (Sunday to Thursday, Asia/Riyadh) for one municipality.
+
+    Drafted by the planner, reviewed and edited by a supervisor, then published: only then do
+    its rounds reach the inspectors' phones (`Round.is_draft`)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        DISCARDED = "discarded", _("Discarded")
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="week_plans")
+    week_start = models.DateField(_("week start (Sunday)"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    summary = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="week_plans"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week_start", "-id"]
+        verbose_name = _("week plan")
+        verbose_name_plural = _("week plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "week_start"],
+                condition=~Q(status="discarded"),
+                name="one_live_week_plan_per_week",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week_start} ({self.status})"
+
+
+class RecurringVisit(models.Model):
+    """A shop to visit every N weeks from a start week, whatever its risk (a market, a school canteen)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="recurring_visits")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="recurring_visits")
+    every_weeks = models.PositiveSmallIntegerField()
+    start_week = models.DateField()
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="recurring_visits"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["establishment"], name="one_recurrence_per_establishment"),
+            models.CheckConstraint(condition=Q(every_weeks__gte=1, every_weeks__lte=52), name="recurring_every_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.establishment_id} every {self.every_weeks} weeks"
+
+
+class VisitReview(models.Model):
+    """A supervisor's decision on a flagged visit: accepted, corrected (an amendment), or returned
+    to the inspector with a reason; the inspector's answer to a return is an amendment too."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        CORRECTED = "corrected", _("Corrected")
+        RETURNED = "returned", _("Returned to the inspector")
+        ANSWERED = "answered", _("Answered by the inspector")
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="review")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    flags = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    amendment = models.ForeignKey(VisitAmendment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.ForeignKey(VisitAmendment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-decided_at"]
+        verbose_name = _("visit review")
+        verbose_name_plural = _("visit reviews")
+
+    def __str__(self) -> str:
+        return f"Review of visit {self.visit_id} ({self.status})"

@@ -29,3 +29,11 @@ def follow_ups_due() -> int:
 @app.task(name="inspections.weekly_summary", **SCHEDULED_JOB)
 def weekly_summary() -> int:
     return alerts_weekly_summary(day=timezone.localdate() - timedelta(days=1))
+
+
+@app.task(name="inspections.plans_draft_weekly", **SCHEDULED_JOB)
+def draft_next_weeks() -> list[int]:
+    """Draft next week where a municipality turned weekly_auto on (a second run drafts nothing)."""
+    from inspections.services.planning import plans_draft_weekly
+
+    return [plan.pk for plan in plans_draft_weekly()]

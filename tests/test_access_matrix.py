@@ -31,8 +31,20 @@ from community.services.webhooks import secret_generate
 from enforcement.models import Acknowledgement, Objection, VisitReport
 from enforcement.services.objections import objection_file
 from enforcement.services.penalties import penalties_assess_due
-from inspections.models import Answer, Finding, Membership, Photo, Round, Visit, VisitAmendment
+from inspections.models import (
+    Answer,
+    Finding,
+    Membership,
+    Photo,
+    RecurringVisit,
+    Round,
+    Visit,
+    VisitAmendment,
+    WeekPlan,
+)
 from inspections.services.auth import token_pair_for
+from inspections.services.planning import next_week_start
+from inspections.services.rounds import riyadh_today
 from notifications.models import Device, Notification
 from tests.factories import (
     CategoryFactory,
@@ -144,7 +156,23 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
     visits["foreign"], findings["foreign"] = _visit_with_finding(
         establishments["foreign"], inspector_khobar, version, item
     )
+    week = next_week_start(riyadh_today())
+    plans = {
+        "home": WeekPlan.objects.create(municipality=dammam, week_start=week),
+        "foreign": WeekPlan.objects.create(municipality=khobar, week_start=week),
+    }
+    recurring = {
+        target: RecurringVisit.objects.create(
+            municipality=world.municipalities[target],
+            establishment=establishments[target],
+            every_weeks=2,
+            start_week=week,
+        )
+        for target in ("home", "foreign")
+    }
     world.objects = {
+        "plan": plans,
+        "recurring": recurring,
         "establishment": establishments,
         "round": rounds,
         "visit": visits,
@@ -243,6 +271,9 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "round_id": obj["round"][target].pk,
         "visit_id": obj["visit"][target].pk,
         "finding_id": obj["finding"][target].pk,
+        "plan_id": obj["plan"][target].pk,
+        "recurring_id": obj["recurring"][target].pk,
+        "item_id": world.item.pk,
         "notification_id": Notification.objects.get(recipient=owner, dedupe_key__startswith="matrix:").pk,
         "token": f"device-of-{owner.username}",
         "fmt": "csv",
@@ -329,6 +360,39 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"decision": "upheld", "reasons": "The photos show it."}
     if (method, path) == ("POST", "enforcement/visits/{visit_id}/acknowledgement"):
         return {"client_id": str(uuid.uuid4()), "kind": "refused", "captured_at": now.isoformat()}
+    if (method, path) == ("POST", "plans"):
+        # The week after the world's plans (one live plan per week).
+        return {
+            "municipality_id": municipality.pk,
+            "week_start": (next_week_start(riyadh_today()) + timedelta(days=7)).isoformat(),
+        }
+    if (method, path) == ("POST", "stops/move"):
+        home_round = world.objects["round"]["home"]
+        stop = RoundStopFactory(
+            round=home_round, establishment=EstablishmentFactory(municipality=municipality, category=world.category)
+        )
+        return {"stop_id": stop.pk, "to_round_id": world.objects["round"]["sibling"].pk}
+    if (method, path) == ("PATCH", "municipalities/{municipality_id}/plan-settings"):
+        return {"daily_capacity": 10}
+    if (method, path) == ("POST", "recurring-visits"):
+        return {
+            "municipality_id": municipality.pk,
+            "establishment_ids": [establishment.pk],
+            "every_weeks": 4,
+            "start_week": next_week_start(riyadh_today()).isoformat(),
+        }
+    if (method, path) == ("POST", "findings/follow-ups"):
+        return {"finding_ids": [world.objects["finding"][target].pk]}
+    if (method, path) == ("POST", "visits/{visit_id}/review"):
+        return {"action": "accept"}
+    if (method, path) == ("POST", "visits/{visit_id}/return-answer"):
+        return {"reason": "The shop had moved next door."}
+    if (method, path) == ("POST", "checklists/{checklist_id}/drafts"):
+        return {"notes": "matrix"}
+    if (method, path) == ("POST", "checklists/versions/{version_id}/items"):
+        return {"code": "MATRIX", "text_ar": "بند", "text_en": "Item"}
+    if (method, path) == ("PATCH", "checklists/versions/{version_id}/items/{item_id}"):
+        return {"text_en": "Changed"}
     return None
 
 
@@ -359,6 +423,16 @@ class Expect:
 
 
 ANALYTICS = signed_in(200, inspector=403)
+OVERSEERS = signed_in(200, inspector=403)
+
+
+def PLANNERS(status: int) -> dict[str, int]:  # noqa: N802 - reads like the constants beside it
+    return signed_in(status, inspector=403, leadership=403)
+
+
+def ADMIN_ONLY(status: int) -> dict[str, int]:  # noqa: N802
+    return signed_in(403, admin=status)
+
 
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "health"): Expect(everyone(200)),
@@ -421,6 +495,50 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "analytics/exports/visits/{visit_id}/report.pdf"): Expect(
         signed_in(200, inspector=403), scoped(200, inspector=403)
     ),
+    # --- the supervisor's console ---
+    ("GET", "inspectors"): Expect(OVERSEERS),
+    ("GET", "inspectors/consistency"): Expect(OVERSEERS),
+    ("GET", "board"): Expect(OVERSEERS),
+    ("GET", "municipalities/{municipality_id}/risk"): Expect(OVERSEERS, scoped(200, inspector=403)),
+    ("GET", "municipalities/{municipality_id}/plan-settings"): Expect(OVERSEERS, scoped(200, inspector=403)),
+    ("PATCH", "municipalities/{municipality_id}/plan-settings"): Expect(PLANNERS(200), scoped(200, leadership=403)),
+    ("POST", "plans"): Expect(
+        signed_in(201, inspector=403, leadership=403), signed_in(201, inspector=403, leadership=403, supervisor=404)
+    ),
+    ("GET", "plans"): Expect(OVERSEERS),
+    ("GET", "plans/{plan_id}"): Expect(OVERSEERS, scoped(200, inspector=403)),
+    ("POST", "plans/{plan_id}/publish"): Expect(PLANNERS(200), scoped(200, leadership=403)),
+    ("POST", "plans/{plan_id}/discard"): Expect(PLANNERS(200), scoped(200, leadership=403)),
+    ("POST", "stops/move"): Expect(PLANNERS(200), note="a stop of Dammam moved to the sibling inspector's round"),
+    ("GET", "recurring-visits"): Expect(OVERSEERS),
+    ("POST", "recurring-visits"): Expect(
+        signed_in(201, inspector=403, leadership=403),
+        signed_in(201, inspector=404, leadership=403, supervisor=404),
+    ),
+    ("DELETE", "recurring-visits/{recurring_id}"): Expect(PLANNERS(204), scoped(204, leadership=403)),
+    ("GET", "findings/overdue"): Expect(OVERSEERS),
+    ("POST", "findings/follow-ups"): Expect(
+        PLANNERS(200),
+        # Another municipality's finding is an unknown id to the Dammam supervisor (400, as for ids that do not exist).
+        signed_in(200, inspector=403, leadership=403, supervisor=400),
+    ),
+    ("GET", "reviews"): Expect(OVERSEERS),
+    ("POST", "visits/{visit_id}/review"): Expect(PLANNERS(200), scoped(200, leadership=403)),
+    ("GET", "me/returned-visits"): Expect(signed_in(403, inspector=200)),
+    ("POST", "visits/{visit_id}/return-answer"): Expect(
+        signed_in(403, inspector=409),
+        scoped(403),
+        note="only the visit's inspector; the world's visit was not returned, so the inspector gets 409 not_returned",
+    ),
+    ("POST", "checklists/{checklist_id}/drafts"): Expect(ADMIN_ONLY(201)),
+    # The world's version is published, so even the admin's edits are refused as immutable (400);
+    # drafts are edited in tests/test_checklist_authoring.py.
+    ("POST", "checklists/versions/{version_id}/items"): Expect(ADMIN_ONLY(400)),
+    ("PATCH", "checklists/versions/{version_id}/items/{item_id}"): Expect(ADMIN_ONLY(400)),
+    ("DELETE", "checklists/versions/{version_id}/items/{item_id}"): Expect(ADMIN_ONLY(400)),
+    ("GET", "checklists/versions/{version_id}/validation"): Expect(signed_in(200)),
+    ("POST", "checklists/versions/{version_id}/publish"): Expect(ADMIN_ONLY(400)),
+    ("POST", "checklists/versions/{version_id}/retire"): Expect(ADMIN_ONLY(200)),
     ("POST", "devices"): Expect(signed_in(201)),
     # community: the triage queue is the supervisors' (leadership reads it); webhooks are the admins'
     ("GET", "community/cases"): Expect(signed_in(200, inspector=403)),

@@ -4,6 +4,7 @@ sign-in endpoint throttles a brute-force attempt. Every refusal is a 4xx JSON an
 `{detail, code, errors?}` that wrote nothing."""
 
 import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -56,7 +57,7 @@ def _json_operations() -> list[tuple[str, str]]:
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{establishment_id}", "1").replace("{round_id}", "1").replace("{visit_id}", "1")
+    return re.sub(r"\{[a-z_]+_id\}", "1", path)  # every id in a path
 
 
 # ---- every JSON body: the wrong shape is a 422 that writes nothing ------------------------------------

@@ -13,7 +13,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 /** The apps of this project and what each adds to the common config. */
 export const APPS: Record<string, { plugins: () => PluginOption[] }> = {
   field: { plugins: fieldPlugins },
-  // console: { plugins: () => [] },  // the supervisors' console (branch `console`) adds itself here
+  console: { plugins: () => [] }, // the supervisors' console: a plain web app (no service worker)
 };
 
 export default defineConfig(({ mode }) => {

@@ -248,7 +248,7 @@ def notify_critical_finding_repeated(*, finding, visit_id: int) -> None:
 @transaction.atomic
 def alerts_remind_rounds(*, day: date) -> int:
     """Morning reminder: each inspector with a round today hears how many stops wait."""
-    rounds = Round.objects.filter(date=day, status__in=[Round.Status.PLANNED, Round.Status.IN_PROGRESS])
+    rounds = Round.objects.filter(date=day, status__in=[Round.Status.PLANNED, Round.Status.IN_PROGRESS], is_draft=False)
     created = 0
     for round in rounds.select_related("inspector__membership", "municipality"):
         result = _notify_round(
@@ -266,7 +266,7 @@ def alerts_stops_open(*, day: date) -> int:
     """End of day: the supervisors of each round of `day` that ended with stops not visited hear it."""
     open_statuses = [RoundStop.Status.PENDING, RoundStop.Status.MISSED]
     rounds = (
-        Round.objects.filter(date=day)
+        Round.objects.filter(date=day, is_draft=False)
         .exclude(status=Round.Status.CANCELLED)
         .annotate(
             open_stops=Count("stops", filter=Q(stops__status__in=open_statuses)),
@@ -360,3 +360,20 @@ def alerts_weekly_summary(*, day: date) -> int:
         )
         created += result is not None
     return created
+
+
+def notify_visit_returned(*, visit, reason: str, at) -> Notification | None:
+    """Tell the inspector a supervisor sent their visit back, and why."""
+    establishment = visit.establishment
+    language = language_of(visit.inspector)
+    return _alert(
+        recipient=visit.inspector,
+        kind=Kind.VISIT_RETURNED,
+        dedupe_key=f"visit_returned:{visit.pk}:{at.isoformat()}",
+        payload={"visit_id": visit.pk, "link": f"jawla://visits/{visit.pk}"},
+        context={
+            "establishment": localized_name(establishment, language),
+            "date": timezone.localtime(visit.finished_at).date().isoformat(),
+            "reason": reason,
+        },
+    )

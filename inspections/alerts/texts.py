@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     CRITICAL_FINDING = "critical_finding", _("Critical finding")
     FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
     WEEKLY_SUMMARY = "weekly_summary", _("Weekly summary")
+    VISIT_RETURNED = "visit_returned", _("Visit returned")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ MESSAGES = {
     "follow_up_due": (
         pgettext_lazy("push title", "Follow-ups due"),
         pgettext_lazy("push body", "{count} follow-up visit(s) are due today."),
+    ),
+    "visit_returned": (
+        pgettext_lazy("push title", "Visit returned"),
+        pgettext_lazy("push body", "Your visit to {establishment} on {date} was returned: {reason}"),
     ),
     "weekly_summary": (
         pgettext_lazy("push title", "Weekly summary"),

@@ -54,7 +54,7 @@ def visible_rounds(*, user) -> QuerySet[Round]:
     scope = scope_for(user)
     rounds = visible_to(Round.objects.all(), user=user)
     if scope.is_inspector:
-        rounds = rounds.filter(inspector=user)
+        rounds = rounds.filter(inspector=user, is_draft=False)  # a drafted week is the supervisor's until published
     return _with_stops(rounds)
 
 
@@ -110,7 +110,7 @@ def my_rounds_delta(*, user, updated_since: datetime | None) -> tuple[datetime, 
     except cancelled ones (the phone has nothing to delete yet).
     """
     cursor = timezone.now()  # read BEFORE the queries: see the module docstring
-    mine = visible_to(Round.objects.filter(inspector=user), user=user)
+    mine = visible_to(Round.objects.filter(inspector=user, is_draft=False), user=user)
     if updated_since is None:
         today = timezone.localdate()
         rounds = mine.filter(date__gte=today - timedelta(days=FIRST_SYNC_DAYS_BACK)).exclude(

@@ -270,3 +270,32 @@ def checklist_version_publish(*, actor, version: ChecklistVersion) -> ChecklistV
         details={"checklist_id": version.checklist_id, "retired_version_ids": [old.pk for old in previous]},
     )
     return version
+
+
+def checklist_version_problems(*, version: ChecklistVersion) -> list[dict]:
+    """What would stop this version from being published: one entry per problem (empty: it would publish)."""
+    problems: list[dict] = []
+    items = list(version.items.all())
+    if not items:
+        problems.append({"item": None, "code": "empty_version", "detail": _("A version needs at least one item.")})
+    for item in items:
+        try:
+            _clean_item({name: getattr(item, name) for name in EDITABLE_ITEM_FIELDS})
+        except ApplicationError as error:
+            problems.append({"item": item.code, "code": error.code, "detail": str(error.message)})
+    return problems
+
+
+@transaction.atomic
+def checklist_version_retire(*, actor, version: ChecklistVersion) -> ChecklistVersion:
+    """Retire a published version: phones stop receiving it; visits that used it keep pointing at it."""
+    _require_admin(actor)
+    version = _lock_version(version.pk)
+    if version.status != ChecklistVersion.Status.PUBLISHED:
+        raise ApplicationError(_("Only a published version can be retired."), code="not_published", status=409)
+    version.status = ChecklistVersion.Status.RETIRED
+    version.save(update_fields=["status"])
+    audit_record(
+        actor=actor, action="checklist.version_retired", target=version, details={"checklist_id": version.checklist_id}
+    )
+    return version

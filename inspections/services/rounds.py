@@ -463,7 +463,8 @@ def round_update(*, actor, round_id: int, change: RoundChange) -> Round:
     round.save()
     if route_touched:
         _refresh_status_locked(round)
-    notify_round_changed(round=round, previous_inspector=previous_inspector, changes=changes)
+    if not round.is_draft:  # a drafted week's inspectors hear of it once, when it is published
+        notify_round_changed(round=round, previous_inspector=previous_inspector, changes=changes)
     return round
 
 
@@ -476,7 +477,8 @@ def _round_cancel(*, actor, round: Round, notes: str | None) -> Round:
         round.notes = notes
     round.save()
     audit_record(actor=actor, action="round.cancelled", target=round, municipality_id=round.municipality_id)
-    notify_round_cancelled(round=round)
+    if not round.is_draft:
+        notify_round_cancelled(round=round)
     return round
 
 
@@ -556,7 +558,9 @@ def rounds_close_day(*, day: Date) -> list[Round]:
     Idempotent: a second run finds no open round and returns [].
     """
     rounds = list(
-        Round.objects.select_for_update().filter(date__lte=day, status__in=OPEN_STATUSES).order_by("date", "id")
+        Round.objects.select_for_update()
+        .filter(date__lte=day, status__in=OPEN_STATUSES, is_draft=False)
+        .order_by("date", "id")
     )
     closed = []
     now = timezone.now()
@@ -732,6 +736,7 @@ def follow_ups_schedule(*, requests: list[tuple[Establishment, Date, object]]) -
         Round.objects.filter(
             municipality_id__in=municipality_ids,
             status=Round.Status.PLANNED,
+            is_draft=False,
             date__gt=today,
             date__lte=latest_day,
             checklist_id__in={checklists[pk] for pk in todo},
