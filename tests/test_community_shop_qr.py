@@ -85,6 +85,8 @@ def test_shop_page_unknown_code_and_bad_report(client, dammam):
 def test_the_qr_opens_the_public_page_in_arabic_and_english(live_server, dammam, settings, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     settings.PUBLIC_BASE_URL = live_server.url
+    # A transactional test before this one flushed the report types that a data migration made.
+    importlib.import_module("community.migrations.0002_service_types_and_shop_codes").seed(django_apps, None)
     store = EstablishmentFactory(municipality=dammam, name_ar="بقالة النخيل", name_en="Palm Grocery")
     finished = datetime(2026, 11, 24, 10, 30, tzinfo=RIYADH)
     VisitFactory(establishment=store, finished_at=finished, outcome="violations", violation_count=2)

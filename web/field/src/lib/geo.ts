@@ -13,7 +13,8 @@ export function currentFix(timeoutMs = 15_000): Promise<Fix | null> {
           at: new Date(position.timestamp || Date.now()).toISOString(),
         }),
       () => resolve(null),
-      { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 10_000 },
+      // A fix is evidence of where the visit happened: never a cached one from the previous shop.
+      { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 0 },
     );
   });
 }
