@@ -27,7 +27,9 @@ def _valid(address: str) -> str | None:
 
 def client_ip(request: HttpRequest) -> str:
     """The address of the client that sent `request` (also django-axes' AXES_CLIENT_IP_CALLABLE)."""
-    peer = request.META.get("REMOTE_ADDR", "") or "unknown"
+    # No usable REMOTE_ADDR (a request built in code, e.g. Django's test client's force_login): the
+    # unspecified address, which the database's inet columns accept, rather than a word they refuse.
+    peer = _valid(request.META.get("REMOTE_ADDR", "")) or "0.0.0.0"
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies <= 0 or not forwarded:
