@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A streaming replica (hot standby) of the local PostgreSQL on 127.0.0.1:${REPLICA_PORT:-5433}, for the
+# A streaming replica (hot standby) of the local PostgreSQL on 127.0.0.1:${REPLICA_PORT:-5439}, for the
 # analytics-on-a-replica tests (.ci/run). Idempotent: a running standby is left as it is.
 # Prints the REPLICA_DATABASE_URL host part on success. Needs root (it runs the standby as postgres).
 set -euo pipefail
-PORT=${REPLICA_PORT:-5433}
+PORT=${REPLICA_PORT:-5439}
 DIR=${REPLICA_DIR:-/var/tmp/jawla-replica}
 PGV=$(ls /usr/lib/postgresql | sort -V | tail -1)
 BIN=/usr/lib/postgresql/$PGV/bin
