@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inspections.models import Answer, Establishment, Finding, Membership, RoundStop, Visit
+from inspections.models import Answer, Establishment, Finding, Membership, RoundStop, Visit, VisitAmendment
 from inspections.services.rounds import riyadh_today
 from tests.factories import (
     CategoryFactory,
@@ -206,7 +206,7 @@ def shoot(page, name: str) -> None:
 
 def to_english(page) -> None:
     page.click("header button.link:has-text('English')")
-    page.wait_for_function("document.documentElement.dir === 'ltr'")
+    page.wait_for_function("() => document.documentElement.dir === 'ltr'")
 
 
 def sync_visit(api, inspector, shop, version, stop=None) -> dict:
@@ -296,6 +296,26 @@ def test_a_flagged_visit_is_sent_back_and_the_inspector_sees_it_returned(api, wo
     to_english(page)
     card.locator(".ok", has_text="Sent back").wait_for()
     shoot(page, "reviews_en")
+
+    # The inspector's field app shows the visit as returned, with the reason, and takes the answer,
+    # which is stored as an amendment (the visit itself never changes).
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="ar-SA")
+    field = phone.new_page()
+    field.goto(f"{server.url}/field/")
+    field.fill("input[name=username]", world["inspectors"][0].username)
+    field.fill("input[name=password]", PASSWORD)
+    field.click("button[type=submit]")
+    field.wait_for_selector("[data-testid=pending-counter]")
+    field.goto(f"{server.url}/field/#/inbox")
+    returned_card = field.locator(f"[data-testid=returned-{visit.pk}]")
+    returned_card.locator("[data-testid=returned-reason]", has_text="١٢٥٠").wait_for()
+    field.screenshot(path=str(ARTIFACTS / "field-returned-visit-ar.png"))
+    returned_card.locator("textarea[name=answer]").fill("كان المدخل من الشارع الخلفي.")
+    returned_card.locator("button[type=submit]").click()
+    returned_card.locator("[data-testid=returned-sent]").wait_for()
+    assert VisitAmendment.objects.filter(visit=visit).count() == 1
+    assert api.as_user(world["inspectors"][0]).get("me/returned-visits").json() == []
+    phone.close()
 
 
 def test_an_admin_drafts_edits_and_publishes_a_checklist_and_the_next_sync_serves_it(api, world, server, browser):
