@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -390,12 +390,21 @@ def plan_publish(*, actor, plan_id: int) -> WeekPlan:
     per round. Rounds left without stops by the supervisor's edits are dropped."""
     plan = _lock_plan(actor=actor, plan_id=plan_id)
     now = timezone.now()
+    # Locked first, counted after: PostgreSQL refuses FOR UPDATE together with GROUP BY.
     rounds = list(
         plan.rounds.select_for_update(of=("self",))
         .filter(is_draft=True)
-        .annotate(active=Count("stops", filter=Q(stops__status__in=ACTIVE_STOP_STATUSES)))
         .select_related("inspector", "municipality")
+        .order_by("pk")
     )
+    active = dict(
+        RoundStop.objects.filter(round_id__in=[round.pk for round in rounds], status__in=ACTIVE_STOP_STATUSES)
+        .values("round_id")
+        .annotate(n=Count("id"))
+        .values_list("round_id", "n")
+    )
+    for round in rounds:
+        round.active = active.get(round.pk, 0)
     empty = [round.pk for round in rounds if round.active == 0]
     if empty:
         RoundStop.objects.filter(round_id__in=empty).delete()
