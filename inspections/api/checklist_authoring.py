@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from backend.api_basics import ERRORS
+from backend.api_basics import ERRORS, ErrorOut
 from inspections.api.schemas.checklists import ChecklistVersionOut
 from inspections.api.schemas.console import DraftIn, ItemIn, ItemPatch, ValidationOut
 from inspections.models import ChecklistItem
@@ -92,7 +92,7 @@ def checklist_version_publish_endpoint(request: HttpRequest, version_id: int):
     return _version_out(request, version_id)
 
 
-@router.post("checklists/versions/{version_id}/retire", response={200: ChecklistVersionOut, **ERRORS})
+@router.post("checklists/versions/{version_id}/retire", response={200: ChecklistVersionOut, 409: ErrorOut, **ERRORS})
 def checklist_version_retire_endpoint(request: HttpRequest, version_id: int):
     """Retire a published version (the checklist then has none until a draft is published)."""
     version = get_object_or_404(visible_checklist_versions(user=request.user), pk=version_id)

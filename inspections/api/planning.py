@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from backend.api_basics import ERRORS, MAX_ID
+from backend.api_basics import ERRORS, MAX_ID, ErrorOut
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.api.schemas.console import (
     BoardOut,
@@ -24,7 +24,7 @@ from inspections.api.schemas.console import (
     InspectorOut,
     InspectorPage,
     LastSeenOut,
-    OverdueFindingOut,
+    OverdueFindingRowOut,
     OverduePage,
     PlanIn,
     PlanOut,
@@ -277,7 +277,7 @@ def _summary_out(plan: WeekPlan) -> PlanSummaryOut:
     )
 
 
-@router.post("plans", response={201: PlanOut, **ERRORS})
+@router.post("plans", response={201: PlanOut, 409: ErrorOut, **ERRORS})
 def plans_create(request: HttpRequest, payload: PlanIn):
     """Draft the week's rounds for a municipality (see docs/console.md): due establishments by risk
     class and frequency, follow-ups due, recurring visits; balanced over the inspectors' free daily
@@ -311,21 +311,21 @@ def plans_detail(request: HttpRequest, plan_id: int):
     return _plan_out(get_object_or_404(_visible_plans(request), pk=plan_id))
 
 
-@router.post("plans/{plan_id}/publish", response={200: PlanOut, **ERRORS})
+@router.post("plans/{plan_id}/publish", response={200: PlanOut, 409: ErrorOut, **ERRORS})
 def plans_publish(request: HttpRequest, plan_id: int):
     """Publish a draft plan: its rounds reach the inspectors' phones and each inspector is notified."""
     get_object_or_404(_visible_plans(request), pk=plan_id)
     return _plan_out(plan_publish(actor=request.user, plan_id=plan_id))
 
 
-@router.post("plans/{plan_id}/discard", response={200: PlanSummaryOut, **ERRORS})
+@router.post("plans/{plan_id}/discard", response={200: PlanSummaryOut, 409: ErrorOut, **ERRORS})
 def plans_discard(request: HttpRequest, plan_id: int):
     """Throw a draft plan away (its rounds were never seen, so they are deleted)."""
     get_object_or_404(_visible_plans(request), pk=plan_id)
     return _summary_out(plan_discard(actor=request.user, plan_id=plan_id))
 
 
-@router.post("stops/move", response={200: list[PlanRoundOut], **ERRORS})
+@router.post("stops/move", response={200: list[PlanRoundOut], 409: ErrorOut, **ERRORS})
 def stops_move(request: HttpRequest, payload: StopMoveIn):
     """Move a pending stop to another open round (another inspector or day), where it lengthens that
     path least. Answers both rounds as they are now."""
@@ -469,7 +469,7 @@ def findings_overdue(
     return OverduePage(
         count=findings.count(),
         items=[
-            OverdueFindingOut(
+            OverdueFindingRowOut(
                 id=finding.pk,
                 establishment_id=finding.establishment_id,
                 establishment_name=finding.establishment.name_ar,

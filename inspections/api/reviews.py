@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from backend.api_basics import ERRORS, MAX_ID
+from backend.api_basics import ERRORS, MAX_ID, ErrorOut
 from backend.exceptions import PermissionDeniedError
 from inspections.api.planning import _require_overseer, flagged_out
 from inspections.api.schemas.console import FlaggedVisitOut, ReturnAnswerIn, ReturnedVisitOut, ReviewIn, ReviewOut
@@ -48,7 +48,7 @@ def reviews_queue(
     return [flagged_out(visit, differed) for visit in visits[:limit]]
 
 
-@router.post("visits/{visit_id}/review", response={200: ReviewOut, **ERRORS})
+@router.post("visits/{visit_id}/review", response={200: ReviewOut, 409: ErrorOut, **ERRORS})
 def visits_review(request: HttpRequest, visit_id: int, payload: ReviewIn):
     """Accept, correct (an amendment with `changes` and a `reason`), or send back to the inspector with
     a `reason` (they are notified, and see the visit as returned in `me/returned-visits`)."""
@@ -82,7 +82,7 @@ def me_returned_visits(request: HttpRequest):
     ]
 
 
-@router.post("visits/{visit_id}/return-answer", response={201: AmendmentOut, **ERRORS})
+@router.post("visits/{visit_id}/return-answer", response={201: AmendmentOut, 409: ErrorOut, **ERRORS})
 def visits_return_answer(request: HttpRequest, visit_id: int, payload: ReturnAnswerIn):
     """The inspector answers a returned visit: stored as an amendment (the visit itself never changes)."""
     visit = get_object_or_404(visible_visits(user=request.user), pk=visit_id)

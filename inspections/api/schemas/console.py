@@ -282,7 +282,7 @@ class ReturnedVisitOut(BaseModel):
 # --- findings and follow-ups --------------------------------------------------------------------
 
 
-class OverdueFindingOut(BaseModel):
+class OverdueFindingRowOut(BaseModel):
     id: int
     establishment_id: int
     establishment_name: str
@@ -296,7 +296,7 @@ class OverdueFindingOut(BaseModel):
 
 
 class OverduePage(BaseModel):
-    items: list[OverdueFindingOut]
+    items: list[OverdueFindingRowOut]
     count: int
 
 
