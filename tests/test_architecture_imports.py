@@ -96,3 +96,22 @@ def test_notifications_is_generic_and_never_imports_inspections():
 
 def test_the_push_backends_do_not_import_each_other():
     assert not any(module.startswith("notifications.fcm") for module in _imports(ROOT / "notifications" / "push.py"))
+
+
+@pytest.mark.parametrize(
+    ("app", "forbidden"),
+    [
+        # inspections is the base: it reads community's risk factor only through settings.RISK_EXTRA_FACTORS.
+        ("inspections", ("community", "enforcement", "analytics")),
+        # community reads enforcement's penalty notices (volunteers' rewards): never the other way round.
+        ("enforcement", ("community",)),
+    ],
+)
+def test_the_base_apps_never_import_the_apps_built_on_them(app, forbidden):
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _app_files(app)
+        for module in _imports(path)
+        if any(module == name or module.startswith(f"{name}.") for name in forbidden)
+    ]
+    assert offenders == []

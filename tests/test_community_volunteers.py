@@ -13,9 +13,11 @@ from django.utils import timezone
 from community.models import Case, Volunteer
 from community.selectors.risk import confirmed_report_factor
 from community.selectors.volunteers import rewards
-from inspections.models import Membership
+from enforcement.services.penalties import penalties_assess_due
+from inspections.models import ChecklistItem, Membership
 from inspections.services.auth import token_pair_for
 from tests.community_support import Open311, as_json, code_of
+from tests.enforcement_support import violation
 from tests.factories import RoundFactory, RoundStopFactory, UserFactory, make_user
 from tests.visit_support import make_checklist, shop, visit_payload
 
@@ -55,6 +57,10 @@ def version(dammam):
     version, _items = make_checklist()
     version.status = "published"
     version.save()
+    # EXPIRED names a catalogue violation: a failing visit gets a 5000 SAR penalty notice (a large shop
+    # in a class A municipality pays the table's maximum), which is what a reward is a share of.
+    ChecklistItem.objects.filter(version=version, code="EXPIRED").update(violation_code="V-EXP")
+    violation("V-EXP", grade="serious", grace=0, fine_max="5000.00", cap="20000.00")
     return version
 
 
@@ -95,6 +101,7 @@ def test_track_record_rewards_and_risk(api, dammam, supervisor, inspector, versi
     _report(pending, volunteer=alice, ip="10.0.3.7")
     _close(api, confirmed_case, supervisor=supervisor, inspector=inspector, version=version, failing=True)
     _close(api, refuted_case, supervisor=supervisor, inspector=inspector, version=version, failing=False)
+    penalties_assess_due()
 
     mine = api.as_user(alice.user).get("community/me/reports").json()
     assert mine["track_record"] == {"reports": 3, "decided": 2, "confirmed": 1, "share_confirmed": 0.5}
@@ -104,7 +111,7 @@ def test_track_record_rewards_and_risk(api, dammam, supervisor, inspector, versi
     now = timezone.now()
     rows = {row.username: row for row in rewards(since=now - timedelta(days=1), until=now + timedelta(minutes=1))}
     assert set(rows) == {"alice", "bob"}  # staff and municipal users are excluded
-    # the EXPIRED finding's fine is 5000 SAR; 25% shared by the case's four volunteers (staff among them)
+    # the EXPIRED finding's notice is 5000 SAR; 25% shared by the case's four volunteers (staff among them)
     assert rows["alice"].fines_sar == Decimal("5000.00") and rows["alice"].reward_sar == Decimal("312.50")
     assert rows["alice"].confirmed_cases == 1
 

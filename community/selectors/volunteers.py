@@ -2,8 +2,14 @@
 
 Track record = reports whose case was closed by an inspection that found a violation ("confirmed"),
 over reports whose case was closed or dismissed ("decided"). Reward = VOLUNTEER_REWARD_SHARE of the
-fines of the findings the closing visit opened, split equally among the case's volunteers. Staff and
-municipal users (anyone with a membership) are excluded from the reward report.
+fines the closing visit led to, split equally among the case's volunteers. A fine is what the
+enforcement app's penalty notices of that visit amount to *now* (`PenaltyNotice.amount_sar`, Decimal):
+an objection decision moves it (cancelled: 0, reduced: the reduced amount, upheld: unchanged); a
+finding with no notice (corrected in its grace period, not counted, not yet assessed) led to no fine.
+Staff and municipal users (anyone with a membership) are excluded from the reward report; their
+share of a case is not paid to the others.
+
+community → enforcement is one way: enforcement never imports community (tests/test_architecture_imports.py).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from django.db.models import Sum
 from backend.csv_cells import csv_text_cell
 from community.models import Report, Volunteer
 from community.selectors.cases import CLOSED, DISMISSED, public_cases
-from inspections.models import Finding
+from enforcement.models import PenaltyNotice
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,9 @@ def rewards(*, since: datetime, until: datetime) -> list[RewardRow]:
         .values_list("id", "visit_id")
     )
     fines = dict(
-        Finding.objects.filter(visit_id__in=[visit_id for _case, visit_id in cases])
+        PenaltyNotice.objects.filter(visit_id__in=[visit_id for _case, visit_id in cases])
         .values("visit_id")
-        .annotate(total=Sum("fine_sar"))
+        .annotate(total=Sum("amount_sar"))
         .values_list("visit_id", "total")
     )
     eligible = {
