@@ -404,6 +404,10 @@ CASE_MERGE_RADIUS_M = env.float("CASE_MERGE_RADIUS_M", default=50.0)
 REPORTS_PER_DEVICE = env.int("REPORTS_PER_DEVICE", default=5)  # per REPORTS_RATE_WINDOW_SECONDS
 REPORTS_PER_IP = env.int("REPORTS_PER_IP", default=20)
 REPORTS_RATE_WINDOW_SECONDS = env.int("REPORTS_RATE_WINDOW_SECONDS", default=3600)
+# Extra establishment-risk factors from apps built on inspections (inspections imports none of them):
+# {factor name: dotted path of a callable (establishment_ids) -> {establishment_id: points}}, each
+# capped at inspections.domain.risk.EXTRA_FACTOR_MAX_POINTS. {} turns them off.
+RISK_EXTRA_FACTORS = {"confirmed_reports": "community.selectors.risk.confirmed_report_factor"}
 VOLUNTEER_REWARD_SHARE = env.float("VOLUNTEER_REWARD_SHARE", default=0.25)  # of the fines; computed, never paid
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=5.0)

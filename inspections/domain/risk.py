@@ -11,6 +11,10 @@ weight (the weights add up to 100):
 - licence age: 1 for a new licence, falling linearly to 0 at two years;
 - open findings: open / 3, capped at 1.
 
+Other apps may add factors of their own (settings.RISK_EXTRA_FACTORS, read by the risk selector, so
+inspections imports none of them): each brings points, capped at EXTRA_FACTOR_MAX_POINTS, added on top
+of the five; the score stays capped at 100 (`with_extra_factors`).
+
 Every factor is returned with its raw value, weight and points, so a queue can say *why* a shop is
 due. The weights are a judgement, not a fit; bench/risk_backtest.py measures how well they rank.
 """
@@ -32,6 +36,8 @@ WEIGHTS = {
     "open_findings": 15.0,
 }
 LICENCE_AGE_DAYS = 730.0
+EXTRA_FACTOR_MAX_POINTS = 10.0
+MAX_SCORE = 100.0
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -96,6 +102,26 @@ def risk_assess(inputs: RiskInputs, *, today: date) -> RiskAssessment:
         factors.append(_factor("licence_age", age, 1.0 - age / LICENCE_AGE_DAYS))
     factors.append(_factor("open_findings", inputs.open_findings, inputs.open_findings / 3.0))
     score = round(sum(factor.points for factor in factors), 2)
+    return RiskAssessment(score=score, factors=factors)
+
+
+def with_extra_factors(assessment: RiskAssessment, extra: dict[str, float]) -> RiskAssessment:
+    """The assessment with other apps' factors added: `extra` maps a factor's name to its points
+    (e.g. confirmed public reports), each capped at EXTRA_FACTOR_MAX_POINTS; the score at MAX_SCORE."""
+    factors = list(assessment.factors)
+    for name, raw in sorted(extra.items()):
+        raw = max(float(raw or 0.0), 0.0)
+        share = min(raw / EXTRA_FACTOR_MAX_POINTS, 1.0)
+        factors.append(
+            Factor(
+                name=name,
+                value=round(raw, 3),
+                share=round(share, 4),
+                weight=EXTRA_FACTOR_MAX_POINTS,
+                points=share * EXTRA_FACTOR_MAX_POINTS,
+            )
+        )
+    score = round(min(sum(factor.points for factor in factors), MAX_SCORE), 2)
     return RiskAssessment(score=score, factors=factors)
 
 

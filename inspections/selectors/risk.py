@@ -2,6 +2,11 @@
 
 Computed on the fly from the history in a handful of set-based queries (findings, latest visit,
 category rates), so the ranked queue and the planner always see the same, current figures.
+
+Apps built on inspections add factors through settings.RISK_EXTRA_FACTORS: {factor name: dotted path
+of a callable (establishment_ids) -> {establishment_id: points}}, chosen the way Django chooses
+EMAIL_BACKEND. Inspections imports none of them (e.g. "confirmed_reports" is
+community.selectors.risk.confirmed_report_factor: a public report an inspection confirmed).
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings as django_settings
 from django.db.models import Count, Max, Q
+from django.utils.module_loading import import_string
 
-from inspections.domain.risk import RiskAssessment, RiskInputs, risk_assess, risk_class
+from inspections.domain.risk import RiskAssessment, RiskInputs, risk_assess, risk_class, with_extra_factors
 from inspections.models import Establishment, Finding, PlanSettings, Visit
 
 DAYS_PER_MONTH = 30.44
@@ -48,6 +55,25 @@ def interval_days(settings: PlanSettings, klass: str) -> int:
     return round(months * DAYS_PER_MONTH)
 
 
+def extra_factor_providers() -> dict[str, object]:
+    """The configured extra factors: {name: callable(establishment_ids) -> {establishment_id: points}}."""
+    configured = getattr(django_settings, "RISK_EXTRA_FACTORS", None) or {}
+    return {name: import_string(path) for name, path in configured.items()}
+
+
+def extra_factors(establishment_ids) -> dict[int, dict[str, float]]:
+    """{establishment_id: {factor name: points}} from every configured provider (one call each)."""
+    ids = list(establishment_ids)
+    result: dict[int, dict[str, float]] = defaultdict(dict)
+    if not ids:
+        return result
+    for name, provider in extra_factor_providers().items():
+        for establishment_id, points in provider(ids).items():
+            if points:
+                result[establishment_id][name] = float(points)
+    return result
+
+
 def establishments_risk(*, municipality_id: int, today: date, establishment_ids=None) -> list[EstablishmentRisk]:
     """Every active establishment of the municipality (or the given ones) with its risk and due date."""
     settings = plan_settings_for(municipality_id)
@@ -81,6 +107,7 @@ def establishments_risk(*, municipality_id: int, today: date, establishment_ids=
         .annotate(n=Count("*"), bad=Count("id", filter=Q(has_violation=True)))
         if row["n"]
     }
+    extras = extra_factors(ids)
     result = []
     for establishment in establishments:
         last_day = last[establishment.pk].date() if establishment.pk in last else None
@@ -94,6 +121,8 @@ def establishments_risk(*, municipality_id: int, today: date, establishment_ids=
             ),
             today=today,
         )
+        if establishment.pk in extras:
+            assessment = with_extra_factors(assessment, extras[establishment.pk])
         klass = risk_class(assessment.score, high=settings.high_threshold, medium=settings.medium_threshold)
         if last_day is None:
             due = establishment.created_at.date() + timedelta(days=settings.new_licence_days)

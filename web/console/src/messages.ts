@@ -44,6 +44,7 @@ export const MESSAGES = {
   factor_category: { ar: "النشاط", en: "category" },
   factor_licence_age: { ar: "رخصة جديدة", en: "new licence" },
   factor_open_findings: { ar: "مخالفات مفتوحة", en: "open findings" },
+  factor_confirmed_reports: { ar: "بلاغات مؤكدة", en: "confirmed public reports" },
   class_high: { ar: "عالية", en: "high" },
   class_medium: { ar: "متوسطة", en: "medium" },
   class_low: { ar: "منخفضة", en: "low" },

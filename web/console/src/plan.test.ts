@@ -48,5 +48,7 @@ describe("risk display", () => {
       { name: "open_findings", value: 1, share: 0.33, weight: 15, points: 5 },
     ];
     expect(topFactors(factors).map((factor) => factor.name)).toEqual(["violations", "open_findings"]);
+    const reported = [...factors, { name: "confirmed_reports", value: 2, share: 0.2, weight: 10, points: 2 }];
+    expect(topFactors(reported).map((factor) => factor.name)).toEqual(["violations", "open_findings", "confirmed_reports"]);
   });
 });

@@ -97,7 +97,15 @@ export function riskColour(row: Pick<RiskRow, "risk_class" | "overdue_days">): s
   return overdue ? "#2c7fb8" : "#a6bddb";
 }
 
-/** The factors that weigh most in a score, largest first (what the queue shows as "why"). */
+/** The five factors every score has (inspections.domain.risk); any other comes from another app
+ * through RISK_EXTRA_FACTORS (e.g. confirmed_reports: public reports an inspection confirmed). */
+export const BASE_FACTORS = ["violations", "time_since_inspection", "category", "licence_age", "open_findings"];
+
+/** The factors that weigh most in a score, largest first (what the queue shows as "why"), and every
+ * extra factor that adds points, however small: it is news to the supervisor (a confirmed report). */
 export function topFactors(factors: Factor[], count = 2): Factor[] {
-  return [...factors].filter((factor) => factor.points > 0.05).sort((a, b) => b.points - a.points).slice(0, count);
+  const weighing = [...factors].filter((factor) => factor.points > 0.05).sort((a, b) => b.points - a.points);
+  const top = weighing.slice(0, count);
+  const extras = weighing.filter((factor) => !BASE_FACTORS.includes(factor.name) && !top.includes(factor));
+  return [...top, ...extras];
 }
