@@ -21,3 +21,79 @@ class IndicatorTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.target}"
+
+
+# Roll-ups (issue 16): daily aggregates of completed visits, kept exact in the same transaction as the
+# writes (analytics/rollups.py, docs/analytics.md "Roll-ups"). Ids are plain integers, not foreign
+# keys: these rows are derived data, rebuilt from the raw tables by `manage.py rollups_rebuild`.
+# `day` is the visit's Asia/Riyadh day; only completed visits (compliant or violations) are counted.
+
+
+class VisitDay(models.Model):
+    """Completed and violating visits per Riyadh day x municipality x category x checklist."""
+
+    pk = models.CompositePrimaryKey("day", "municipality_id", "category_id", "checklist_id")
+    day = models.DateField()
+    municipality_id = models.IntegerField()
+    category_id = models.IntegerField()
+    checklist_id = models.IntegerField()
+    visits = models.IntegerField(default=0)
+    violating = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
+
+
+class InspectorDay(models.Model):
+    """The same per inspector (group_by=inspector)."""
+
+    pk = models.CompositePrimaryKey("day", "municipality_id", "inspector_id", "category_id", "checklist_id")
+    day = models.DateField()
+    municipality_id = models.IntegerField()
+    inspector_id = models.IntegerField()
+    category_id = models.IntegerField()
+    checklist_id = models.IntegerField()
+    visits = models.IntegerField(default=0)
+    violating = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
+
+
+class ItemDay(models.Model):
+    """Answers (null and N/A excluded) and failed answers per day x municipality x item code x
+    category x checklist, on completed visits."""
+
+    pk = models.CompositePrimaryKey("day", "municipality_id", "item_code", "category_id", "checklist_id")
+    day = models.DateField()
+    municipality_id = models.IntegerField()
+    item_code = models.CharField(max_length=64)
+    category_id = models.IntegerField()
+    checklist_id = models.IntegerField()
+    answers = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"itemday {self.pk}: {self.answers}/{self.failed}"
+
+
+class CellPeriod(models.Model):
+    """Completed and violating visits per H3 cell (each stored resolution 5..9) x municipality, at two
+    grains: a Riyadh day (`grain` "d", `period` the day) and a Riyadh month ("m", `period` its first
+    day). A range reads its whole months from the month rows and its edge days from the day rows."""
+
+    class Grain(models.TextChoices):
+        DAY = "d"
+        MONTH = "m"
+
+    pk = models.CompositePrimaryKey("resolution", "grain", "period", "municipality_id", "cell")
+    resolution = models.SmallIntegerField()
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    municipality_id = models.IntegerField()
+    cell = models.BigIntegerField()
+    visits = models.IntegerField(default=0)
+    violating = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"

@@ -45,6 +45,7 @@ from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, ge
 from inspections.services.inputs import VisitSyncIn
 from inspections.services.rounds import round_refresh_status
 from inspections.services.sync_sql import insert_returning
+from inspections.signals import visits_stored
 
 Outcome = Visit.Outcome
 AnswerType = ChecklistItem.AnswerType
@@ -765,6 +766,7 @@ def _visits_store(
     for visit in created:
         for answer in visit.answers:
             answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
+    visits_stored.send(sender=Visit, visit_ids=[visit.visit_id for visit in created])  # analytics' roll-ups
 
     insert_returning(
         AuditEvent,

@@ -1,0 +1,236 @@
+"""Roll-ups: daily aggregates of completed visits that the analytics endpoints read instead of the raw
+Visit and Answer tables (issue 16, docs/analytics.md "Roll-ups").
+
+The guarantee: after every committed write, each roll-up row equals the aggregate of the raw rows it
+stands for. Every write path adds (or subtracts) the contribution of the visits it wrote in the same
+transaction, set-based: one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE per table,
+whatever the number of visits (PostgreSQL and SQLite alike):
+
+- the visit sync (`inspections.services.visits._visits_store`) sends `inspections.signals.visits_stored`
+  with the ids it inserted; `analytics.apps` connects `rollups_apply` to it (inspections never imports
+  analytics: the dependency stays one way);
+- single-row ORM writes (the admin, factories, the demo seed, any `Visit.save()` / `Answer.save()` /
+  `.delete()`) are followed by the model signals below: the old contribution is subtracted before the
+  write (pre_save / pre_delete) and the new one added after it;
+- bulk paths that bypass both (raw SQL, COPY, queryset.update(), a restore) call `rollups_apply`
+  themselves or run `manage.py rollups_rebuild`, which recomputes every table from the raw rows.
+
+A completed visit is one with outcome compliant or violations (analytics.selectors); `day` is its
+finished_at as an Asia/Riyadh day.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.db import connections, router, transaction
+
+from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
+
+RESOLUTIONS = (5, 6, 7, 8, 9)
+COMPLETED = ("compliant", "violations")
+CHUNK = 500  # ids per statement: SQLite's bound-variable limit is far above, and plans stay small
+
+VISIT_DAY = VisitDay._meta.db_table
+INSPECTOR_DAY = InspectorDay._meta.db_table
+ITEM_DAY = ItemDay._meta.db_table
+CELL_PERIOD = CellPeriod._meta.db_table
+TABLES = (VISIT_DAY, INSPECTOR_DAY, ITEM_DAY, CELL_PERIOD)
+
+
+def _alias() -> str:
+    return router.db_for_write(VisitDay)
+
+
+def _local_day(vendor: str, column: str) -> tuple[str, list]:
+    """SQL for the Asia/Riyadh day of a UTC timestamp column, and its parameters."""
+    if vendor == "postgresql":
+        return f"({column} AT TIME ZONE %s)::date", [settings.TIME_ZONE]
+    # Django's own SQLite function (the one TruncDate uses): the same conversion as the ORM's.
+    return f"django_datetime_cast_date({column}, %s, %s)", [settings.TIME_ZONE, "UTC"]
+
+
+def _month_of(vendor: str, column: str) -> str:
+    if vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
+
+
+def _counted_answer(vendor: str) -> str:
+    """An answer counts unless its value is SQL NULL or the JSON string "na" (as analytics.selectors)."""
+    if vendor == "postgresql":
+        return "a.value IS NOT NULL AND a.value <> '\"na\"'::jsonb"
+    return "a.value IS NOT NULL AND NOT (json_type(a.value) = 'text' AND json_extract(a.value, '$') = 'na')"
+
+
+def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[tuple[str, list]]:
+    """The four INSERT ... SELECT ... GROUP BY ... ON CONFLICT statements adding `sign` times the
+    contribution of the visits `v` matching `where` (a condition on inspections_visit v)."""
+    day, day_params = _local_day(vendor, "v.finished_at")
+    completed = "v.outcome IN ('compliant', 'violations')"
+    base = (
+        "FROM inspections_visit v JOIN inspections_checklistversion cv ON cv.id = v.checklist_version_id "
+        f"WHERE {completed} AND {where}"
+    )
+    counts = "%s * count(*), %s * sum(CASE WHEN v.has_violation THEN 1 ELSE 0 END)"
+    statements = [
+        (
+            f"INSERT INTO {VISIT_DAY} (day, municipality_id, category_id, checklist_id, visits, violating) "
+            f"SELECT {day}, v.municipality_id, v.category_id, cv.checklist_id, {counts} {base} "
+            "GROUP BY 1, 2, 3, 4 "
+            "ON CONFLICT (day, municipality_id, category_id, checklist_id) DO UPDATE SET "
+            f"visits = {VISIT_DAY}.visits + excluded.visits, violating = {VISIT_DAY}.violating + excluded.violating",
+            [*day_params, sign, sign, *where_params],
+        ),
+        (
+            f"INSERT INTO {INSPECTOR_DAY} "
+            "(day, municipality_id, inspector_id, category_id, checklist_id, visits, violating) "
+            f"SELECT {day}, v.municipality_id, v.inspector_id, v.category_id, cv.checklist_id, {counts} {base} "
+            "GROUP BY 1, 2, 3, 4, 5 "
+            "ON CONFLICT (day, municipality_id, inspector_id, category_id, checklist_id) DO UPDATE SET "
+            f"visits = {INSPECTOR_DAY}.visits + excluded.visits, "
+            f"violating = {INSPECTOR_DAY}.violating + excluded.violating",
+            [*day_params, sign, sign, *where_params],
+        ),
+        (
+            f"INSERT INTO {ITEM_DAY} (day, municipality_id, item_code, category_id, checklist_id, answers, failed) "
+            f"SELECT {day}, v.municipality_id, a.item_code, v.category_id, cv.checklist_id, "
+            "%s * count(*), %s * sum(CASE WHEN a.failed THEN 1 ELSE 0 END) "
+            f"FROM inspections_answer a JOIN inspections_visit v ON v.id = a.visit_id "
+            "JOIN inspections_checklistversion cv ON cv.id = v.checklist_version_id "
+            f"WHERE {completed} AND {_counted_answer(vendor)} AND {where} "
+            "GROUP BY 1, 2, 3, 4, 5 "
+            "ON CONFLICT (day, municipality_id, item_code, category_id, checklist_id) DO UPDATE SET "
+            f"answers = {ITEM_DAY}.answers + excluded.answers, failed = {ITEM_DAY}.failed + excluded.failed",
+            [*day_params, sign, sign, *where_params],
+        ),
+    ]
+    # Cells: every stored resolution at both grains from one scan of the visits.
+    resolutions = " UNION ALL ".join(f"SELECT {r} AS res" for r in RESOLUTIONS)
+    cell = "CASE r.res " + " ".join(f"WHEN {r} THEN v.h3_r{r}" for r in RESOLUTIONS) + " END"
+    period = f"CASE g.grain WHEN 'd' THEN {day} ELSE {_month_of(vendor, day)} END"
+    statements.append(
+        (
+            f"INSERT INTO {CELL_PERIOD} (resolution, grain, period, municipality_id, cell, visits, violating) "
+            f"SELECT r.res, g.grain, {period}, v.municipality_id, {cell}, {counts} "
+            "FROM inspections_visit v CROSS JOIN "
+            f"({resolutions}) r CROSS JOIN (SELECT 'd' AS grain UNION ALL SELECT 'm') g "
+            f"WHERE {completed} AND {where} "
+            "GROUP BY 1, 2, 3, 4, 5 "
+            "ON CONFLICT (resolution, grain, period, municipality_id, cell) DO UPDATE SET "
+            f"visits = {CELL_PERIOD}.visits + excluded.visits, "
+            f"violating = {CELL_PERIOD}.violating + excluded.violating",
+            [*day_params, *day_params, sign, sign, *where_params],
+        )
+    )
+    return statements
+
+
+def _execute(alias: str, statements: Iterable[tuple[str, list]]) -> None:
+    with connections[alias].cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def rollups_apply(*, visit_ids: Iterable[int], sign: int = 1, answers: bool = True, **_signal_kwargs) -> None:
+    """Add (sign=1) or subtract (sign=-1) the current contribution of these visits (and, with
+    `answers`, of their answers) to every roll-up, set-based, in the caller's transaction. Subtract
+    before changing or deleting the rows, add after writing them. Also the receiver of
+    `inspections.signals.visits_stored` (the visit sync)."""
+    ids = sorted({int(i) for i in visit_ids})
+    if not ids:
+        return
+    alias = _alias()
+    vendor = connections[alias].vendor
+    with transaction.atomic(using=alias, savepoint=False):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            where = "v.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
+            statements = _statements(vendor, where, chunk, sign)
+            if not answers:
+                del statements[2]
+            _execute(alias, statements)
+        if sign < 0:
+            _drop_empty_for(alias, ids)
+
+
+def _drop_empty_for(alias: str, visit_ids: list[int]) -> None:
+    # Only the subtracted rows can have reached zero; a whole-table DELETE would scan a national table
+    # on every amendment, so the few emptied keys are found through their days.
+    vendor = connections[alias].vendor
+    day, day_params = _local_day(vendor, "finished_at")
+    days: set = set()
+    with connections[alias].cursor() as cursor:
+        for start in range(0, len(visit_ids), CHUNK):
+            chunk = visit_ids[start : start + CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT DISTINCT {day} FROM inspections_visit WHERE id IN ({marks})", [*day_params, *chunk])
+            days.update(row[0] for row in cursor.fetchall())
+        if not days:
+            return
+        # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months in the same type.
+        months = {d.replace(day=1) if isinstance(d, date) else str(d)[:8] + "01" for d in days}
+        day_marks = ", ".join(["%s"] * len(days))
+        month_marks = ", ".join(["%s"] * len(months))
+        for table, a, b in ((VISIT_DAY, "visits", "violating"), (INSPECTOR_DAY, "visits", "violating")):
+            cursor.execute(f"DELETE FROM {table} WHERE day IN ({day_marks}) AND {a} = 0 AND {b} = 0", sorted(days))
+        cursor.execute(
+            f"DELETE FROM {ITEM_DAY} WHERE day IN ({day_marks}) AND answers = 0 AND failed = 0", sorted(days)
+        )
+        cursor.execute(
+            f"DELETE FROM {CELL_PERIOD} WHERE visits = 0 AND violating = 0 AND "
+            f"((grain = 'd' AND period IN ({day_marks})) OR (grain = 'm' AND period IN ({month_marks})))",
+            [*sorted(days), *sorted(months)],
+        )
+
+
+def rollups_apply_answers(*, answer_ids: Iterable[int], sign: int = 1) -> None:
+    """Add or subtract the item roll-up contribution of single answers (an answer written on its own)."""
+    ids = sorted({int(i) for i in answer_ids})
+    if not ids:
+        return
+    alias = _alias()
+    vendor = connections[alias].vendor
+    with transaction.atomic(using=alias, savepoint=False):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            where = "a.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
+            _execute(alias, [_statements(vendor, where, chunk, sign)[2]])
+        if sign < 0:
+            _execute(alias, [(f"DELETE FROM {ITEM_DAY} WHERE answers = 0 AND failed = 0", [])])
+
+
+def rollups_rebuild(*, using: str | None = None) -> dict[str, float]:
+    """Recompute every roll-up from the raw tables in one transaction (history, after a restore, after
+    a bulk load that bypassed the hooks). Returns seconds per table."""
+    alias = using or _alias()
+    vendor = connections[alias].vendor
+    timings: dict[str, float] = {}
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
+            for table in TABLES:
+                cursor.execute(f"DELETE FROM {table}")
+        for table, statement in zip(TABLES, _statements(vendor, "1 = 1", [], 1), strict=True):
+            started = time.perf_counter()
+            _execute(alias, [statement])
+            timings[table] = time.perf_counter() - started
+    return timings
+
+
+def rollup_sizes(*, using: str | None = None) -> dict[str, tuple[int, int]]:
+    """(rows, bytes on disk incl. indexes) per roll-up table; bytes only on PostgreSQL (0 elsewhere)."""
+    alias = using or _alias()
+    sizes = {}
+    with connections[alias].cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            rows = cursor.fetchone()[0]
+            size = 0
+            if connections[alias].vendor == "postgresql":
+                cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+                size = cursor.fetchone()[0]
+            sizes[table] = (rows, size)
+    return sizes

@@ -1,0 +1,284 @@
+"""Roll-ups stay exact (analytics/rollups.py): a property test applies random sequences of writes
+through every write path (the visit sync, amendments, single-row ORM edits and deletions, a bulk
+import followed by rollups_apply, the rebuild command) and after each one compares every roll-up
+table, row for row, with the aggregate recomputed here in Python from the raw Visit and Answer rows.
+
+Visits land near midnight Asia/Riyadh and on both sides of a month's end, in two municipalities, by
+two inspectors, on two categories and two checklists. Derandomized, few and small examples: quick
+but real (each example rolls back, so examples do not pile up)."""
+
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
+from analytics.rollups import RESOLUTIONS, rollups_apply
+from inspections.models import Answer, Membership, Visit
+from inspections.services.amendments import visit_amend
+from inspections.services.inputs import AmendmentChangesIn
+from inspections.services.visits import visit_sync
+from tests.factories import CategoryFactory, make_user
+from tests.visit_support import make_checklist, shop, visit_payload
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+COMPLETED = {"compliant", "violations"}
+
+
+def expected() -> dict[str, dict]:
+    """Every roll-up recomputed from the raw rows, independently of analytics.rollups:
+    {table: {key: [count, of which violating or failed]}}."""
+    tables = {"visit_day": {}, "inspector_day": {}, "item_day": {}, "cells": {}}
+
+    def add(table, key, flag):
+        figures = tables[table].setdefault(key, [0, 0])
+        figures[0] += 1
+        figures[1] += int(flag)
+
+    checklist_of = {}
+    for visit in Visit.objects.select_related("checklist_version"):
+        checklist = checklist_of[visit.pk] = visit.checklist_version.checklist_id
+        if visit.outcome not in COMPLETED:
+            continue
+        day = visit.finished_at.astimezone(RIYADH).date()
+        municipality, category, flag = visit.municipality_id, visit.category_id, visit.has_violation
+        add("visit_day", (day, municipality, category, checklist), flag)
+        add("inspector_day", (day, municipality, visit.inspector_id, category, checklist), flag)
+        for resolution in RESOLUTIONS:
+            cell = getattr(visit, f"h3_r{resolution}")
+            add("cells", (resolution, "d", day, municipality, cell), flag)
+            add("cells", (resolution, "m", day.replace(day=1), municipality, cell), flag)
+    for answer in Answer.objects.select_related("visit"):
+        visit = answer.visit
+        if visit.outcome not in COMPLETED or answer.value is None or answer.value == "na":
+            continue
+        day = visit.finished_at.astimezone(RIYADH).date()
+        add(
+            "item_day",
+            (day, visit.municipality_id, answer.item_code, visit.category_id, checklist_of[visit.pk]),
+            answer.failed,
+        )
+    return tables
+
+
+def stored() -> dict[str, dict]:
+    def table(model, keys, figures):
+        return {tuple(row[:-2]): list(row[-2:]) for row in model.objects.values_list(*keys, *figures)}
+
+    return {
+        "visit_day": table(
+            VisitDay, ("day", "municipality_id", "category_id", "checklist_id"), ("visits", "violating")
+        ),
+        "inspector_day": table(
+            InspectorDay,
+            ("day", "municipality_id", "inspector_id", "category_id", "checklist_id"),
+            ("visits", "violating"),
+        ),
+        "item_day": table(
+            ItemDay, ("day", "municipality_id", "item_code", "category_id", "checklist_id"), ("answers", "failed")
+        ),
+        "cells": table(
+            CellPeriod, ("resolution", "grain", "period", "municipality_id", "cell"), ("visits", "violating")
+        ),
+    }
+
+
+def assert_exact(step) -> None:
+    """Row for row: same keys (no row left at zero), same figures."""
+    want, have = expected(), stored()
+    for name in want:
+        assert have[name] == want[name], (step, name)
+
+
+@pytest.fixture
+def world(dammam, khobar, inspector, inspector_khobar, supervisor, supervisor_khobar):
+    version_a, items_a = make_checklist()
+    version_b, _items_b = make_checklist()
+    bakery = CategoryFactory(code="bakery-rollups")
+    shops = [shop(dammam), shop(khobar), shop(dammam), shop(khobar)]
+    for index in (2, 3):
+        shops[index].category = bakery
+        shops[index].save()
+    # A second inspector in Dammam (two inspectors' rows in one municipality).
+    second = make_user(Membership.Role.INSPECTOR, dammam, username="inspector-two")
+    return {
+        "versions": [version_a, version_b],
+        "shops": shops,
+        "inspectors": {dammam.id: [inspector, second], khobar.id: [inspector_khobar]},
+        "supervisors": {dammam.id: supervisor, khobar.id: supervisor_khobar},
+    }
+
+
+def _finished_at(days_ago: int, minutes: int) -> datetime:
+    """`minutes` around the Riyadh midnight that starts the day `days_ago` days before today."""
+    today = timezone.now().astimezone(RIYADH).date()
+    midnight = datetime.combine(today - timedelta(days=days_ago), time.min, tzinfo=RIYADH)
+    return midnight + timedelta(minutes=minutes)
+
+
+visit_spec = st.tuples(
+    st.integers(0, 3),  # shop
+    st.integers(0, 1),  # inspector of that shop's municipality
+    st.integers(0, 1),  # checklist version
+    st.sampled_from([1, 2, 3, 29, 30, 31, 32]),  # days ago: around today's and last month's ends
+    st.integers(-90, 90),  # minutes from that Riyadh midnight
+    st.sampled_from(["compliant", "violating", "na", "closed"]),
+)
+operation = st.one_of(
+    st.tuples(st.just("sync"), st.lists(visit_spec, min_size=1, max_size=4)),
+    st.tuples(st.just("import"), st.lists(visit_spec, min_size=1, max_size=3)),
+    st.tuples(st.just("amend"), st.integers(0, 50), st.sampled_from(["compliant", "violations", "closed"])),
+    st.tuples(st.just("edit_visit"), st.integers(0, 50), st.sampled_from(["compliant", "violations", "closed"])),
+    st.tuples(st.just("edit_answer"), st.integers(0, 500), st.sampled_from(["yes", "no", "na"])),
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("rebuild")),
+)
+
+
+def _payload(world, spec):
+    shop_index, inspector_index, version_index, days_ago, minutes, kind = spec
+    establishment = world["shops"][shop_index]
+    inspectors = world["inspectors"][establishment.municipality_id]
+    inspector = inspectors[inspector_index % len(inspectors)]
+    answers = {"violating": {"MASKS": "no"}, "na": {"SANITISER": "na"}}.get(kind, {})
+    payload = visit_payload(
+        establishment,
+        world["versions"][version_index],
+        finished_at=_finished_at(days_ago, minutes),
+        outcome="closed" if kind == "closed" else None,
+        **answers,
+    )
+    return inspector, payload
+
+
+def _apply(world, op) -> None:
+    kind = op[0]
+    visits = list(Visit.objects.order_by("id"))
+    if kind == "sync":
+        for spec in op[1]:
+            inspector, payload = _payload(world, spec)
+            results = visit_sync(inspector=inspector, visits=[payload])
+            assert results[0].status == "created", results[0]
+    elif kind == "import":
+        # A bulk path that bypasses Model.save(): raw rows first, then one rollups_apply for them all.
+        imported = []
+        for spec in op[1]:
+            inspector, payload = _payload(world, spec)
+            establishment = world["shops"][spec[0]]
+            finished = datetime.fromisoformat(payload["finished_at"])
+            violating = any(a["value"] == "no" for a in payload["answers"])
+            imported.append(
+                Visit(
+                    client_id=uuid.uuid4(),
+                    establishment=establishment,
+                    inspector=inspector,
+                    checklist_version=world["versions"][spec[2]],
+                    municipality_id=establishment.municipality_id,
+                    category_id=establishment.category_id,
+                    started_at=finished - timedelta(minutes=10),
+                    finished_at=finished,
+                    received_at=timezone.now(),
+                    outcome=payload["outcome"]
+                    if payload["outcome"] == "closed"
+                    else ("violations" if violating else "compliant"),
+                    geo_status=Visit.GeoStatus.NO_FIX,
+                    has_violation=violating,
+                    violation_count=int(violating),
+                    **{f"h3_r{r}": getattr(establishment, f"h3_r{r}") for r in RESOLUTIONS},
+                )
+            )
+        created = Visit.objects.bulk_create(imported)
+        items = {item.code: item for version in world["versions"] for item in version.items.all()}
+        Answer.objects.bulk_create(
+            Answer(
+                visit=visit,
+                item=items[a["item_code"]],
+                item_code=a["item_code"],
+                value=a["value"],
+                failed=a["value"] == "no",
+            )
+            for visit, spec in zip(created, op[1], strict=True)
+            for a in _payload(world, spec)[1]["answers"]
+            if a["item_code"] in ("MASKS", "SANITISER")
+        )
+        rollups_apply(visit_ids=[visit.pk for visit in created])
+    elif kind == "amend" and visits:
+        visit = visits[op[1] % len(visits)]
+        if visit.outcome != op[2]:
+            visit_amend(
+                author=world["supervisors"][visit.municipality_id],
+                visit=visit,
+                reason="property test",
+                changes=AmendmentChangesIn(outcome=op[2]),
+            )
+    elif kind == "edit_visit" and visits:
+        # A correction written straight to the row (the admin): subtract the old, add the new.
+        visit = visits[op[1] % len(visits)]
+        visit.outcome = op[2]
+        visit.has_violation = op[2] == "violations"
+        visit.finished_at -= timedelta(hours=3)  # may cross a Riyadh midnight or a month's end
+        visit.save()
+    elif kind == "edit_answer":
+        answers = list(Answer.objects.order_by("id"))
+        if answers:
+            answer = answers[op[1] % len(answers)]
+            answer.value = op[2]
+            answer.failed = op[2] == "no"
+            answer.save()
+    elif kind == "delete" and visits:
+        removable = [v for v in visits if not v.findings.exists()]
+        if removable:
+            removable[op[1] % len(removable)].delete()
+    elif kind == "rebuild":
+        call_command("rollups_rebuild", verbosity=0)
+
+
+@pytest.mark.django_db
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(operation, min_size=1, max_size=6))
+def test_every_write_path_keeps_every_rollup_equal_to_the_raw_aggregate(world, operations):
+    with transaction.atomic():
+        for step, op in enumerate(operations):
+            _apply(world, op)
+            assert_exact((step, op))
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_a_visit_near_midnight_counts_on_its_riyadh_day_and_month(world):
+    # 23:50 on the last day of a month in Riyadh is 20:50 UTC the same day; 00:10 the next day is 21:10
+    # UTC of the previous UTC day: each belongs to its own Riyadh day and month.
+    today = timezone.now().astimezone(RIYADH).date()
+    first_of_month = today.replace(day=1)
+    before = datetime.combine(first_of_month, time.min, tzinfo=RIYADH) - timedelta(minutes=10)
+    after = datetime.combine(first_of_month, time.min, tzinfo=RIYADH) + timedelta(minutes=10)
+    establishment = world["shops"][0]
+    inspector = world["inspectors"][establishment.municipality_id][0]
+    for when in (before, after):
+        payload = visit_payload(establishment, world["versions"][0], finished_at=when, MASKS="no")
+        assert visit_sync(inspector=inspector, visits=[payload])[0].status == "created"
+    days = dict(VisitDay.objects.values_list("day", "violating"))
+    assert days == {before.date(): 1, after.date(): 1}
+    months = set(CellPeriod.objects.filter(grain="m", resolution=9).values_list("period", flat=True))
+    assert months == {before.date().replace(day=1), first_of_month}
+    assert_exact("midnight")
+
+
+@pytest.mark.django_db
+def test_rebuild_restores_rollups_after_a_write_that_bypassed_them(world, capsys):
+    establishment = world["shops"][1]
+    inspector = world["inspectors"][establishment.municipality_id][0]
+    payload = visit_payload(establishment, world["versions"][0], MASKS="no")
+    assert visit_sync(inspector=inspector, visits=[payload])[0].status == "created"
+    Visit.objects.update(outcome="compliant", has_violation=False)  # queryset.update() sends no signal
+    VisitDay.objects.update(visits=99)
+    call_command("rollups_rebuild")
+    assert "rebuilt" in capsys.readouterr().out
+    assert list(VisitDay.objects.values_list("visits", "violating")) == [(1, 0)]
+    assert_exact("rebuild")
