@@ -169,6 +169,9 @@ def _log_visit(page, stop, items, photo, *, failing=(), failing_photo=None, far=
         page.wait_for_selector("[data-testid=warnings]")
         assert "م" in page.text_content("[data-testid=warnings]")
         page.click("[data-testid=save-anyway]")
+    # The app goes on to the manager's signature; these visits leave it for later.
+    page.wait_for_function("() => location.hash.startsWith('#/ack/')")
+    page.click("[data-testid=ack-later]")
     page.wait_for_function("() => location.hash === '#/rounds'")
 
 

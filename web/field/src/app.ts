@@ -9,7 +9,7 @@ import { FieldDb, type OutboxPhoto } from "./lib/db";
 import { makeDue, nextDue, sendOutbox, type SendReport, type Transport } from "./lib/outbox";
 import { disablePush } from "./lib/push";
 import { syncConfig, syncInbox, syncRounds } from "./lib/sync";
-import type { ClientConfig, SyncResult, VisitPayload } from "./lib/types";
+import type { AcknowledgementPayload, AcknowledgementResult, ClientConfig, SyncResult, VisitPayload } from "./lib/types";
 import { messages } from "./messages";
 
 export const db = new FieldDb();
@@ -82,6 +82,9 @@ export const transport: Transport = {
     form.append("client_id", photo.client_id);
     if (photo.item_code) form.append("item_code", photo.item_code);
     return api.upload<{ id: number }>(`visits/${visitId}/photos`, form);
+  },
+  async sendAcknowledgement(visitId: number, acknowledgement: AcknowledgementPayload): Promise<AcknowledgementResult> {
+    return api.post<AcknowledgementResult>(`enforcement/visits/${visitId}/acknowledgement`, acknowledgement);
   },
 };
 

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { applyLanguage } from "@shared/i18n";
 import { authStore, db, sendNow, setLanguage, setState, startTriggers, state, syncAll, t, useAppState, useLive } from "./app";
 import { pendingCount } from "./lib/outbox";
+import { AcknowledgementView } from "./views/Acknowledgement";
 import { AdHocView } from "./views/AdHoc";
 import { InboxView } from "./views/Inbox";
 import { OutboxView } from "./views/Outbox";
@@ -38,8 +39,8 @@ function lazyView(load: () => Promise<() => preact.JSX.Element>) {
 
 function Header() {
   const app = useAppState();
-  const counts = useLive(() => pendingCount(db), [], { visits: 0, photos: 0, rejected: 0 });
-  const waiting = (counts?.visits ?? 0) + (counts?.photos ?? 0) + (counts?.rejected ?? 0);
+  const counts = useLive(() => pendingCount(db), [], { visits: 0, photos: 0, rejected: 0, acks: 0 });
+  const waiting = (counts?.visits ?? 0) + (counts?.photos ?? 0) + (counts?.rejected ?? 0) + (counts?.acks ?? 0);
   return (
     <header class="bar">
       <h1 class="title">{t("short_name")}</h1>
@@ -97,6 +98,8 @@ function Main({ hash }: { hash: string }) {
       return <SignOutView />;
     case "visit":
       return parts[1] === "stop" ? <VisitView key={hash} stopId={Number(parts[2])} /> : <VisitView key={hash} establishmentId={Number(parts[2])} versionId={Number(parts[3])} />;
+    case "ack":
+      return <AcknowledgementView key={hash} visitClientId={parts[1]} />;
     case "fix":
       return <VisitView key={hash} fixClientId={parts[1]} />;
     default:

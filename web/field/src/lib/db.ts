@@ -43,6 +43,28 @@ export interface OutboxPhoto {
   saved_at: number;
 }
 
+export type AckStatus = "pending" | "sent" | "rejected";
+
+/** The shop manager's acknowledgement of a visit (a drawn signature and a name, or a refusal to
+ * sign), saved on the phone with its client_id and sent once its visit has a server id. */
+export interface OutboxAck {
+  seq?: number;
+  client_id: string;
+  visit_client_id: string;
+  kind: "signed" | "refused";
+  signer_name: string;
+  /** The PNG drawn on the screen, base64 without the data: prefix; null for a refusal. */
+  signature_png_base64: string | null;
+  captured_at: string;
+  status: AckStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  ack_id: number | null;
+  signature_sha256: string | null;
+  saved_at: number;
+}
+
 export interface ShopCard {
   id: number;
   establishment: Establishment | null;
@@ -59,6 +81,7 @@ export interface KeyValue {
 export class FieldDb extends Dexie {
   outbox!: EntityTable<OutboxVisit, "seq">;
   photos!: EntityTable<OutboxPhoto, "seq">;
+  acks!: EntityTable<OutboxAck, "seq">;
   rounds!: EntityTable<Round, "id">;
   versions!: EntityTable<ChecklistVersion, "id">;
   shops!: EntityTable<ShopCard, "id">;
@@ -76,6 +99,7 @@ export class FieldDb extends Dexie {
       inbox: "id, created_at",
       kv: "key",
     });
+    this.version(2).stores({ acks: "++seq, &client_id, &visit_client_id, status" });
   }
 
   async getValue<T>(key: string): Promise<T | undefined> {
@@ -86,16 +110,17 @@ export class FieldDb extends Dexie {
     await this.kv.put({ key, value });
   }
 
-  /** What sign-out would lose: visits and photos not yet accepted by the server. */
-  async unsent(): Promise<{ visits: number; photos: number }> {
+  /** What sign-out would lose: visits, photos and acknowledgements not yet accepted by the server. */
+  async unsent(): Promise<{ visits: number; photos: number; acks: number }> {
     const visits = await this.outbox.where("status").anyOf("pending", "rejected").count();
     const photos = await this.photos.where("status").anyOf("pending", "rejected").count();
-    return { visits, photos };
+    const acks = await this.acks.where("status").anyOf("pending", "rejected").count();
+    return { visits, photos, acks };
   }
 
   async wipe(): Promise<void> {
-    await this.transaction("rw", [this.outbox, this.photos, this.rounds, this.versions, this.shops, this.inbox, this.kv], async () => {
-      await Promise.all([this.outbox.clear(), this.photos.clear(), this.rounds.clear(), this.versions.clear(), this.shops.clear(), this.inbox.clear(), this.kv.clear()]);
+    await this.transaction("rw", [this.outbox, this.photos, this.acks, this.rounds, this.versions, this.shops, this.inbox, this.kv], async () => {
+      await Promise.all([this.outbox.clear(), this.photos.clear(), this.acks.clear(), this.rounds.clear(), this.versions.clear(), this.shops.clear(), this.inbox.clear(), this.kv.clear()]);
     });
   }
 }

@@ -2,8 +2,8 @@ import "fake-indexeddb/auto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError } from "@shared/api";
 import { FieldDb, type OutboxPhoto } from "./db";
-import { BACKOFF_MAX_MS, backoffDelay, makeDue, pendingCount, resubmitVisit, saveVisit, sendOutbox, type Transport } from "./outbox";
-import type { SyncResult, VisitPayload } from "./types";
+import { BACKOFF_MAX_MS, backoffDelay, makeDue, pendingCount, resubmitVisit, saveAcknowledgement, saveVisit, sendOutbox, type Transport } from "./outbox";
+import type { AcknowledgementPayload, SyncResult, VisitPayload } from "./types";
 
 let db: FieldDb;
 let clock: number;
@@ -63,6 +63,16 @@ class FakeServer implements Transport {
     this.photos.set(photo.client_id, id);
     return { id };
   }
+  acks = new Map<string, { visitId: number; id: number }>();
+  ackCalls: Array<{ visitId: number; clientId: string }> = [];
+  ackFail: ApiError | null = null;
+  async sendAcknowledgement(visitId: number, ack: AcknowledgementPayload) {
+    this.ackCalls.push({ visitId, clientId: ack.client_id });
+    if (this.ackFail) throw this.ackFail;
+    const id = this.acks.get(ack.client_id)?.id ?? 700 + this.acks.size;
+    this.acks.set(ack.client_id, { visitId, id });
+    return { id, client_id: ack.client_id, visit_id: visitId, kind: ack.kind, signer_name: ack.signer_name, signature_sha256: ack.kind === "signed" ? "ab".repeat(32) : "" };
+  }
 }
 
 let server: FakeServer;
@@ -80,7 +90,7 @@ describe("ordering", () => {
     const report = await sendOutbox(db, server, { now, batchSize: 2 });
     expect(server.batches).toEqual([["a", "b"], ["c", "d"], ["e"]]);
     expect(report.sent).toBe(5);
-    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 0 });
+    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 0, acks: 0 });
   });
 
   it("keeps a visit written with its client_id before any network", async () => {
@@ -162,7 +172,7 @@ describe("rejected", () => {
     const a = await db.outbox.where("client_id").equals("a").first();
     expect(a?.status).toBe("rejected");
     expect(a?.rejection).toMatchObject({ message: "This checklist version is retired.", language: "en" });
-    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 1 });
+    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 1, acks: 0 });
 
     // Fixed by the inspector and resent under the same client_id.
     server.reject.delete("a");
@@ -193,6 +203,7 @@ describe("rejected", () => {
         return server.syncVisits(visits);
       },
       uploadPhoto: (id, photo) => server.uploadPhoto(id, photo),
+      sendAcknowledgement: (id, ack) => server.sendAcknowledgement(id, ack),
     };
     const report = await sendOutbox(db, picky, { now });
     expect(report.sent).toBe(2);
@@ -216,7 +227,7 @@ describe("photos after their visit", () => {
       { visitId, clientId: "p1" },
       { visitId, clientId: "p2" },
     ]);
-    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 0 });
+    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 0, acks: 0 });
   });
 
   it("keeps the photos of a rejected visit until the visit is sent", async () => {
@@ -229,13 +240,63 @@ describe("photos after their visit", () => {
 
   it("retries a photo whose upload failed, and marks one the server refuses", async () => {
     await save("a", ["p1", "p2"]);
-    await sendOutbox(db, { syncVisits: (v) => server.syncVisits(v), uploadPhoto: async () => { throw new ApiError(0, "network", "offline"); } }, { now, random: noJitter });
+    await sendOutbox(db, { syncVisits: (v) => server.syncVisits(v), uploadPhoto: async () => { throw new ApiError(0, "network", "offline"); }, sendAcknowledgement: (id, ack) => server.sendAcknowledgement(id, ack) }, { now, random: noJitter });
     expect((await db.photos.toArray()).map((photo) => [photo.status, photo.attempts])).toEqual([["pending", 1], ["pending", 0]]);
     clock += 5_000;
-    await sendOutbox(db, { syncVisits: (v) => server.syncVisits(v), uploadPhoto: async (_id, photo) => { if (photo.client_id === "p2") throw new ApiError(413, "too_large", "The photo is too large."); return { id: 9 }; } }, { now });
+    await sendOutbox(db, { syncVisits: (v) => server.syncVisits(v), uploadPhoto: async (_id, photo) => { if (photo.client_id === "p2") throw new ApiError(413, "too_large", "The photo is too large."); return { id: 9 }; }, sendAcknowledgement: (id, ack) => server.sendAcknowledgement(id, ack) }, { now });
     const photos = await db.photos.toArray();
     expect(photos.map((photo) => photo.status)).toEqual(["sent", "rejected"]);
     expect(photos[1].last_error).toBe("The photo is too large.");
+  });
+});
+
+describe("the manager's acknowledgement after its visit", () => {
+  const signed = (visitClientId: string) => ({ visit_client_id: visitClientId, kind: "signed" as const, signer_name: "Ahmad", signature_png_base64: "iVBORw0KGgo=", captured_at: "2026-11-30T08:06:00+03:00", saved_at: clock });
+
+  it("waits for its visit's id, then goes once with the same client_id on every attempt", async () => {
+    await save("a");
+    const clientId = await saveAcknowledgement(db, signed("a"));
+    expect(await pendingCount(db)).toEqual({ visits: 1, photos: 0, rejected: 0, acks: 1 });
+    server.fail = new ApiError(0, "network", "offline");
+    await sendOutbox(db, server, { now });
+    expect(server.ackCalls).toEqual([]);
+
+    server.fail = null;
+    server.ackFail = new ApiError(0, "network", "offline");
+    await makeDue(db);
+    await sendOutbox(db, server, { now, random: noJitter });
+    expect((await db.acks.toArray())[0]).toMatchObject({ status: "pending", attempts: 1, next_attempt_at: clock + 5_000 });
+
+    server.ackFail = null;
+    clock += 5_000;
+    const report = await sendOutbox(db, server, { now });
+    expect(report.acksSent).toBe(1);
+    expect(server.ackCalls).toEqual([
+      { visitId: server.stored.get("a"), clientId },
+      { visitId: server.stored.get("a"), clientId },
+    ]);
+    expect((await db.acks.toArray())[0]).toMatchObject({ status: "sent", ack_id: 700, signature_sha256: "ab".repeat(32) });
+    await sendOutbox(db, server, { now });
+    expect(server.ackCalls).toHaveLength(2);
+    expect(await pendingCount(db)).toEqual({ visits: 0, photos: 0, rejected: 0, acks: 0 });
+  });
+
+  it("recorded again before it was sent, replaces the first under the same client_id", async () => {
+    await save("a");
+    const first = await saveAcknowledgement(db, signed("a"));
+    const second = await saveAcknowledgement(db, { ...signed("a"), kind: "refused", signature_png_base64: null, signer_name: "" });
+    expect(second).toBe(first);
+    expect(await db.acks.toArray()).toHaveLength(1);
+    expect((await db.acks.toArray())[0]).toMatchObject({ kind: "refused", signature_png_base64: null });
+  });
+
+  it("marks one the server refuses, with its message", async () => {
+    await save("a");
+    await saveAcknowledgement(db, signed("a"));
+    server.ackFail = new ApiError(409, "acknowledgement_exists", "This visit already has an acknowledgement.");
+    const report = await sendOutbox(db, server, { now });
+    expect(report.acksRejected).toBe(1);
+    expect((await db.acks.toArray())[0]).toMatchObject({ status: "rejected", last_error: "This visit already has an acknowledgement." });
   });
 });
 

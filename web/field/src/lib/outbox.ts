@@ -5,16 +5,18 @@
 // - "created" and "duplicate" (a retry of something already stored) both mean sent;
 // - "rejected" stays on the phone with the server's message until the inspector fixes and resends it;
 // - a network failure or a server error leaves everything pending, retried with exponential backoff;
-// - photos go once their visit has an id.
+// - photos go once their visit has an id; so does the shop manager's acknowledgement (signature or
+//   refusal), to POST enforcement/visits/{id}/acknowledgement, idempotent by its own client_id.
 // Closing the app mid-send is safe: nothing is marked sent before the server's answer, and a resend
 // of the same client_id is answered "duplicate".
 import { ApiError } from "@shared/api";
-import type { FieldDb, OutboxPhoto, OutboxVisit } from "./db";
-import type { SyncError, SyncResult, VisitPayload } from "./types";
+import type { FieldDb, OutboxAck, OutboxPhoto, OutboxVisit } from "./db";
+import type { AcknowledgementPayload, AcknowledgementResult, SyncError, SyncResult, VisitPayload } from "./types";
 
 export interface Transport {
   syncVisits(visits: VisitPayload[]): Promise<SyncResult[]>;
   uploadPhoto(visitId: number, photo: OutboxPhoto): Promise<{ id: number }>;
+  sendAcknowledgement(visitId: number, acknowledgement: AcknowledgementPayload): Promise<AcknowledgementResult>;
 }
 
 export interface SendOptions {
@@ -30,6 +32,8 @@ export interface SendReport {
   rejected: number;
   photosSent: number;
   photosRejected: number;
+  acksSent: number;
+  acksRejected: number;
   failed: boolean;
   error: string | null;
 }
@@ -71,20 +75,35 @@ export async function resubmitVisit(db: FieldDb, clientId: string, payload: Visi
   });
 }
 
-export async function pendingCount(db: FieldDb): Promise<{ visits: number; photos: number; rejected: number }> {
-  const [visits, photos, rejected] = await Promise.all([
+/** The manager's signature or refusal, stored before any network; sent once its visit has an id.
+ * One per visit: recording it again (before it was sent) replaces the first, keeping its client_id. */
+export async function saveAcknowledgement(db: FieldDb, ack: Omit<OutboxAck, "seq" | "client_id" | "status" | "attempts" | "next_attempt_at" | "last_error" | "ack_id" | "signature_sha256">): Promise<string> {
+  return db.transaction("rw", db.acks, async () => {
+    const existing = await db.acks.where("visit_client_id").equals(ack.visit_client_id).first();
+    if (existing?.status === "sent") throw new Error("this visit's acknowledgement is already sent");
+    const row: OutboxAck = { ...ack, client_id: existing?.client_id ?? newClientId(), status: "pending", attempts: 0, next_attempt_at: 0, last_error: null, ack_id: null, signature_sha256: null };
+    if (existing) await db.acks.update(existing.seq!, row);
+    else await db.acks.add(row);
+    return row.client_id;
+  });
+}
+
+export async function pendingCount(db: FieldDb): Promise<{ visits: number; photos: number; rejected: number; acks: number }> {
+  const [visits, photos, rejected, acks] = await Promise.all([
     db.outbox.where("status").equals("pending").count(),
     db.photos.where("status").equals("pending").count(),
     db.outbox.where("status").equals("rejected").count(),
+    db.acks.where("status").equals("pending").count(),
   ]);
-  return { visits, photos, rejected };
+  return { visits, photos, rejected, acks };
 }
 
 /** "Send now": make everything due at once (the inspector asked; backoff is for automatic retries). */
 export async function makeDue(db: FieldDb): Promise<void> {
-  await db.transaction("rw", db.outbox, db.photos, async () => {
+  await db.transaction("rw", db.outbox, db.photos, db.acks, async () => {
     await db.outbox.where("status").equals("pending").modify({ next_attempt_at: 0 });
     await db.photos.where("status").equals("pending").modify({ next_attempt_at: 0 });
+    await db.acks.where("status").equals("pending").modify({ next_attempt_at: 0 });
   });
 }
 
@@ -123,7 +142,7 @@ async function sendOnce(db: FieldDb, transport: Transport, options: SendOptions)
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   let batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
-  const report: SendReport = { sent: 0, duplicates: 0, rejected: 0, photosSent: 0, photosRejected: 0, failed: false, error: null };
+  const report: SendReport = { sent: 0, duplicates: 0, rejected: 0, photosSent: 0, photosRejected: 0, acksSent: 0, acksRejected: 0, failed: false, error: null };
 
   // Visits, oldest first, batch by batch.
   for (;;) {
@@ -210,6 +229,36 @@ async function sendOnce(db: FieldDb, transport: Transport, options: SendOptions)
       }
     }
   }
+
+  // The managers' acknowledgements of visits that have an id: the same client_id on every attempt,
+  // so a replay whose first answer was lost is answered 200 with the stored one.
+  const acks = (await db.acks.where("status").equals("pending").sortBy("seq")).filter((ack) => ack.next_attempt_at <= now());
+  for (const ack of acks) {
+    const visit = await db.outbox.where("client_id").equals(ack.visit_client_id).first();
+    if (!visit || visit.status !== "sent" || visit.visit_id === null) continue; // waits for its visit
+    try {
+      const stored = await transport.sendAcknowledgement(visit.visit_id, {
+        client_id: ack.client_id,
+        kind: ack.kind,
+        signer_name: ack.signer_name,
+        signature_png_base64: ack.signature_png_base64,
+        captured_at: ack.captured_at,
+      });
+      await db.acks.update(ack.seq!, { status: "sent", ack_id: stored.id, signature_sha256: stored.signature_sha256 || null, last_error: null });
+      report.acksSent += 1;
+    } catch (error) {
+      if (transient(error)) {
+        const attempts = ack.attempts + 1;
+        await db.acks.update(ack.seq!, { attempts, next_attempt_at: now() + backoffDelay(attempts, random), last_error: describe(error) });
+        report.failed = true;
+        report.error = describe(error);
+        if (error instanceof ApiError && error.network) break;
+      } else {
+        await db.acks.update(ack.seq!, { status: "rejected", last_error: describe(error) });
+        report.acksRejected += 1;
+      }
+    }
+  }
   return report;
 }
 
@@ -217,6 +266,7 @@ async function sendOnce(db: FieldDb, transport: Transport, options: SendOptions)
 export async function nextDue(db: FieldDb): Promise<number | null> {
   const visits = await db.outbox.where("status").equals("pending").toArray();
   const photos = await db.photos.where("status").equals("pending").toArray();
-  const times = [...visits, ...photos].map((entry) => entry.next_attempt_at);
+  const acks = await db.acks.where("status").equals("pending").toArray();
+  const times = [...visits, ...photos, ...acks].map((entry) => entry.next_attempt_at);
   return times.length ? Math.min(...times) : null;
 }

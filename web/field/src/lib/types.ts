@@ -157,6 +157,24 @@ export interface SyncResult {
   errors: SyncError[];
 }
 
+/** POST enforcement/visits/{id}/acknowledgement */
+export interface AcknowledgementPayload {
+  client_id: string;
+  kind: "signed" | "refused";
+  signer_name: string;
+  signature_png_base64: string | null;
+  captured_at: string;
+}
+
+export interface AcknowledgementResult {
+  id: number;
+  client_id: string;
+  visit_id: number;
+  kind: string;
+  signer_name: string;
+  signature_sha256: string;
+}
+
 export interface Notification {
   id: number;
   kind: string;

@@ -1,5 +1,6 @@
 import { authStore, db, sendNow, t, useAppState, useLive } from "../app";
-import type { OutboxPhoto, OutboxVisit } from "../lib/db";
+import type { OutboxAck, OutboxPhoto, OutboxVisit } from "../lib/db";
+import { acknowledgeable, AckSummary } from "./Acknowledgement";
 import { clock, name } from "./common";
 import type { MessageKey } from "../messages";
 
@@ -7,6 +8,7 @@ export function OutboxView() {
   const app = useAppState();
   const visits = useLive(() => db.outbox.orderBy("seq").reverse().toArray(), [], []);
   const photos = useLive(() => db.photos.toArray(), [], []);
+  const acks = useLive(() => db.acks.toArray(), [], []);
   const photosOf = (visit: OutboxVisit) => (photos ?? []).filter((photo) => photo.visit_client_id === visit.client_id);
   const rejected = (visits ?? []).filter((visit) => visit.status === "rejected");
   const pending = (visits ?? []).filter((visit) => visit.status === "pending");
@@ -23,7 +25,7 @@ export function OutboxView() {
       {(visits ?? []).length === 0 && <p class="card muted">{t("outbox_empty")}</p>}
       <ul class="outbox">
         {[...rejected, ...pending, ...sent].map((visit) => (
-          <OutboxRow visit={visit} photos={photosOf(visit)} />
+          <OutboxRow visit={visit} photos={photosOf(visit)} ack={(acks ?? []).find((ack) => ack.visit_client_id === visit.client_id) ?? null} />
         ))}
       </ul>
       <div class="card account">
@@ -36,7 +38,7 @@ export function OutboxView() {
   );
 }
 
-function OutboxRow({ visit, photos }: { visit: OutboxVisit; photos: OutboxPhoto[] }) {
+function OutboxRow({ visit, photos, ack }: { visit: OutboxVisit; photos: OutboxPhoto[]; ack: OutboxAck | null }) {
   const waitingPhotos = photos.filter((photo) => photo.status === "pending").length;
   const rejectedPhotos = photos.filter((photo) => photo.status === "rejected");
   return (
@@ -59,6 +61,17 @@ function OutboxRow({ visit, photos }: { visit: OutboxVisit; photos: OutboxPhoto[
       {rejectedPhotos.map((photo) => (
         <span class="error">{t("photo_rejected", { message: photo.last_error ?? "" })}</span>
       ))}
+      {ack ? (
+        <a class="ack-link" href={`#/ack/${visit.client_id}`}>
+          <AckSummary ack={ack} />
+        </a>
+      ) : (
+        acknowledgeable(visit) && (
+          <a class="button" href={`#/ack/${visit.client_id}`} data-testid="ack-record">
+            {t("ack_record")}
+          </a>
+        )
+      )}
       {visit.status === "rejected" && (
         <>
           <p class="error" role="alert" data-testid="rejection">

@@ -6,9 +6,9 @@ export function SignOutView() {
   return (
     <section class="card" aria-labelledby="signout-title">
       <h2 id="signout-title">{t("sign_out_title")}</h2>
-      {unsent && (unsent.visits > 0 || unsent.photos > 0) ? (
+      {unsent && (unsent.visits > 0 || unsent.photos > 0 || unsent.acks > 0) ? (
         <p class="banner danger" role="alert" data-testid="signout-warning">
-          {t("sign_out_warning", { visits: unsent.visits, photos: unsent.photos })}
+          {t("sign_out_warning", { visits: unsent.visits, photos: unsent.photos, acks: unsent.acks })}
         </p>
       ) : (
         <p>{t("sign_out_clean")}</p>

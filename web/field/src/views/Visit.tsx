@@ -187,7 +187,9 @@ function VisitForm({ context }: { context: Context & { version: ChecklistVersion
       await saveVisit(db, { client_id: clientId, payload, saved_at: Date.now(), shop: { name_ar: shop.name_ar, name_en: shop.name_en }, round_id: context.round?.id ?? null, stop_id: context.stop?.id ?? null, fixes: { start: startFix ?? null, end: endFix } }, photoRows);
     }
     showToast(t("saved"));
-    location.hash = existing ? "#/outbox" : "#/rounds";
+    // A new visit at an open shop goes on to the manager's signature (or "Later"); a fixed one back
+    // to the outbox it came from.
+    location.hash = existing ? "#/outbox" : closedOrRefused ? "#/rounds" : `#/ack/${clientId}`;
     void requestBackgroundSync();
     void sendNow();
   }
