@@ -17,7 +17,6 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import h3
 from django.conf import settings
@@ -36,7 +35,7 @@ COMPLETED_OUTCOMES = (Visit.Outcome.COMPLIANT, Visit.Outcome.VIOLATIONS)
 GROUP_BYS = ("municipality", "category", "item", "month", "hijri_month", "inspector")
 ANALYTICS_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP, Role.ADMIN)
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
-LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+LOCAL_TZ = calendar.RIYADH
 
 
 @dataclass(frozen=True)

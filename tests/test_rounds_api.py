@@ -194,7 +194,9 @@ def test_reassign(api, supervisor, inspector, dammam, planned, monkeypatch):
     from tests.factories import make_user
 
     calls = []
-    monkeypatch.setattr("inspections.services.rounds.notify_round_changed", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(
+        "inspections.services.rounds.commands.notify_round_changed", lambda **kwargs: calls.append(kwargs)
+    )
     other = make_user("inspector", dammam, username="insp_dammam_2")
     response = api.as_user(supervisor).patch(f"rounds/{planned['id']}", {"inspector_id": other.pk})
     assert response.status_code == 200, response.content
@@ -286,7 +288,9 @@ def test_bad_patches_write_nothing(api, supervisor, khobar, planned):
 
 def test_cancel(api, supervisor, inspector, planned, monkeypatch):
     calls = []
-    monkeypatch.setattr("inspections.services.rounds.notify_round_cancelled", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(
+        "inspections.services.rounds.commands.notify_round_cancelled", lambda **kwargs: calls.append(kwargs)
+    )
     response = api.as_user(supervisor).patch(f"rounds/{planned['id']}", {"status": "cancelled", "notes": "Sandstorm"})
     assert response.status_code == 200
     cancelled = response.json()

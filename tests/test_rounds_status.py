@@ -117,7 +117,7 @@ def test_next_working_day_skips_the_saudi_weekend():
 @pytest.fixture
 def fixed_today(monkeypatch):
     today = date(2026, 11, 24)  # a Tuesday
-    monkeypatch.setattr(rounds_service, "riyadh_today", lambda: today)
+    monkeypatch.setattr(rounds_service.follow_ups, "riyadh_today", lambda: today)
     return today
 
 
@@ -193,7 +193,7 @@ def test_follow_up_without_any_inspector_returns_none(fixed_today, khobar):
 
 
 def test_a_full_round_takes_no_more_follow_ups(fixed_today, dammam, inspector, monkeypatch):
-    monkeypatch.setattr(rounds_service, "FOLLOW_UP_ROUND_MAX_STOPS", 3)
+    monkeypatch.setattr(rounds_service.follow_ups, "FOLLOW_UP_ROUND_MAX_STOPS", 3)
     checklist = published_checklist()
     shops = establishments_on_line(dammam, 5)
     for shop in shops:

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from inspections.alerts.texts import Kind, change_words, language_or_default, localized_name, render
+from inspections.domain.calendar import riyadh_today
 from inspections.models import Finding, Membership, Municipality, Round, RoundStop, Visit
 from inspections.selectors.scope import visible_to
 from notifications.models import Notification
@@ -149,7 +150,7 @@ def _notify_follow_ups_added(*, round, added: list) -> None:
     """One notification per round and Riyadh day for follow-ups added (findings open them one visit at a
     time, so a busy round used to fill the inbox). The first is sent; later ones the same day update its
     text and count in the inbox without a second push, so the phone hears once."""
-    dedupe_key = f"round_follow_ups:{round.pk}:{round.inspector_id}:{timezone.localdate().isoformat()}"
+    dedupe_key = f"round_follow_ups:{round.pk}:{round.inspector_id}:{riyadh_today().isoformat()}"
 
     def revise(existing: Notification) -> tuple[str, str, dict]:
         known = [pk for pk in existing.payload.get("establishment_ids", "").split(",") if pk]

@@ -41,6 +41,7 @@ from inspections.api.schemas.console import (
     StopMoveIn,
     WorkloadOut,
 )
+from inspections.domain.calendar import riyadh_today
 from inspections.models import Finding, Membership, RecurringVisit, Round, RoundStop, WeekPlan
 from inspections.selectors.findings import visible_findings
 from inspections.selectors.inspectors import consistency, last_seen, visible_inspectors, workloads
@@ -57,7 +58,6 @@ from inspections.services.planning import (
     recurring_visits_create,
     stop_move,
 )
-from inspections.services.rounds import riyadh_today
 
 router = Router(tags=["planning"])
 MAX_LIMIT = 500

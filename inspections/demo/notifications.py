@@ -10,17 +10,17 @@ commit; the worker started by `make run` sends them.
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from inspections.alerts.policy import alerts_follow_ups_due, alerts_remind_rounds, alerts_weekly_summary
 from inspections.demo.records import demo_only
+from inspections.domain.calendar import riyadh_today
 from notifications.models import Device, Notification
 
 User = get_user_model()
 
 
 def seed(*, stdout=None) -> None:
-    today = timezone.localdate()
+    today = riyadh_today()
     demo_users = demo_only(User.objects.all())
     for user in demo_users.filter(is_active=True, membership__isnull=False).order_by("pk"):
         # Random, like a real FCM token: a guessable one could be registered by anyone (POST devices moves a

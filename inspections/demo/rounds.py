@@ -12,8 +12,9 @@ import random
 from django.contrib.auth import get_user_model
 
 from inspections.demo.records import demo_ids, demo_only, municipalities_watched_by_others
+from inspections.domain.calendar import riyadh_today
 from inspections.models import Checklist, ChecklistVersion, Establishment, Membership, Municipality, Round
-from inspections.services.rounds import riyadh_today, round_create
+from inspections.services.rounds import round_create
 
 User = get_user_model()
 Role = Membership.Role

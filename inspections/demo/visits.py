@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from inspections.demo.records import demo_ids, demo_only, municipalities_watched_by_others
+from inspections.domain.calendar import riyadh_today
 from inspections.models import (
     Checklist,
     ChecklistItem,
@@ -108,7 +109,7 @@ def seed(*, stdout=None) -> None:
         .filter(is_active=True, membership__role=Membership.Role.INSPECTOR)
         .order_by("username")
     )
-    today = timezone.localdate()
+    today = riyadh_today()
     now = timezone.now()
     days = _working_days(today)
     rng_rates = random.Random("jawla-demo-rates")

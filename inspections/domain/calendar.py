@@ -1,5 +1,6 @@
 """Calendar rules shared by every surface (API, dashboard, PDF, exports): the span of dates the
-application accepts, Asia/Riyadh days as datetime bounds, and the one Hijri calendar.
+application accepts, the one Asia/Riyadh time zone and "today" in it, the Sunday-to-Thursday working
+week, Asia/Riyadh days as datetime bounds, and the one Hijri calendar.
 
 The Hijri calendar is Umm al-Qura as tabulated by hijridate (1343-1500 AH, 1924-08-01 to
 2077-11-16). The dashboard converts with the same table (`hijri_table`), never with the browser's
@@ -10,24 +11,44 @@ Hijri form here: callers show the Gregorian date alone, never an error and never
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from hijridate import Gregorian, Hijri, ummalqura
 
 # The accepted span of dates lives in the leaf `backend.dates` (the API basics need it too).
 from backend.dates import EARLIEST_DAY, LATEST_DAY, datetime_supported, day_supported, supported_span_text  # noqa: F401
 
+# The project's time zone (settings.TIME_ZONE names the same zone): rounds, due dates and reports
+# count days in it. Asia/Riyadh has no daylight saving time.
+RIYADH = ZoneInfo("Asia/Riyadh")
+# Python's weekday(): Monday=0 .. Sunday=6. The Saudi working week is Sunday to Thursday.
+WEEKEND = frozenset({4, 5})  # Friday, Saturday
+
 HIJRI_FIRST_DAY = date(*ummalqura.GREGORIAN_RANGE[0])
 HIJRI_LAST_DAY = date(*ummalqura.GREGORIAN_RANGE[1])
 HIJRI_SUFFIX = {"en": " AH", "ar": " هـ"}
 
 
-def local_day_start(day: date, tz: tzinfo) -> datetime:
+def riyadh_today() -> date:
+    """Today in Asia/Riyadh (whatever the server's or the request's time zone)."""
+    return datetime.now(RIYADH).date()
+
+
+def next_working_day(day: date) -> date:
+    """The first Sunday-to-Thursday day strictly after `day`."""
+    candidate = day + timedelta(days=1)
+    while candidate.weekday() in WEEKEND:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def local_day_start(day: date, tz: tzinfo = RIYADH) -> datetime:
     """Midnight at the start of `day` in `tz` (Asia/Riyadh has no DST: always a valid instant)."""
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
 def local_day_bounds(
-    *, date_from: date | None, date_to: date | None, tz: tzinfo
+    *, date_from: date | None, date_to: date | None, tz: tzinfo = RIYADH
 ) -> tuple[datetime | None, datetime | None]:
     """[start of date_from, start of the day after date_to) in `tz`: inclusive local days."""
     start = local_day_start(date_from, tz) if date_from else None

@@ -1,8 +1,8 @@
 """Reads of findings, scoped to the caller's municipalities."""
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from inspections.domain.calendar import riyadh_today
 from inspections.models import Finding
 from inspections.selectors.scope import visible_to
 
@@ -31,11 +31,11 @@ def findings_list(
     if establishment is not None:
         findings = findings.filter(establishment_id=establishment)
     if overdue is not None:
-        today = timezone.localdate()
+        today = riyadh_today()
         late = {"status": Finding.Status.OPEN, "due_date__lt": today}
         findings = findings.filter(**late) if overdue else findings.exclude(**late)
     return findings.order_by("-opened_at", "-id")
 
 
 def finding_is_overdue(finding: Finding) -> bool:
-    return finding.status == Finding.Status.OPEN and finding.due_date < timezone.localdate()
+    return finding.status == Finding.Status.OPEN and finding.due_date < riyadh_today()

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from inspections.domain.calendar import riyadh_today
 from inspections.models import AuditEvent, Round, RoundStop
 from inspections.selectors.checklists import published_version_ids
 from inspections.selectors.scope import scope_for, visible_to
@@ -112,7 +113,7 @@ def my_rounds_delta(*, user, updated_since: datetime | None) -> tuple[datetime, 
     cursor = timezone.now()  # read BEFORE the queries: see the module docstring
     mine = visible_to(Round.objects.filter(inspector=user, is_draft=False), user=user)
     if updated_since is None:
-        today = timezone.localdate()
+        today = riyadh_today()
         rounds = mine.filter(date__gte=today - timedelta(days=FIRST_SYNC_DAYS_BACK)).exclude(
             status=Round.Status.CANCELLED
         )

@@ -1,21 +1,16 @@
 """Reads of visits, scoped to the caller's municipalities (inspectors see their municipality's visits)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
+from inspections.domain.calendar import local_day_start
 from inspections.models import Answer, Finding, Photo, Visit, VisitAmendment
 from inspections.selectors.scope import visible_to
 
 
 def visible_visits(*, user) -> QuerySet[Visit]:
     return visible_to(Visit.objects.all(), user=user)
-
-
-def local_day_start(day: date) -> datetime:
-    """Midnight of `day` in Asia/Riyadh (the project's TIME_ZONE), as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def visits_list(

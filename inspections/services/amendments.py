@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.domain.answers import answer_failed
 from inspections.models import ChecklistItem, Membership, Visit, VisitAmendment
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import audit_record
@@ -28,8 +29,6 @@ def visit_amend(*, author, visit: Visit, reason: str, changes: AmendmentChangesI
     if changes.notes is not None and changes.notes != visit.notes:
         recorded["notes"] = {"from": visit.notes, "to": changes.notes}
     if changes.answers:
-        from inspections.services.visits import ItemInfo, _answer_failed
-
         answers = {answer.item_code: answer for answer in visit.answers.all()}
         items = {item.code: item for item in ChecklistItem.objects.filter(version_id=visit.checklist_version_id)}
         answer_changes = {}
@@ -40,20 +39,7 @@ def visit_amend(*, author, visit: Visit, reason: str, changes: AmendmentChangesI
                     {"loc": ["changes", "answers", code], "msg": _("Unknown item code."), "type": "unknown_item"}
                 )
                 continue
-            info = ItemInfo(
-                id=item.pk,
-                code=item.code,
-                answer_type=item.answer_type,
-                choices=tuple(item.choices or ()),
-                failing_choices=tuple(item.failing_choices or ()),
-                min_value=item.min_value,
-                max_value=item.max_value,
-                severity=item.severity,
-                fine_sar=item.fine_sar,
-                required=item.required,
-                category_ids=frozenset(),
-            )
-            failed = _answer_failed(info, value)
+            failed = answer_failed(item, value)
             if failed is None:
                 errors.append(
                     {

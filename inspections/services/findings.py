@@ -26,7 +26,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
-from inspections.models import AuditEvent, ChecklistItem, Establishment, Finding
+from inspections.models import ChecklistItem, Establishment, Finding
+from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds import follow_ups_schedule
 from inspections.services.sync_sql import insert_returning
 
@@ -209,21 +210,19 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     ]
     if closed_events:
         municipality_of = {visit.visit_id: visit.establishment["municipality_id"] for visit in visits}
-        insert_returning(
-            AuditEvent,
-            ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+        audit_record_many(
             [
-                (
-                    inspector.pk,
-                    "finding.closed",
-                    "inspections.finding",
-                    str(finding_id),
-                    municipality_of.get(visit_id),
-                    {"closed_by_visit_id": visit_id},
-                    now,
+                AuditEntry(
+                    actor_id=inspector.pk,
+                    action="finding.closed",
+                    object_type="inspections.finding",
+                    object_id=finding_id,
+                    municipality_id=municipality_of.get(visit_id),
+                    details={"closed_by_visit_id": visit_id},
+                    at=now,
                 )
                 for finding_id, visit_id in closed_events
-            ],
+            ]
         )
 
     stored_repeats = [entry for entry in repeated if entry.db_id is not None]
@@ -261,22 +260,20 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
 
 def _repeats_audit(*, inspector, repeated: list, finding_ids: dict, visits: list, now: datetime) -> None:
     municipality_of = {visit.visit_id: visit.establishment["municipality_id"] for visit in visits}
-    insert_returning(
-        AuditEvent,
-        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+    audit_record_many(
         [
-            (
-                inspector.pk,
-                "finding.repeated",
-                "inspections.finding",
-                str(entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id]),
-                municipality_of.get(visit_id),
-                {"visit_id": visit_id},
-                now,
+            AuditEntry(
+                actor_id=inspector.pk,
+                action="finding.repeated",
+                object_type="inspections.finding",
+                object_id=entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id],
+                municipality_id=municipality_of.get(visit_id),
+                details={"visit_id": visit_id},
+                at=now,
             )
             for entry in repeated
             for visit_id in entry.repeats
-        ],
+        ]
     )
 
 

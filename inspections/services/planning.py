@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.alerts.policy import notify_round_assigned, notify_round_changed
+from inspections.domain.calendar import next_working_day, riyadh_today
 from inspections.domain.planning import Candidate, Slot, allocate
 from inspections.models import (
     Checklist,
@@ -42,19 +43,20 @@ from inspections.models import (
 from inspections.selectors.risk import establishments_risk
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import audit_record
-from inspections.services.rounds import (
+from inspections.services.rounds.common import (
     ACTIVE_STOP_STATUSES,
     MAX_STOPS,
     OPEN_STATUSES,
-    _follow_up_checklists,
-    _inspector_loads,
+    _active_stops,
+    _inspector_in_scope,
     _lock_round,
     _points,
-    _refresh_status_locked,
     _renumber,
-    riyadh_today,
+    _require_checklist_applies,
     round_metres,
 )
+from inspections.services.rounds.follow_ups import _follow_up_checklists, _inspector_loads, follow_ups_schedule
+from inspections.services.rounds.status import _refresh_status_locked
 from inspections.services.routing import cheapest_insertion, route_length, route_optimize
 
 User = get_user_model()
@@ -147,8 +149,6 @@ def recurring_visits_create(
         )
     inspector = None
     if inspector_id is not None:
-        from inspections.services.rounds import _inspector_in_scope
-
         inspector = _inspector_in_scope(actor=actor, inspector_id=inspector_id, municipality_id=municipality_id)
     RecurringVisit.objects.filter(establishment_id__in=establishment_ids).delete()
     created = RecurringVisit.objects.bulk_create(
@@ -497,8 +497,6 @@ def stop_move(*, actor, stop_id: int, to_round_id: int) -> tuple[Round, Round]:
     stop = RoundStop.objects.select_related("establishment").get(pk=stop_id)
     if stop.status != RoundStop.Status.PENDING:
         raise ApplicationError(_("Only pending stops move."), code="stop_not_pending")
-    from inspections.services.rounds import _active_stops, _require_checklist_applies
-
     target_stops = _active_stops(target)
     if any(s.establishment_id == stop.establishment_id for s in target_stops):
         raise ApplicationError(_("Already a stop of that round."), code="duplicate_establishment")
@@ -547,7 +545,6 @@ def findings_follow_ups_schedule(*, actor, findings, inspector_id: int | None = 
     establishment, through the one follow-up scheduler (`follow_ups_schedule`). Returns
     {finding id: stop or None}."""
     from inspections.models import Finding
-    from inspections.services.rounds import _inspector_in_scope, follow_ups_schedule, next_working_day
 
     scope = scope_for(actor)
     if not scope.has_role(Membership.Role.SUPERVISOR):

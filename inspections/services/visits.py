@@ -9,8 +9,6 @@ with the stored visit's id; one stored by another inspector is `rejected` withou
 """
 
 import hashlib
-import math
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,17 +17,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from backend.exceptions import PermissionDeniedError
+from inspections.domain.answers import answer_failed
 from inspections.domain.calendar import round_day_covers
 from inspections.models import (
     Answer,
-    AuditEvent,
     Checklist,
     ChecklistItem,
     ChecklistVersion,
@@ -41,15 +39,15 @@ from inspections.models import (
 )
 from inspections.selectors.scope import scope_for
 from inspections.services import findings as findings_service
+from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
 from inspections.services.inputs import VisitSyncIn
 from inspections.services.rounds import round_refresh_status
 from inspections.services.sync_sql import insert_returning
+from inspections.services.transactions import retry_on_deadlock
 from inspections.signals import visits_stored
 
 Outcome = Visit.Outcome
-AnswerType = ChecklistItem.AnswerType
-YES_NO_NA = {"yes", "no", "na"}
 NO_ANSWERS_NEEDED = {Outcome.CLOSED, Outcome.REFUSED_ENTRY}
 
 
@@ -151,9 +149,6 @@ def _raw_client_id(raw: Any) -> str | None:
     return None
 
 
-DEADLOCK_RETRIES = 3
-
-
 def visit_sync(*, inspector, visits: list[Any]) -> list[SyncResult]:
     """Store a batch of visits; one result per input visit, in input order.
 
@@ -163,20 +158,7 @@ def visit_sync(*, inspector, visits: list[Any]) -> list[SyncResult]:
     in a PostgreSQL deadlock (row locks of follow-ups, findings, risk scores); the loser's
     transaction is rolled back whole, so it is simply run again (the batch is idempotent).
     """
-    attempts = 1 if connection.in_atomic_block else DEADLOCK_RETRIES
-    for attempt in range(1, attempts + 1):
-        try:
-            return _visit_sync_once(inspector=inspector, visits=visits)
-        except OperationalError as error:
-            if attempt == attempts or not _is_retryable(error):
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-def _is_retryable(error: OperationalError) -> bool:
-    # 40P01 deadlock_detected, 40001 serialization_failure
-    return getattr(getattr(error, "__cause__", None), "sqlstate", None) in {"40P01", "40001"}
+    return retry_on_deadlock(lambda: _visit_sync_once(inspector=inspector, visits=visits))
 
 
 @transaction.atomic
@@ -327,21 +309,19 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
 
 def _replays_audit(*, inspector, replays: list[tuple[SyncResult, int | None, str]], now) -> None:
     """One audit event per replay whose content differed from the stored visit (kept as it was)."""
-    insert_returning(
-        AuditEvent,
-        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+    audit_record_many(
         [
-            (
-                inspector.pk,
-                "visit.replay_differed",
-                "inspections.visit",
-                str(result.visit_id),
-                municipality_id,
-                {"client_id": result.client_id, "replay_sha256": replay_sha},
-                now,
+            AuditEntry(
+                actor_id=inspector.pk,
+                action="visit.replay_differed",
+                object_type="inspections.visit",
+                object_id=result.visit_id,
+                municipality_id=municipality_id,
+                details={"client_id": result.client_id, "replay_sha256": replay_sha},
+                at=now,
             )
             for result, municipality_id, replay_sha in replays
-        ],
+        ]
     )
 
 
@@ -565,7 +545,7 @@ def _answers_check(*, payload: VisitSyncIn, version: VersionInfo, establishment:
                 )
             )
             continue
-        failed = _answer_failed(item, answer.value)
+        failed = answer_failed(item, answer.value)
         if failed is None:
             errors.append(_error([*loc, "value"], _("The value does not fit the item's answer type."), "invalid_value"))
             continue
@@ -599,25 +579,6 @@ def _answers_check(*, payload: VisitSyncIn, version: VersionInfo, establishment:
     if outcome == Outcome.COMPLIANT and failed_count:
         errors.append(_error(["outcome"], _("Outcome 'compliant' cannot have failed items."), "outcome_mismatch"))
     return answers
-
-
-def _answer_failed(item: ItemInfo, value: Any) -> bool | None:
-    """Whether the value fails the item; None when the value does not fit the answer type."""
-    if item.answer_type == AnswerType.YES_NO_NA:
-        if not isinstance(value, str) or value not in YES_NO_NA:
-            return None
-        return value == "no"
-    if item.answer_type == AnswerType.NUMBER:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return None
-        return (item.min_value is not None and value < item.min_value) or (
-            item.max_value is not None and value > item.max_value
-        )
-    if item.answer_type == AnswerType.CHOICE:
-        if not isinstance(value, str) or value not in item.choices:
-            return None
-        return value in item.failing_choices
-    return None
 
 
 def _travel_flag(*, inspector, visits: list[CheckedVisit]) -> None:
@@ -768,21 +729,19 @@ def _visits_store(
             answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
     visits_stored.send(sender=Visit, visit_ids=[visit.visit_id for visit in created])  # analytics' roll-ups
 
-    insert_returning(
-        AuditEvent,
-        ["actor_id", "action", "object_type", "object_id", "municipality_id", "details", "at"],
+    audit_record_many(
         [
-            (
-                inspector.pk,
-                "visit.received",
-                "inspections.visit",
-                str(visit.visit_id),
-                visit.establishment["municipality_id"],
-                {"client_id": str(visit.payload.client_id), "geo_status": visit.geo_status},
-                now,
+            AuditEntry(
+                actor_id=inspector.pk,
+                action="visit.received",
+                object_type="inspections.visit",
+                object_id=visit.visit_id,
+                municipality_id=visit.establishment["municipality_id"],
+                details={"client_id": str(visit.payload.client_id), "geo_status": visit.geo_status},
+                at=now,
             )
             for visit in created
-        ],
+        ]
     )
 
     # Findings first (they lock establishments in id order), rounds last: one lock order for every batch.
