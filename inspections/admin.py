@@ -12,6 +12,8 @@ same services as the API, or shows the field read-only.
 A service refusing a change shows its message on the page; nothing is written.
 Evidence (visits, answers, findings, photos, amendments, audit events) is read-only: a submitted
 visit is never edited in place; corrections go through the amendment service.
+
+Over 500 lines because Django registers one app's admin from one module; each ModelAdmin is short.
 """
 
 from django import forms

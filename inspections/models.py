@@ -2,6 +2,10 @@
 findings, photos and the audit trail.
 
 Models hold fields, constraints and indexes; the rules live in `inspections.services`.
+
+Why one module over 500 lines: these models reference each other in both directions (a visit, its
+round stop, its findings and their follow-up stops), and Django's migrations state and the admin
+read them as one app; split into a package they would only be re-imported here again.
 """
 
 from django.conf import settings

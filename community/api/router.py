@@ -10,13 +10,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
+from ninja.pagination import paginate
 
-from backend.api_basics import ERRORS, LocalIsoDateTime
+from backend.api_basics import ERRORS, LocalIsoDateTime, MappedList, Page
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from community.api.schemas import (
-    AttemptOut,
     CaseOut,
-    CasePage,
     DeliveryOut,
     DismissIn,
     MyReportOut,
@@ -40,7 +39,6 @@ from inspections.models import Establishment, Membership
 from inspections.selectors.scope import scope_for, visible_to
 
 router = Router(tags=["community"])
-MAX_LIMIT = 200
 STATES = "|".join(case_selectors.STATES)
 
 
@@ -62,12 +60,11 @@ def _require(request: HttpRequest, *roles: str) -> None:
         raise PermissionDeniedError()
 
 
-@router.get("community/cases", response={200: CasePage, **ERRORS})
+@router.get("community/cases", response={200: list[CaseOut], **ERRORS})
+@paginate(Page)
 def cases_list(
     request: HttpRequest,
     state: str = Query("new", pattern=rf"^({STATES})$", description="new (the triage queue), ... or closed"),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=10_000_000),
 ):
     """The triage queue (`state=new`, the default): volunteers' reports first, then the most reported."""
     _require(request, Membership.Role.SUPERVISOR, Membership.Role.LEADERSHIP)
@@ -75,8 +72,7 @@ def cases_list(
         cases = case_selectors.triage_queue(user=request.user)
     else:
         cases = case_selectors.visible_cases(user=request.user).filter(state=state).order_by("-opened_at", "-id")
-    page = list(cases[offset : offset + limit])
-    return CasePage(items=[CaseOut.of(case) for case in page], count=cases.count())
+    return MappedList(cases, CaseOut.of)
 
 
 def _case(request: HttpRequest, case_id: int):
@@ -216,12 +212,8 @@ def webhooks_update(request: HttpRequest, subscription_id: int, payload: Subscri
 
 
 @router.get("community/webhooks/{subscription_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
-def webhooks_deliveries(
-    request: HttpRequest,
-    subscription_id: int,
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=10_000_000),
-):
+@paginate(Page)
+def webhooks_deliveries(request: HttpRequest, subscription_id: int):
     """The delivery log: each event sent to this subscription, its attempts and their answers."""
     _admin(request)
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
@@ -229,25 +221,9 @@ def webhooks_deliveries(
         WebhookDelivery.objects.filter(subscription=subscription)
         .select_related("event")
         .prefetch_related("log")
-        .order_by("-id")[offset : offset + limit]
+        .order_by("-id")
     )
-    return [
-        DeliveryOut(
-            id=d.pk,
-            event_id=d.event_id,
-            event_type=d.event.type,
-            generation=d.generation,
-            status=d.status,
-            attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at,
-            delivered_at=d.delivered_at,
-            log=[
-                AttemptOut(at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
-                for a in d.log.all()
-            ],
-        )
-        for d in deliveries
-    ]
+    return MappedList(deliveries, DeliveryOut.of)
 
 
 @router.post("community/webhook-replays", response={200: ReplayOut, **ERRORS})

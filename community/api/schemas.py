@@ -55,11 +55,6 @@ class CaseOut(BaseModel):
         )
 
 
-class CasePage(BaseModel):
-    items: list[CaseOut]
-    count: int
-
-
 class TriageBody(StrictIn):
     """Into an existing round (`round_id`), or a new round (`inspector_id`, `date`, `checklist_id`)."""
 
@@ -138,6 +133,23 @@ class DeliveryOut(BaseModel):
     next_attempt_at: datetime
     delivered_at: datetime | None
     log: list[AttemptOut]
+
+    @classmethod
+    def of(cls, delivery) -> DeliveryOut:
+        return cls(
+            id=delivery.pk,
+            event_id=delivery.event_id,
+            event_type=delivery.event.type,
+            generation=delivery.generation,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            delivered_at=delivery.delivered_at,
+            log=[
+                AttemptOut(at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
+                for a in delivery.log.all()
+            ],
+        )
 
 
 class ReplayIn(StrictIn):

@@ -2,37 +2,13 @@
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api_basics import ERRORS, ErrorOut
 from backend.client_ip import client_ip
-from inspections.api.schemas.auth import MeOut, UserOut, user_out
+from inspections.api.schemas.auth import AccessOut, MeOut, RefreshIn, TokenIn, TokenOut, user_out
 from inspections.services.auth import login_logout, login_obtain_tokens, login_refresh
 
 router = Router(tags=["auth"])
-
-
-class TokenIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    # No NUL: PostgreSQL text cannot hold it (the user lookup was a 500); a 422 instead.
-    username: str = Field(min_length=1, max_length=150, pattern=r"^[^\x00]+$")
-    password: str = Field(min_length=1, max_length=256)
-
-
-class TokenOut(BaseModel):
-    access: str
-    refresh: str
-    user: UserOut
-
-
-class RefreshIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    refresh: str = Field(min_length=1, max_length=4096)
-
-
-class AccessOut(BaseModel):
-    access: str
-    refresh: str
 
 
 @router.post("auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut})

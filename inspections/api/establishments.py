@@ -62,8 +62,6 @@ def establishments_list(
     With `near=lat,lon` only those within `radius_m` metres (geodesic, WGS-84) are listed, nearest
     first, each with `distance_m`.
     """
-    if q is not None and "\x00" in q:
-        raise _query_error(_("Text must not contain NUL characters."), field="q")
     if radius_m is not None and near is None:
         raise _query_error(_("radius_m needs near=lat,lon."), field="radius_m")
     queryset = establishment_list(user=request.user, municipality_id=municipality, category=category, q=q)

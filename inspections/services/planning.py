@@ -10,6 +10,9 @@ one per inspector and day, each routed (inspections.services.routing).
 
 Drafted rounds carry `is_draft`: phones do not see them (selectors/rounds.py), nobody is notified,
 and the end-of-day close and follow-up scheduling leave them alone, until `plan_publish`.
+
+Over 500 lines because drafting, editing and publishing a week share one locking order and one set
+of "what is due" queries; the pure parts (grouping, capacity) already live in inspections.domain.
 """
 
 from __future__ import annotations

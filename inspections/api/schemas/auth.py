@@ -1,6 +1,6 @@
 """Schemas of the sign-in and `me` endpoints."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from inspections.selectors.scope import scope_for
 
@@ -41,3 +41,28 @@ class MeOut(BaseModel):
             whole_amanah=scope.whole_amanah or scope.everything,
             language=membership.language if membership else "ar",
         )
+
+
+class TokenIn(BaseModel):
+    """Not StrictIn: a password keeps its surrounding spaces (StrictIn strips them)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    # No NUL: PostgreSQL text cannot hold it (the user lookup was a 500); a 422 instead.
+    username: str = Field(min_length=1, max_length=150, pattern=r"^[^\x00]+$")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    access: str
+    refresh: str
+    user: UserOut
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    refresh: str = Field(min_length=1, max_length=4096)
+
+
+class AccessOut(BaseModel):
+    access: str
+    refresh: str

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from backend.api_basics import StrictIn
+from backend.api_basics import MAX_ID, StrictIn
 from inspections.models import Establishment
 
 
@@ -18,7 +18,10 @@ class EstablishmentIn(StrictIn):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     municipality_id: int | None = Field(
-        default=None, description="Overrides point-in-polygon when given; must be in the caller's scope"
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Overrides point-in-polygon when given; must be in the caller's scope",
     )
 
 
@@ -31,7 +34,7 @@ class EstablishmentPatch(StrictIn):
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    municipality_id: int | None = None
+    municipality_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: Literal["active", "suspended", "closed"] | None = None
 
 
