@@ -50,8 +50,8 @@ class ServiceAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence: viewable by staff, never added, changed or deleted through the admin."""
+class ReadOnlyMixin:
+    """Viewable by staff, never added, changed or deleted through the admin."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -61,6 +61,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Evidence: viewable by staff, never added, changed or deleted through the admin."""
 
 
 @admin.register(m.Municipality)
@@ -241,15 +245,8 @@ class ChecklistItemInline(admin.StackedInline):
     filter_horizontal = ("categories",)
 
 
-class ReadOnlyChecklistItemInline(ChecklistItemInline):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyChecklistItemInline(ReadOnlyMixin, ChecklistItemInline):
+    pass
 
 
 @admin.register(m.ChecklistVersion)

@@ -187,8 +187,8 @@ def notify_round_cancelled(*, round) -> None:
 # --- findings ---------------------------------------------------------------------------------------
 
 
-def notify_critical_finding(*, finding) -> None:
-    """Tell the supervisors of the finding's municipality at once (one row per supervisor)."""
+def _tell_supervisors_of_critical(*, finding, message: str, dedupe: str, context: dict, payload: dict) -> None:
+    """One alert per supervisor of the finding's municipality, in the supervisor's language."""
     answer = getattr(finding, "answer", None)
     item = getattr(answer, "item", None)
     for supervisor in supervisors_of(municipality_id=finding.municipality_id):
@@ -197,50 +197,45 @@ def notify_critical_finding(*, finding) -> None:
         _alert(
             recipient=supervisor,
             kind=Kind.CRITICAL_FINDING,
-            dedupe_key=f"critical_finding:{finding.pk}:{supervisor.pk}",
+            message=message,
+            dedupe_key=f"{dedupe}:{supervisor.pk}",
             context={
                 "establishment": localized_name(finding.establishment, language),
                 "municipality": localized_name(finding.municipality, language),
                 "item": item_text or finding.item_code,
+                **context,
             },
             payload={
                 "finding_id": finding.pk,
-                "visit_id": finding.visit_id,
                 "establishment_id": finding.establishment_id,
                 "severity": finding.severity,
                 "link": f"jawla://findings/{finding.pk}",
+                **payload,
             },
         )
+
+
+def notify_critical_finding(*, finding) -> None:
+    """Tell the supervisors of the finding's municipality at once (one row per supervisor)."""
+    _tell_supervisors_of_critical(
+        finding=finding,
+        message=Kind.CRITICAL_FINDING,
+        dedupe=f"critical_finding:{finding.pk}",
+        context={},
+        payload={"visit_id": finding.visit_id},
+    )
 
 
 def notify_critical_finding_repeated(*, finding, visit_id: int) -> None:
     """An open critical finding failed again (at `visit_id`): tell the municipality's supervisors
     again, once per repeating visit."""
-    answer = getattr(finding, "answer", None)
-    item = getattr(answer, "item", None)
-    for supervisor in supervisors_of(municipality_id=finding.municipality_id):
-        language = language_of(supervisor)
-        item_text = getattr(item, "text_en" if language == "en" else "text_ar", "") if item is not None else ""
-        _alert(
-            recipient=supervisor,
-            kind=Kind.CRITICAL_FINDING,
-            message="critical_finding_repeated",
-            dedupe_key=f"critical_finding_repeated:{finding.pk}:{visit_id}:{supervisor.pk}",
-            context={
-                "establishment": localized_name(finding.establishment, language),
-                "municipality": localized_name(finding.municipality, language),
-                "item": item_text or finding.item_code,
-                "times": finding.repeat_count + 1,
-            },
-            payload={
-                "finding_id": finding.pk,
-                "visit_id": visit_id,
-                "establishment_id": finding.establishment_id,
-                "severity": finding.severity,
-                "repeat_count": finding.repeat_count,
-                "link": f"jawla://findings/{finding.pk}",
-            },
-        )
+    _tell_supervisors_of_critical(
+        finding=finding,
+        message="critical_finding_repeated",
+        dedupe=f"critical_finding_repeated:{finding.pk}:{visit_id}",
+        context={"times": finding.repeat_count + 1},
+        payload={"visit_id": visit_id, "repeat_count": finding.repeat_count},
+    )
 
 
 # --- scheduled (called by inspections/tasks.py; each is idempotent through dedupe keys) ---------------
