@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inspections.alerts import policy as alerts
-from inspections.alerts.texts import Kind
+from inspections.alerts.texts import MESSAGES, Kind, render
 from inspections.models import Finding, Membership, Round, RoundStop
 from inspections.services.rounds import rounds_day_close
 from notifications.models import Delivery, Notification
@@ -205,3 +205,14 @@ def test_inactive_recipient_gets_nothing(round_, inspector):
     inspector.save()
     alerts.notify_round_assigned(round=round_)
     assert Notification.objects.count() == 0
+
+
+@pytest.mark.parametrize("message", sorted(MESSAGES))
+def test_every_push_text_has_its_arabic(message):
+    """An Arabic-speaking inspector never gets an English push (each title and body is translated)."""
+    context = {name: "X" for name in ("date", "municipality", "stops", "changes", "inspector", "open")}
+    context |= {name: "X" for name in ("establishment", "item", "times", "count", "reason", "visits")}
+    context |= {name: "X" for name in ("violations", "opened", "open_critical")}
+    arabic, english = render(message, "ar", **context), render(message, "en", **context)
+    assert arabic.title != english.title and arabic.body != english.body, arabic
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic.title + arabic.body)
