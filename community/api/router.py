@@ -65,6 +65,7 @@ def _require(request: HttpRequest, *roles: str) -> None:
 def cases_list(
     request: HttpRequest,
     state: str = Query("new", pattern=rf"^({STATES})$", description="new (the triage queue), ... or closed"),
+    municipality: int | None = Query(None, ge=1, le=2**62, description="Only this municipality's cases"),
 ):
     """The triage queue (`state=new`, the default): volunteers' reports first, then the most reported."""
     _require(request, Membership.Role.SUPERVISOR, Membership.Role.LEADERSHIP)
@@ -72,7 +73,14 @@ def cases_list(
         cases = case_selectors.triage_queue(user=request.user)
     else:
         cases = case_selectors.visible_cases(user=request.user).filter(state=state).order_by("-opened_at", "-id")
-    return MappedList(cases, CaseOut.of)
+    if municipality is not None:
+        cases = cases.filter(municipality_id=municipality)
+    return MappedList(cases, page_mapper=_cases_out)
+
+
+def _cases_out(page: list) -> list[CaseOut]:
+    tokens = case_selectors.photo_tokens([case.pk for case in page])  # one query for the page's photos
+    return [CaseOut.of(case, tokens) for case in page]
 
 
 def _case(request: HttpRequest, case_id: int):

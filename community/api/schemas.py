@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.urls import reverse
 from pydantic import BaseModel, Field
 
 from backend.api_basics import IsoDate, IsoDateTime, StrictIn
+from community.selectors.cases import photo_tokens as case_photo_tokens
 
 
 class CaseOut(BaseModel):
@@ -14,7 +16,11 @@ class CaseOut(BaseModel):
 
     id: int
     service_code: str
+    service_name_ar: str
+    service_name_en: str
     establishment_id: int | None
+    establishment_name_ar: str | None
+    establishment_name_en: str | None
     municipality_id: int
     lat: float
     long: float
@@ -26,17 +32,31 @@ class CaseOut(BaseModel):
     last_reported_at: datetime
     round_stop_id: int | None
     round_id: int | None
+    round_date: IsoDate | None = Field(description="The day of the round the case was triaged into")
+    inspector_name: str | None = Field(description="The inspector of that round")
     visit_id: int | None
     inspection_outcome: str | None
     violation_count: int | None
     dismissed_reason: str
+    photo_url: str | None = Field(
+        description="The first reporter's photo (re-encoded, no EXIF), the same image Open311's media_url serves"
+    )
 
     @classmethod
-    def of(cls, case) -> CaseOut:
+    def of(cls, case, photo_tokens: dict[int, str] | None = None) -> CaseOut:
+        if photo_tokens is None:
+            photo_tokens = case_photo_tokens([case.pk])
+        token = photo_tokens.get(case.pk)
+        round_ = case.round_stop.round if case.round_stop_id else None
+        establishment = case.establishment
         return cls(
             id=case.pk,
             service_code=case.service_type.code,
+            service_name_ar=case.service_type.name_ar,
+            service_name_en=case.service_type.name_en,
             establishment_id=case.establishment_id,
+            establishment_name_ar=establishment.name_ar if establishment else None,
+            establishment_name_en=establishment.name_en if establishment else None,
             municipality_id=case.municipality_id,
             lat=case.lat,
             long=case.lon,
@@ -47,11 +67,14 @@ class CaseOut(BaseModel):
             opened_at=case.opened_at,
             last_reported_at=case.last_reported_at,
             round_stop_id=case.round_stop_id,
-            round_id=case.round_stop.round_id if case.round_stop_id else None,
+            round_id=round_.pk if round_ else None,
+            round_date=round_.date if round_ else None,
+            inspector_name=(round_.inspector.get_full_name() or round_.inspector.get_username()) if round_ else None,
             visit_id=case.visit_id,
             inspection_outcome=case.visit_outcome if case.state == "closed" else None,
             violation_count=case.visit_violations if case.state == "closed" else None,
             dismissed_reason=case.dismissed_reason,
+            photo_url=reverse("community:open311-media", args=[token]) if token else None,
         )
 
 

@@ -68,7 +68,7 @@ def _report_count(column: str):
 
 
 def _base() -> QuerySet[Case]:
-    return Case.objects.select_related("service_type", "establishment", "round_stop__round")
+    return Case.objects.select_related("service_type", "establishment", "round_stop__round__inspector")
 
 
 def public_cases() -> QuerySet[Case]:
@@ -101,3 +101,13 @@ def confirmed_reports_of(volunteer: Volunteer) -> QuerySet[Report]:
 def _confirmed_case_ids():
     """Cases whose inspection found a violation (the report was right)."""
     return with_state(Case.objects.all()).filter(state=CLOSED, visit_violations__gt=0).values("id")
+
+
+def photo_tokens(case_ids) -> dict[int, str]:
+    """{case id: the photo token of its first report with a photo} (the image Open311's media serves)."""
+    tokens: dict[int, str] = {}
+    for case_id, token in (
+        Report.objects.filter(case_id__in=list(case_ids)).exclude(photo="").order_by("submitted_at", "id")
+    ).values_list("case_id", "photo_token"):
+        tokens.setdefault(case_id, token)
+    return tokens

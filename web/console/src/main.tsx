@@ -1,5 +1,6 @@
 // The supervisor's console at /console/: sign in, pick a municipality, and the screens (today's
-// board, planning on a map, the week plan, reviews, overdue findings, checklists). Arabic first.
+// board, planning on a map, the week plan, reviews, public reports, overdue findings, checklists).
+// Arabic first.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { applyLanguage, storeLanguage, type Language } from "@shared/i18n";
@@ -11,10 +12,11 @@ import { Checklists } from "./views/Checklists";
 import { Overdue } from "./views/Overdue";
 import { PlanMap } from "./views/PlanMap";
 import { Reviews } from "./views/Reviews";
+import { Triage } from "./views/Triage";
 import { WeekPlan } from "./views/WeekPlan";
 
-type Tab = "board" | "planMap" | "week" | "reviews" | "overdue" | "checklists";
-const TABS: Tab[] = ["board", "planMap", "week", "reviews", "overdue", "checklists"];
+type Tab = "board" | "planMap" | "week" | "reviews" | "triage" | "overdue" | "checklists";
+const TABS: Tab[] = ["board", "planMap", "week", "reviews", "triage", "overdue", "checklists"];
 
 interface Me {
   id: number;
@@ -74,6 +76,10 @@ function App() {
   const t = translate;
 
   useEffect(() => applyLanguage(language), [language]);
+  useEffect(() => {
+    // On a phone the tabs scroll sideways: keep the open one in view.
+    document.querySelector("nav.tabs a.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [tab, language, me]);
   useEffect(() => {
     const onHash = () => setTab(initialTab());
     addEventListener("hashchange", onHash);
@@ -164,6 +170,7 @@ function App() {
               {tab === "planMap" && <PlanMap />}
               {tab === "week" && <WeekPlan />}
               {tab === "reviews" && <Reviews />}
+              {tab === "triage" && <Triage />}
               {tab === "overdue" && <Overdue />}
               {tab === "checklists" && <Checklists />}
             </>
