@@ -10,12 +10,12 @@ from typing import Literal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
-from analytics import exports, indicators, selectors, services
+from analytics import exports, indicators, indicators_pdf, selectors, services
 from analytics.selectors import AnalyticsFilters
 from backend.api_basics import ERRORS, IsoDate, StrictIn
 from backend.db_routers import analytics_reads
@@ -211,6 +211,9 @@ class IndicatorsIn(Schema):
     month: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM (Gregorian)")
     hijri_month: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM (Umm al-Qura)")
     group_by: IndicatorGroupBy = "municipality"
+    municipality: int | None = Field(
+        None, ge=1, le=2**62, description="only this municipality, or this Amanah's municipalities (in your scope)"
+    )
 
     def to_period(self) -> indicators.Period:
         if self.month is None and self.hijri_month is None:
@@ -238,6 +241,7 @@ class IndicatorFigureOut(Schema):
     ci_low: float | None
     ci_high: float | None
     target: float | None
+    amber_margin: float | None = Field(None, description="a miss within this margin of the target is amber")
     light: Literal["green", "amber", "red"] | None
 
 
@@ -283,9 +287,23 @@ class IndicatorTargetOut(Schema):
 
 
 def _indicators(request: HttpRequest, query: IndicatorsIn) -> tuple[indicators.Period, list[dict]]:
+    period, rows, _chosen = _indicators_in_scope(request, query)
+    return period, rows
+
+
+def _indicators_in_scope(request: HttpRequest, query: IndicatorsIn, *, language: str | None = None):
+    """Validated first (a bad month or municipality answers in the caller's language, nothing half
+    done), then the table, in `language` when given (the PDF is Arabic whatever the request)."""
     _require_analytics(request)
     period = query.to_period()
-    return period, indicators.indicators_table(user=request.user, period=period, group_by=query.group_by)
+    chosen, ids = (None, None)
+    if query.municipality is not None:
+        chosen, ids = indicators.scope_choice(user=request.user, municipality_id=query.municipality)
+    with translation.override(language or translation.get_language()):
+        rows = indicators.indicators_table(
+            user=request.user, period=period, group_by=query.group_by, municipality_ids=ids
+        )
+    return period, rows, chosen
 
 
 @router.get("/indicators", response={200: IndicatorsOut, **ERRORS}, summary="Institutional performance indicators")
@@ -327,6 +345,18 @@ def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
     body = exports.indicators_csv(period=period, rows=rows)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="jawla-indicators-{period.calendar}-{period.key}.csv"'
+    return response
+
+
+@router.get("/indicators.pdf", response={200: None, **ERRORS}, summary="Indicators as a monthly Arabic PDF")
+@on_analytics_reads
+def indicator_pdf(request: HttpRequest, query: Query[IndicatorsIn]):
+    """The month's indicators as an Arabic A4 report (right to left, Hijri and Gregorian month, the
+    municipality's letterhead): per group, each indicator's value, interval, target and light in words."""
+    period, rows, chosen = _indicators_in_scope(request, query, language="ar")
+    body = indicators_pdf.indicators_pdf(period=period, rows=rows, chosen=chosen)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="jawla-indicators-{period.calendar}-{period.key}.pdf"'
     return response
 
 

@@ -306,9 +306,27 @@ def traffic_light(*, indicator: Indicator, value: float | None, target: Indicato
     return "amber" if -gap <= target.amber_margin else "red"
 
 
-def indicators_table(*, user, period: Period, group_by: str) -> list[dict]:
+def scope_choice(*, user, municipality_id: int) -> tuple[Municipality, set[int]]:
+    """The municipality (or Amanah) a caller narrowed the indicators to, and the ids it covers (an
+    Amanah covers itself and its municipalities). Unknown or outside the caller's scope: refused
+    with the same answer either way (422), so nothing is filtered halfway."""
+    visible = visible_to(Municipality.objects.defer("boundary"), user=user, field="id")
+    chosen = visible.filter(pk=municipality_id).first()
+    if chosen is None:
+        raise ApplicationError(
+            _("No municipality with this id in your scope."),
+            code="validation_error",
+            status=422,
+            extra={"errors": [{"loc": ["query", "municipality"], "msg": "not in scope", "type": "value_error"}]},
+        )
+    ids = {chosen.pk} | set(visible.filter(parent_id=chosen.pk).values_list("pk", flat=True))
+    return chosen, ids
+
+
+def indicators_table(*, user, period: Period, group_by: str, municipality_ids: set[int] | None = None) -> list[dict]:
     """One row per group ("municipality", "amanah" or "total"), each with every indicator's value,
-    interval, numerator and denominator, target and traffic light."""
+    interval, numerator and denominator, target and traffic light; only over `municipality_ids` when
+    given (scope_choice)."""
     per_municipality = _per_municipality(user=user, period=period)
     english = translation.get_language() == "en"
     municipalities = {
@@ -316,6 +334,7 @@ def indicators_table(*, user, period: Period, group_by: str) -> list[dict]:
         for municipality in visible_to(
             Municipality.objects.select_related("parent").defer("boundary", "parent__boundary"), user=user, field="id"
         )
+        if municipality_ids is None or municipality.pk in municipality_ids
     }
     groups: dict[str, tuple[str, _Counts]] = {}
     for municipality_id, municipality in municipalities.items():
@@ -337,6 +356,7 @@ def indicators_table(*, user, period: Period, group_by: str) -> list[dict]:
         for code, figure in figures.items():
             target = targets.get(code)
             figure["target"] = target.target if target else None
+            figure["amber_margin"] = target.amber_margin if target else None
             figure["light"] = traffic_light(indicator=BY_CODE[code], value=figure["value"], target=target)
         rows.append({"key": key, "label": label, "indicators": figures})
     return rows

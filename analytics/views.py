@@ -11,10 +11,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import selectors
+from analytics.indicators import INDICATORS
 from inspections.domain import calendar
 from inspections.models import Category, Checklist, Municipality
 from inspections.selectors.scope import scope_for, visible_to
@@ -62,6 +64,72 @@ class DashboardLogoutView(auth_views.LogoutView):
     next_page = "/dashboard/login/"
 
 
+def _role_label(scope) -> str:
+    labels = {"supervisor": _("Supervisor"), "leadership": _("Leadership"), "admin": _("Admin")}
+    return labels.get(scope.role or "", scope.role or "")
+
+
+@login_required
+def indicators_page(request):
+    """Leadership's indicators for one month (Gregorian or Umm al-Qura) over a scope; the figures come
+    from GET analytics/indicators (static JS), admins set targets through its PUT."""
+    user = request.user
+    _activate_dashboard_language(request)
+    if not selectors.can_view_analytics(user=user):
+        raise PermissionDenied(_("The dashboard is for supervisors, leadership and admins."))
+    english = selectors.is_english()
+    today = timezone.localdate()
+    hijri_today = calendar.hijri_of(today)
+    scope = scope_for(user)
+    visible = visible_to(Municipality.objects.defer("boundary"), user=user, field="id").order_by("code")
+    name = (lambda m: m.name_en) if english else (lambda m: m.name_ar)
+    context = {
+        "amanahs": [(m.id, name(m)) for m in visible if m.kind == Municipality.Kind.AMANAH],
+        "municipalities": [(m.id, name(m)) for m in visible if m.kind == Municipality.Kind.BALADIYA],
+        "gregorian_months": [(number, str(MONTHS[number])) for number in range(1, 13)],
+        "hijri_months": list(enumerate(calendar.hijri_table(language="en" if english else "ar")["months"], start=1)),
+        "gregorian_year": today.year,
+        "gregorian_month": today.month,
+        "hijri_year": hijri_today.year if hijri_today else 1448,
+        "hijri_month": hijri_today.month if hijri_today else 1,
+        "today": today,
+        "today_hijri": selectors.hijri_label(today),
+        "role_label": _role_label(scope),
+        "is_admin": scope.role == "admin",
+        "definitions": [(i.code, str(i.name), str(i.definition), i.proportion) for i in INDICATORS],
+        "strings": {
+            "light": {
+                "green": _("Meets target"),
+                "amber": _("Near target"),
+                "red": _("Below target"),
+                "none": _("No target set"),
+            },
+            "interval": _("95% interval"),
+            "target": _("Target"),
+            "margin": _("Amber margin"),
+            "days": _("days"),
+            "of": _("of"),
+            "no_value": _("No data in this month"),
+            "loading": _("Loading…"),
+            "error": _("The indicators could not be loaded."),
+            "saved": _("Target saved."),
+            "all": _("All in my scope"),
+            "scope_total": _("Whole scope"),
+            "no_rows": _("No municipalities in this scope."),
+            "definition": _("Definition"),
+            "set_target": _("Set target"),
+            "save": _("Save"),
+            "percent_hint": _("in percent"),
+            "working_days": _("working days"),
+            "indicator": _("Indicator"),
+            "municipality": _("Municipality"),
+            "bad_year": _("The year must be between 1900 and 2100."),
+            "bad_hijri_year": _("The Hijri year must be between 1343 and 1500."),
+        },
+    }
+    return render(request, "analytics/indicators.html", context)
+
+
 @login_required
 def dashboard(request):
     user = request.user
@@ -72,11 +140,6 @@ def dashboard(request):
     today = timezone.localdate()
     municipalities = visible_to(Municipality.objects.filter(kind=Municipality.Kind.BALADIYA), user=user, field="id")
     scope = scope_for(user)
-    role_labels = {
-        "supervisor": _("Supervisor"),
-        "leadership": _("Leadership"),
-        "admin": _("Admin"),
-    }
     context = {
         "municipalities": [(m.id, m.name_en if english else m.name_ar) for m in municipalities.order_by("code")],
         "categories": [(c.id, c.name_en if english else c.name_ar) for c in Category.objects.order_by("code")],
@@ -91,7 +154,7 @@ def dashboard(request):
         "hijri_table": calendar.hijri_table(language="en" if english else "ar"),
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-        "role_label": role_labels.get(scope.role or "", scope.role or ""),
+        "role_label": _role_label(scope),
         "strings": {
             "visits": _("Visits"),
             "violating": _("Violating"),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
+SCREENSHOTS = Path(__file__).parent.parent / "var" / "screenshots"  # git-ignored; screens to look at
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -491,6 +491,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "analytics/exports/findings.{fmt}"): Expect(ANALYTICS),
     ("GET", "analytics/indicators"): Expect(ANALYTICS),
     ("GET", "analytics/indicators.csv"): Expect(ANALYTICS),
+    ("GET", "analytics/indicators.pdf"): Expect(ANALYTICS, note="the monthly Arabic report"),
     ("PUT", "analytics/indicators/targets/{code}"): Expect(signed_in(403, admin=200), note="targets are the admins'"),
     ("GET", "analytics/exports/visits/{visit_id}/report.pdf"): Expect(
         signed_in(200, inspector=403), scoped(200, inspector=403)

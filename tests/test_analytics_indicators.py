@@ -107,7 +107,8 @@ def test_october_by_hand(api, leader, world):
 def test_a_municipality_without_establishments_and_an_empty_month(api, leader, world):
     khobar = by_key(table(api.as_user(leader), month="2026-10"))[str(world["khobar"].id)]
     assert khobar["coverage"] == {
-        "value": None, "numerator": 0, "denominator": 0, "ci_low": None, "ci_high": None, "target": None, "light": None
+        "value": None, "numerator": 0, "denominator": 0, "ci_low": None, "ci_high": None, "target": None,
+        "amber_margin": None, "light": None,
     }  # fmt: skip
     assert khobar["inspections_per_inspector_day"]["value"] is None
     empty = by_key(table(api.as_user(leader), month="2025-01"))[str(world["dammam"].id)]

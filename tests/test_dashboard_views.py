@@ -87,3 +87,30 @@ def test_static_assets_are_found():
         "fonts/ibm-plex-sans-arabic/IBMPlexSansArabic-Regular.ttf",
     ):
         assert finders.find(asset), asset
+
+
+def test_indicators_page_for_leadership_in_arabic_with_scope_and_months(client, leader, amanah, dammam, khobar):
+    leader.membership.language = "ar"
+    leader.membership.save()
+    login(client, "leader")
+    response = client.get("/dashboard/indicators/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "مؤشرات الأداء المؤسسي" in html and "/static/analytics/indicators.js" in html
+    assert f'<option value="{dammam.id}">الدمام</option>' in html and f'<option value="{amanah.id}">' in html
+    assert "جمادى الأولى" in html  # the Umm al-Qura month names for the Hijri month selector
+    assert "<script>" not in html and "style=" not in html  # the CSP allows no inline script or style
+    assert 'data-admin=""' in html  # leadership reads; only admins get the target forms
+
+
+def test_indicators_page_refuses_inspectors_and_sends_anonymous_to_login(client, inspector):
+    response = client.get("/dashboard/indicators/")
+    assert response.status_code == 302 and response["Location"].startswith("/dashboard/login/")
+    client.force_login(inspector)
+    assert client.get("/dashboard/indicators/").status_code == 403
+
+
+def test_indicators_page_marks_admins(client, admin_user):
+    client.force_login(admin_user)
+    assert 'data-admin="1"' in client.get("/dashboard/indicators/").content.decode()

@@ -97,19 +97,29 @@
   }
 
   // --- figures and tables ------------------------------------------------------------------------
+  // The bar is placed through the CSSOM after the rows are written (the CSP refuses style attributes).
   function ciBar(row) {
     if (row.ci_low == null) return "";
-    const side = rtl ? "right" : "left";
-    return '<div class="ci" title="' + fmtRate(row.ci_low) + " – " + fmtRate(row.ci_high) + '"><span style="' + side + ":" +
-      (row.ci_low * 100).toFixed(1) + "%;width:" + ((row.ci_high - row.ci_low) * 100).toFixed(1) + '%"></span><b style="' +
-      side + ":calc(" + (row.rate * 100).toFixed(1) + '% - 1px)"></b></div><span class="ci-text">' +
+    return '<div class="ci" title="' + fmtRate(row.ci_low) + " – " + fmtRate(row.ci_high) + '" data-low="' + row.ci_low +
+      '" data-high="' + row.ci_high + '" data-rate="' + row.rate + '"><span></span><b></b></div><span class="ci-text">' +
       fmtRate(row.ci_low) + " – " + fmtRate(row.ci_high) + "</span>";
+  }
+  function placeCiBars(container) {
+    const side = rtl ? "right" : "left";
+    container.querySelectorAll(".ci[data-low]").forEach((bar) => {
+      const low = Number(bar.dataset.low), high = Number(bar.dataset.high), rate = Number(bar.dataset.rate);
+      const span = bar.querySelector("span"), mark = bar.querySelector("b");
+      span.style[side] = (low * 100).toFixed(1) + "%";
+      span.style.width = ((high - low) * 100).toFixed(1) + "%";
+      mark.style[side] = "calc(" + (rate * 100).toFixed(1) + "% - 1px)";
+    });
   }
   function rateRows(tbody, rows, empty) {
     tbody.innerHTML = rows.length ? rows.map((row) => "<tr><td>" + esc(row.label) + '</td><td class="num">' + int.format(row.visits) +
       '</td><td class="num">' + int.format(row.violating_visits) + '</td><td class="num"><strong>' + fmtRate(row.rate) +
       "</strong></td><td>" + ciBar(row) + "</td></tr>").join("")
       : '<tr><td colspan="5" class="empty">' + esc(empty) + "</td></tr>";
+    placeCiBars(tbody);
   }
   function drawKpis(rows) {
     const visits = rows.reduce((s, r) => s + r.visits, 0), violating = rows.reduce((s, r) => s + r.violating_visits, 0);

@@ -1,0 +1,205 @@
+/* Jawla indicators page: one month (Gregorian or Umm al-Qura) over a scope, from GET analytics/indicators
+   (session cookie). Each indicator shows its value, interval, target and traffic light (an icon and a
+   word, never colour alone), its definition on demand; admins set targets with the PUT endpoint.
+   The page's query string keeps the choice, so a link opens the same month and scope. */
+(function () {
+  "use strict";
+  const root = document.querySelector(".indicators-page");
+  const S = JSON.parse(document.getElementById("indicator-strings").textContent);
+  const lang = root.dataset.lang || "ar";
+  const isAdmin = root.dataset.admin === "1";
+  // Latin digits in both languages, as every other surface of the product (the dashboard, PDFs, CSV).
+  const locale = lang === "ar" ? "ar-SA-u-nu-latn" : "en-GB";
+  const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const dec1 = new Intl.NumberFormat(locale, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const dec2 = new Intl.NumberFormat(locale, { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+  const int = new Intl.NumberFormat(locale);
+  const API = "/api/v1/analytics/";
+  const form = document.getElementById("i-filters");
+  const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  const ICON = { green: "✓", amber: "!", red: "✕", none: "–" };
+  let loads = 0;
+
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  function fmt(def, value) {
+    if (value == null) return "—";
+    if (def.proportion) return pct.format(value);
+    if (def.code === "median_days_to_closure") return dec1.format(value) + " " + S.days;
+    return dec2.format(value);
+  }
+  function el(id) { return document.getElementById(id); }
+
+  // --- the choice (form <-> query string) ----------------------------------------------------------
+  function calendarName() { return form.elements.calendar.value; }
+  function showCalendar() {
+    form.querySelectorAll("[data-calendar]").forEach((field) => { field.hidden = field.dataset.calendar !== calendarName(); });
+  }
+  function pad(n) { return String(n).padStart(2, "0"); }
+  /** The API's parameters, or an explanation of what is wrong with the choice (nothing is fetched then). */
+  function params() {
+    const hijri = calendarName() === "hijri";
+    const year = Number(form.elements[hijri ? "hijri_year" : "gregorian_year"].value);
+    const month = Number(form.elements[hijri ? "hijri_month" : "gregorian_month"].value);
+    const [low, high] = hijri ? [1343, 1500] : [1900, 2100];
+    if (!Number.isInteger(year) || year < low || year > high) {
+      return { error: (hijri ? S.bad_hijri_year : S.bad_year) };
+    }
+    const p = new URLSearchParams();
+    p.set(hijri ? "hijri_month" : "month", year + "-" + pad(month));
+    if (form.elements.municipality.value) p.set("municipality", form.elements.municipality.value);
+    return { params: p };
+  }
+  function fromQuery() {
+    const q = new URLSearchParams(location.search);
+    const scope = q.get("municipality");
+    if (scope && form.elements.municipality.querySelector('option[value="' + CSS.escape(scope) + '"]')) form.elements.municipality.value = scope;
+    const hijri = q.get("hijri_month"), month = q.get("month");
+    const match = /^(\d{4})-(\d{2})$/.exec(hijri || month || "");
+    if (match) {
+      form.elements.calendar.value = hijri ? "hijri" : "gregorian";
+      form.elements[hijri ? "hijri_year" : "gregorian_year"].value = String(Number(match[1]));
+      form.elements[hijri ? "hijri_month" : "gregorian_month"].value = String(Number(match[2]));
+    }
+  }
+
+  async function request(path, p) {
+    const response = await fetch(API + path + "?" + p.toString(), {
+      credentials: "same-origin", headers: { "Accept": "application/json", "Accept-Language": lang },
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = new Error((body && body.detail) || S.error);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+
+  // --- drawing -----------------------------------------------------------------------------------
+  function light(name) {
+    const key = name || "none";
+    return '<span class="light light-' + key + '"><span class="light-icon" aria-hidden="true">' + ICON[key] + "</span>" + esc(S.light[key]) + "</span>";
+  }
+  function card(def, figure) {
+    const interval = figure.ci_low != null ? S.interval + ": " + fmt(def, figure.ci_low) + " – " + fmt(def, figure.ci_high) : "";
+    const ratio = figure.numerator != null && figure.denominator ? int.format(figure.numerator) + " " + S.of + " " + int.format(figure.denominator) : "";
+    const target = figure.target != null ? S.target + ": " + fmt(def, figure.target) : "";
+    let html = '<article class="card indicator" data-code="' + esc(def.code) + '" data-light="' + esc(figure.light || "none") + '">' +
+      "<h3>" + esc(def.name) + "</h3>" +
+      '<div class="ind-value"><strong>' + (figure.value == null ? "—" : fmt(def, figure.value)) + "</strong>" + light(figure.light) + "</div>" +
+      (figure.value == null ? '<p class="muted small">' + esc(S.no_value) + "</p>" : "") +
+      (interval ? '<p class="ind-ci">' + esc(interval) + "</p>" : "") +
+      (ratio ? '<p class="muted small ind-ratio">' + esc(ratio) + "</p>" : "") +
+      (target ? '<p class="ind-target">' + esc(target) + "</p>" : "") +
+      '<details class="ind-def"><summary>' + esc(S.definition) + "</summary><p>" + esc(def.definition) + "</p></details>";
+    if (isAdmin) {
+      const scale = def.proportion ? 100 : 1;
+      const unit = def.proportion ? " (" + S.percent_hint + ")" : "";
+      html += '<details class="ind-set"><summary>' + esc(S.set_target) + '</summary><form class="target-form" data-code="' + esc(def.code) +
+        '" data-scale="' + scale + '"><label>' + esc(S.target + unit) + '<input name="target" type="number" step="any" min="0"' +
+        (def.proportion ? ' max="100"' : "") + ' required value="' + (figure.target != null ? +(figure.target * scale).toFixed(4) : "") + '"></label>' +
+        "<label>" + esc(S.margin + unit) + '<input name="amber_margin" type="number" step="any" min="0"' + (def.proportion ? ' max="100"' : "") +
+        ' value="' + (figure.amber_margin != null ? +(figure.amber_margin * scale).toFixed(4) : "0") + '"></label>' +
+        '<button type="submit" class="primary">' + esc(S.save) + '</button><output class="small"></output></form></details>';
+    }
+    return html + "</article>";
+  }
+  function drawCards(body) {
+    const row = body.rows[0];
+    el("i-cards").innerHTML = row
+      ? body.definitions.map((def) => card(def, row.indicators[def.code])).join("")
+      : '<p class="card empty">' + esc(S.no_rows) + "</p>";
+  }
+  function drawBreakdown(body) {
+    const table = el("i-breakdown");
+    el("i-breakdown-card").hidden = body.rows.length < 2;
+    table.querySelector("thead").innerHTML = "<tr><th>" + esc(S.municipality) + "</th>" +
+      body.definitions.map((def) => "<th>" + esc(def.name) + "</th>").join("") + "</tr>";
+    table.querySelector("tbody").innerHTML = body.rows.map((row) => "<tr><th scope=\"row\">" + esc(row.label) + "</th>" +
+      body.definitions.map((def) => {
+        const figure = row.indicators[def.code], key = figure.light || "none";
+        return '<td class="num" data-light="' + key + '">' + fmt(def, figure.value) +
+          (figure.light ? ' <span class="light-icon light-' + key + '" title="' + esc(S.light[key]) + '" aria-label="' + esc(S.light[key]) + '">' + ICON[key] + "</span>" : "") + "</td>";
+      }).join("") + "</tr>").join("");
+  }
+  function drawPeriod(period) {
+    const first = period.first_hijri || period.first, last = period.last_hijri || period.last;
+    const hijri = period.calendar === "hijri";
+    const title = hijri
+      ? form.elements.hijri_month.selectedOptions[0].textContent + " " + period.key.slice(0, 4) + (lang === "ar" ? " هـ" : " AH")
+      : form.elements.gregorian_month.selectedOptions[0].textContent + " " + period.key.slice(0, 4);
+    el("i-period").textContent = title;
+    el("i-period-other").textContent = (hijri ? period.first + " – " + period.last : first + " – " + last) +
+      " · " + int.format(period.working_days) + " " + S.working_days;
+  }
+  function clear(message) {
+    el("i-cards").innerHTML = "";
+    el("i-breakdown").querySelector("thead").innerHTML = "";
+    el("i-breakdown").querySelector("tbody").innerHTML = "";
+    el("i-breakdown-card").hidden = true;
+    el("i-period").textContent = "—";
+    el("i-period-other").textContent = "";
+    ["i-csv", "i-pdf"].forEach((id) => { el(id).removeAttribute("href"); el(id).setAttribute("aria-disabled", "true"); });
+    el("i-error").textContent = message;
+    el("i-error").hidden = false;
+  }
+
+  async function refresh() {
+    const choice = params();
+    if (choice.error) { clear(choice.error); finish(); return; }
+    const p = choice.params;
+    history.replaceState(null, "", "?" + p.toString());
+    document.body.classList.add("loading");
+    try {
+      const total = new URLSearchParams(p); total.set("group_by", "total");
+      const each = new URLSearchParams(p); each.set("group_by", "municipality");
+      const [summary, breakdown] = await Promise.all([request("indicators", total), request("indicators", each)]);
+      el("i-error").hidden = true;
+      drawPeriod(summary.period);
+      drawCards(summary);
+      drawBreakdown(breakdown);
+      el("i-csv").href = API + "indicators.csv?" + each.toString();
+      el("i-pdf").href = API + "indicators.pdf?" + each.toString();
+      ["i-csv", "i-pdf"].forEach((id) => el(id).removeAttribute("aria-disabled"));
+    } catch (error) {
+      clear(error.message || S.error);
+    } finally {
+      document.body.classList.remove("loading");
+      finish();
+    }
+  }
+  function finish() { document.body.dataset.loads = String(++loads); }
+
+  async function saveTarget(formEl) {
+    const scale = Number(formEl.dataset.scale);
+    const out = formEl.querySelector("output");
+    const target = Number(formEl.elements.target.value) / scale, margin = Number(formEl.elements.amber_margin.value || 0) / scale;
+    const response = await fetch(API + "indicators/targets/" + encodeURIComponent(formEl.dataset.code), {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": lang, "X-CSRFToken": csrf },
+      body: JSON.stringify({ target: target, amber_margin: margin }),
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      out.textContent = (body && body.detail) || S.error;
+      out.className = "small alert-text";
+      return;
+    }
+    await refresh();
+    const again = document.querySelector('.target-form[data-code="' + CSS.escape(body.code) + '"]');
+    if (again) { again.closest("details").open = true; again.querySelector("output").textContent = S.saved; }
+  }
+
+  form.addEventListener("change", () => { showCalendar(); refresh(); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  el("i-cards").addEventListener("submit", (event) => {
+    if (!event.target.matches(".target-form")) return;
+    event.preventDefault();
+    saveTarget(event.target);
+  });
+  fromQuery();
+  showCalendar();
+  refresh();
+})();
