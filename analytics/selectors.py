@@ -1,6 +1,8 @@
 """Analytics reads: violation rates with Wilson intervals, the H3 heatmap, overdue findings and the
-filtered querysets behind the exports. Every figure is aggregated in the database (GROUP BY) and
-every queryset is scoped through `inspections.selectors.scope.visible_to`.
+filtered querysets behind the exports. Rates and the heatmap sum the daily roll-ups
+(analytics/rollups.py, kept exact in the writers' transactions); the heatmap with a category or
+checklist filter, and the exports, read the raw rows. Every figure is aggregated in the database
+(GROUP BY) and every queryset is scoped through `inspections.selectors.scope.visible_to`.
 
 Definitions (docs/analytics.md):
 - a *completed* visit is one whose outcome is `compliant` or `violations`: the inspector got in and
@@ -16,19 +18,18 @@ import functools
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import h3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet, Value
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone, translation
 
+from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 from inspections.domain import calendar
-from inspections.models import Answer, Category, ChecklistItem, Finding, Municipality, Visit
+from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
 from inspections.selectors.scope import Role, scope_for, visible_to
 
 COMPLETED_OUTCOMES = (Visit.Outcome.COMPLIANT, Visit.Outcome.VIOLATIONS)
@@ -123,18 +124,6 @@ def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
     return visits_filtered(user=user, filters=filters).filter(outcome__in=COMPLETED_OUTCOMES).order_by()
 
 
-def _counts(queryset: QuerySet, *group_fields: str) -> list[dict]:
-    # Count("*") (not Count("id")) keeps PostgreSQL on an index-only scan (analytics_visit_completed_idx).
-    # No ORDER BY in SQL: PostgreSQL cannot estimate the number of groups of an expression such as
-    # date_trunc(...) and would sort every row for a GroupAggregate; a handful of result rows sort in Python.
-    rows = (
-        queryset.values(*group_fields)
-        .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
-        .order_by()
-    )
-    return sorted(rows, key=lambda row: tuple(row[field] for field in group_fields))
-
-
 def _label(name_ar: str, name_en: str) -> str:
     return (name_en or name_ar) if is_english() else (name_ar or name_en)
 
@@ -161,23 +150,48 @@ def _rates_by_id(rows: list[dict], field: str, names: dict[int, str]) -> list[Ra
     ]
 
 
+def _rollup_rows(model, *, user, filters: AnalyticsFilters) -> QuerySet:
+    """Roll-up rows (analytics.models) in the caller's scope matching the filters: the day column holds
+    the Asia/Riyadh day, so inclusive local days are plain date comparisons."""
+    rows = visible_to(model.objects.all(), user=user, field="municipality_id")
+    conditions = {}
+    if filters.date_from:
+        conditions["day__gte"] = filters.date_from
+    if filters.date_to:
+        conditions["day__lte"] = filters.date_to
+    if filters.municipality_id is not None:
+        conditions["municipality_id"] = filters.municipality_id
+    if filters.category_id is not None:
+        conditions["category_id"] = filters.category_id
+    if filters.checklist_id is not None:
+        conditions["checklist_id"] = filters.checklist_id
+    return rows.filter(**conditions).order_by()
+
+
+def _rollup_counts(rows: QuerySet, field: str, *, visits: str = "visits", violating: str = "violating") -> list[dict]:
+    """Sums per `field` (a handful of result rows, sorted in Python as in `_counts`)."""
+    grouped = rows.values(field).annotate(visits=Sum(visits), violating=Sum(violating)).order_by()
+    return sorted((row for row in grouped if row["visits"]), key=lambda row: row[field])
+
+
 def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[Rate]:
-    """Rows {key, label, visits, violating_visits, rate, ci_low, ci_high}, grouped as asked."""
+    """Rows {key, label, visits, violating_visits, rate, ci_low, ci_high}, grouped as asked. Read from
+    the daily roll-ups (analytics/rollups.py), which every filter and grouping can be answered from."""
     if group_by == "item":
         return _item_rates(user=user, filters=filters)
-    visits = completed_visits(user=user, filters=filters)
-    if group_by == "municipality":
-        return _rates_by_id(_counts(visits, "municipality_id"), "municipality_id", _names(Municipality))
-    if group_by == "category":
-        return _rates_by_id(_counts(visits, "category_id"), "category_id", _names(Category))
     if group_by == "inspector":
-        rows = _counts(visits, "inspector_id")
+        rows = _rollup_counts(_rollup_rows(InspectorDay, user=user, filters=filters), "inspector_id")
         users = get_user_model().objects.filter(id__in=[r["inspector_id"] for r in rows])
         return _rates_by_id(rows, "inspector_id", {u.id: (u.get_full_name() or u.get_username()) for u in users})
+    days = _rollup_rows(VisitDay, user=user, filters=filters)
+    if group_by == "municipality":
+        return _rates_by_id(_rollup_counts(days, "municipality_id"), "municipality_id", _names(Municipality))
+    if group_by == "category":
+        return _rates_by_id(_rollup_counts(days, "category_id"), "category_id", _names(Category))
     if group_by == "month":
-        return [_month_row(r) for r in _month_counts(visits, filters)]
+        return [_month_row(r) for r in _month_counts(_rollup_counts(days, "day"))]
     if group_by == "hijri_month":
-        return _hijri_month_rates(visits)
+        return _hijri_month_rates(_rollup_counts(days, "day"))
     raise ValueError(group_by)
 
 
@@ -211,50 +225,14 @@ GREGORIAN_MONTHS_EN = (
 )
 
 
-class _WidthBucket(Func):
-    """PostgreSQL's width_bucket(value, sorted thresholds[]): the index of the bucket a value falls in."""
-
-    function = "width_bucket"
-    output_field = IntegerField()
-
-
-def _month_starts(first: datetime, last: datetime) -> list[datetime]:
-    """The local (Asia/Riyadh) month starts from the month of `first` to the one after `last`."""
-    first, last = first.astimezone(LOCAL_TZ), last.astimezone(LOCAL_TZ)
-    year, month = first.year, first.month
-    starts = []
-    while True:
-        start = datetime(year, month, 1, tzinfo=LOCAL_TZ)
-        starts.append(start)
-        if start > last:
-            return starts
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _month_counts(visits: QuerySet, filters: AnalyticsFilters) -> list[dict]:
-    """Counts per local month. On PostgreSQL the rows are bucketed by comparing finished_at with the
-    month starts (width_bucket, a binary search per row): a quarter faster over a year than
-    date_trunc('month', finished_at AT TIME ZONE ...), whose time-zone conversion dominates."""
-    if connection.vendor != "postgresql":
-        return _counts(visits.annotate(month=TruncMonth("finished_at", tzinfo=LOCAL_TZ)), "month")
-    from django.contrib.postgres.fields import ArrayField
-    from django.db.models import DateTimeField
-
-    start, end = local_day_bounds(date_from=filters.date_from, date_to=filters.date_to)
-    if start is None or end is None:
-        # The leading column of the analytics index: two index probes, not a scan.
-        span = Visit.objects.aggregate(first=Min("finished_at"), last=Max("finished_at"))
-        if span["first"] is None:
-            return []
-        start, end = start or span["first"], end or span["last"]
-    starts = _month_starts(start, end)
-    thresholds = Value(starts, output_field=ArrayField(DateTimeField()))
-    rows = _counts(visits.annotate(bucket=_WidthBucket(F("finished_at"), thresholds)), "bucket")
-    return [
-        {"month": starts[row["bucket"] - 1], "visits": row["visits"], "violating": row["violating"]}
-        for row in rows
-        if 1 <= row["bucket"] <= len(starts)
-    ]
+def _month_counts(per_day: list[dict]) -> list[dict]:
+    """Per-day sums folded into Riyadh months (at most 366 day rows a year)."""
+    months: dict[date, list[int]] = {}
+    for row in per_day:
+        totals = months.setdefault(row["day"].replace(day=1), [0, 0])
+        totals[0] += row["visits"]
+        totals[1] += row["violating"]
+    return [{"month": month, "visits": v, "violating": k} for month, (v, k) in sorted(months.items())]
 
 
 def _month_row(row: dict) -> Rate:
@@ -270,12 +248,11 @@ def _month_row(row: dict) -> Rate:
     return rate_row(key=f"{month:%Y-%m}", label=label, visits=row["visits"], violating=row["violating"])
 
 
-def _hijri_month_rates(visits: QuerySet) -> list[Rate]:
-    """Umm al-Qura months: the database counts per local day (GROUP BY), Python folds at most a few
-    hundred day rows into Hijri months (the calendar is a table, not a formula SQL can compute).
+def _hijri_month_rates(per_day: list[dict]) -> list[Rate]:
+    """Umm al-Qura months: the database sums per local day (the daily roll-up), Python folds at most a
+    few hundred day rows into Hijri months (the calendar is a table, not a formula SQL can compute).
     Days outside the table are grouped by Gregorian month, labelled with the Gregorian month alone
     (keys YYYY-MM stay apart: Hijri years are 1343-1500, Gregorian ones 1900-2199)."""
-    per_day = _counts(visits.annotate(day=TruncDate("finished_at", tzinfo=LOCAL_TZ)), "day")
     months: dict[tuple[bool, int, int], list[int]] = {}
     for row in per_day:
         day = row["day"]
@@ -299,16 +276,9 @@ def _hijri_month_rates(visits: QuerySet) -> list[Rate]:
 
 def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
     """Per checklist item (stable code): failed answers over the completed visits that answered it."""
-    answers = _filter_visits(
-        visible_to(Answer.objects.all(), user=user, field="visit__municipality"), filters, prefix="visit__"
-    ).filter(visit__outcome__in=COMPLETED_OUTCOMES)
-    answers = answers.exclude(value__isnull=True).exclude(value="na").order_by()
-    rows = (
-        answers.values("item_code")
-        .annotate(visits=Count("*"), violating=Count("failed", filter=Q(failed=True)))
-        .order_by()
+    rows = _rollup_counts(
+        _rollup_rows(ItemDay, user=user, filters=filters), "item_code", visits="answers", violating="failed"
     )
-    rows = sorted(rows, key=lambda row: row["item_code"])
     texts = item_labels(codes={r["item_code"] for r in rows})
     return [
         rate_row(
@@ -330,11 +300,59 @@ def item_labels(*, codes: set[str]) -> dict[str, str]:
     return texts
 
 
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def _cell_periods(date_from: date | None, date_to: date | None) -> Q:
+    """The CellPeriod rows that add up to the inclusive days [date_from, date_to] (None: unbounded):
+    the whole months inside from the month rows, the days before and after them from the day rows."""
+    day, month = CellPeriod.Grain.DAY, CellPeriod.Grain.MONTH
+    first_full = None if date_from is None else (date_from if date_from.day == 1 else _next_month(date_from))
+    last_full = None
+    if date_to is not None:
+        # The last month that ends on or before date_to.
+        last_full = date_to.replace(day=1)
+        if _next_month(date_to) - timedelta(days=1) != date_to:
+            last_full = (last_full - timedelta(days=1)).replace(day=1)
+    if first_full is not None and last_full is not None and first_full > last_full:
+        return Q(grain=day, period__gte=date_from, period__lte=date_to)
+    months = Q(grain=month)
+    if first_full is not None:
+        months &= Q(period__gte=first_full)
+    if last_full is not None:
+        months &= Q(period__lte=last_full)
+    periods = months
+    if date_from is not None and date_from < first_full:
+        periods |= Q(grain=day, period__gte=date_from, period__lt=first_full)
+    if date_to is not None and _next_month(last_full) <= date_to:
+        periods |= Q(grain=day, period__gte=_next_month(last_full), period__lte=date_to)
+    return periods
+
+
+def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tuple[int, int, int]]:
+    """(cell, visits, violating) per H3 cell at `resolution`, unordered. From the cell roll-up
+    (analytics.models.CellPeriod); a category or checklist filter is not kept there (it would multiply
+    the rows by the categories), so those read the raw visits: GROUP BY on the stored h3_r<resolution>."""
+    if filters.category_id is not None or filters.checklist_id is not None:
+        return list(
+            completed_visits(user=user, filters=filters)
+            .values_list(f"h3_r{int(resolution)}")
+            .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
+            .order_by()
+        )
+    rows = visible_to(CellPeriod.objects.filter(resolution=int(resolution)), user=user, field="municipality_id")
+    if filters.municipality_id is not None:
+        rows = rows.filter(municipality_id=filters.municipality_id)
+    rows = rows.filter(_cell_periods(filters.date_from, filters.date_to))
+    grouped = rows.values_list("cell").annotate(visits=Sum("visits"), violating=Sum("violating")).order_by()
+    return [row for row in grouped if row[1]]
+
+
 def heatmap_cells(*, user, filters: AnalyticsFilters, resolution: int) -> list[dict]:
-    """One row per H3 cell at `resolution` (5..9, the stored columns): GROUP BY on h3_r<resolution>."""
-    column = f"h3_r{int(resolution)}"
-    rows = _counts(completed_visits(user=user, filters=filters), column)
-    return [{"cell": h3.int_to_str(r[column]), **_figures(r["visits"], r["violating"])} for r in rows]
+    """One row per H3 cell at `resolution` (5..9, the stored resolutions), ordered by cell."""
+    rows = sorted(_cell_counts(user=user, filters=filters, resolution=resolution))
+    return [{"cell": h3.int_to_str(cell), **_figures(visits, violating)} for cell, visits, violating in rows]
 
 
 def _figures(visits: int, violating: int) -> dict:
@@ -380,15 +398,8 @@ def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_mu
     request, a second collection `municipalities`). Encoded here from the GROUP BY rows, with each
     cell's cached geometry spliced in: encoding thousands of polygons with json.dumps on every request
     would cost more than the query itself."""
-    column = f"h3_r{int(resolution)}"
-    rows = (
-        completed_visits(user=user, filters=filters)
-        .values_list(column)
-        .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
-        .order_by()
-    )
     parts = []
-    for cell_int, visits, violating in rows:
+    for cell_int, visits, violating in _cell_counts(user=user, filters=filters, resolution=resolution):
         low, high = wilson_interval(violating, visits)
         parts.append(
             f'{_cell_feature_head(cell_int, resolution)}"visits":{visits},"violating_visits":{violating},'

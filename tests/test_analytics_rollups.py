@@ -282,3 +282,69 @@ def test_rebuild_restores_rollups_after_a_write_that_bypassed_them(world, capsys
     assert "rebuilt" in capsys.readouterr().out
     assert list(VisitDay.objects.values_list("visits", "violating")) == [(1, 0)]
     assert_exact("rebuild")
+
+
+@pytest.fixture
+def history(world):
+    """40 visits over 75 days (three month ends), stored through the ORM (the signals path)."""
+    import random
+
+    from tests.factories import VisitFactory
+
+    rng = random.Random(16)
+    for _ in range(40):
+        establishment = world["shops"][rng.randrange(4)]
+        VisitFactory(
+            establishment=establishment,
+            inspector=world["inspectors"][establishment.municipality_id][0],
+            checklist_version=world["versions"][rng.randrange(2)],
+            outcome=rng.choice(["compliant", "violations", "violations", "closed"]),
+            finished_at=_finished_at(rng.randrange(75), rng.randrange(-120, 120)),
+        )
+    return world
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.one_of(st.none(), st.integers(-2, 80)),
+    length=st.one_of(st.none(), st.integers(0, 80)),
+    resolution=st.sampled_from(RESOLUTIONS),
+    municipality=st.sampled_from([None, 0, 1]),
+)
+def test_rollup_reads_equal_the_raw_group_by_for_any_range(history, leader, start, length, resolution, municipality):
+    """Rates and the heatmap from roll-ups (whole months from month rows, edge days from day rows)
+    equal the same figures grouped over the raw visits, for any inclusive range of Riyadh days."""
+    from django.db.models import Count, Q
+
+    from analytics import selectors
+
+    today = timezone.now().astimezone(RIYADH).date()
+    date_from = None if start is None else today - timedelta(days=start)
+    date_to = None if length is None else (date_from or today - timedelta(days=80)) + timedelta(days=length)
+    municipality_id = None if municipality is None else history["shops"][municipality].municipality_id
+    filters = selectors.AnalyticsFilters(date_from=date_from, date_to=date_to, municipality_id=municipality_id)
+    raw = selectors.completed_visits(user=leader, filters=filters)
+    column = f"h3_r{resolution}"
+    want = {
+        (cell, visits, violating)
+        for cell, visits, violating in raw.values_list(column)
+        .annotate(visits=Count("*"), violating=Count("id", filter=Q(has_violation=True)))
+        .order_by()
+    }
+    have = {
+        (int(row["cell"], 16), row["visits"], row["violating_visits"])
+        for row in selectors.heatmap_cells(user=leader, filters=filters, resolution=resolution)
+    }
+    assert have == want
+    by_municipality = {
+        str(row["municipality_id"]): (row["visits"], row["violating"])
+        for row in raw.values("municipality_id")
+        .annotate(visits=Count("*"), violating=Count("id", filter=Q(has_violation=True)))
+        .order_by()
+    }
+    rates = selectors.violation_rates(user=leader, filters=filters, group_by="municipality")
+    assert {row.key: (row.visits, row.violating_visits) for row in rates} == by_municipality
+    months = sum(row.visits for row in selectors.violation_rates(user=leader, filters=filters, group_by="month"))
+    hijri = sum(row.visits for row in selectors.violation_rates(user=leader, filters=filters, group_by="hijri_month"))
+    assert months == hijri == raw.count()
