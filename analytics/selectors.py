@@ -393,18 +393,26 @@ def _json_number(value: float | None) -> str:
     return "null" if value is None else repr(value)
 
 
+@functools.lru_cache(maxsize=200_000)
+def _figures_json(visits: int, violating: int) -> str:
+    # The end of a cell's Feature: its figures. Cells share (visits, violating) pairs (most hold a few
+    # visits), so each pair's rate and interval are computed and encoded once per process.
+    low, high = wilson_interval(violating, visits)
+    return (
+        f'"visits":{visits},"violating_visits":{violating},"rate":{_json_number(violating / visits)},'
+        f'"ci_low":{_json_number(low)},"ci_high":{_json_number(high)}}}}}'
+    )
+
+
 def heatmap_geojson(*, user, filters: AnalyticsFilters, resolution: int, with_municipalities: bool) -> str:
     """The heatmap as GeoJSON text: a FeatureCollection of cell Polygons with their figures (and, on
     request, a second collection `municipalities`). Encoded here from the GROUP BY rows, with each
     cell's cached geometry spliced in: encoding thousands of polygons with json.dumps on every request
     would cost more than the query itself."""
-    parts = []
-    for cell_int, visits, violating in _cell_counts(user=user, filters=filters, resolution=resolution):
-        low, high = wilson_interval(violating, visits)
-        parts.append(
-            f'{_cell_feature_head(cell_int, resolution)}"visits":{visits},"violating_visits":{violating},'
-            f'"rate":{_json_number(violating / visits)},"ci_low":{_json_number(low)},"ci_high":{_json_number(high)}}}}}'
-        )
+    parts = [
+        _cell_feature_head(cell_int, resolution) + _figures_json(visits, violating)
+        for cell_int, visits, violating in _cell_counts(user=user, filters=filters, resolution=resolution)
+    ]
     text = '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]"
     if with_municipalities:
         text += ',"municipalities":' + json.dumps(municipality_layer(user=user, filters=filters), ensure_ascii=False)

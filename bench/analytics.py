@@ -1,14 +1,20 @@
-"""Analytics benchmark on PostgreSQL: 1,000,000 visits, the rates and heatmap endpoints against the
-hand-written SQL that computes the same figures, and a streamed 1,000,000-row CSV export.
+"""Analytics benchmark on PostgreSQL: 1,000,000 visits, the rates and heatmap endpoints (which read the
+roll-ups, analytics/rollups.py) against the hand-written SQL that computes the same figures over the
+raw visits table, and a streamed 1,000,000-row CSV export.
 
-    python bench/analytics.py [--visits 1000000] [--runs 15] [--keep]
+    python bench/analytics.py [--visits 1000000] [--national] [--runs 15] [--skip-export]
 
 - Drops and re-creates its own database (BENCH_DATABASE_URL, default
   postgres://postgres@127.0.0.1:5432/jawla_bench_analytics), migrates it, and seeds establishments
-  and visits with COPY (one year of finished_at, 15 municipalities, 9 categories).
+  and visits with COPY (one year of finished_at, 15 municipalities of one Amanah, 9 categories; with
+  `--national` 17 Amanahs and 153 municipalities), then builds the roll-ups with the
+  `rollups_rebuild` command and prints its time and the roll-ups' size on disk.
 - Times each endpoint in-process through Django's test client (the whole NinjaAPI: auth, scoping,
-  schema) as a leadership user scoped to the whole Amanah, and the hand-written SQL on the same
-  connection; prints both medians and their ratio.
+  schema) as a leadership user scoped to the whole Amanah (national: an admin, who sees every
+  Amanah), and the hand-written SQL over the raw table on the same connection; prints both medians
+  and their ratio.
+- Prints the roll-ups' maintenance cost per synced visit: `rollups_apply` (what the visit sync calls
+  in its transaction) over batches of 50 stored visits, in a transaction rolled back.
 - Serves the CSV export from a gunicorn worker on 127.0.0.1:8531 and samples that process's RSS.
 Bounded: about 2-4 minutes on 2 cores (seeding is most of it).
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import random
 import statistics
@@ -52,6 +59,15 @@ CENTRES = [  # (code, name_ar, name_en, lat, lon)
     ("KHAFJI", "الخفجي", "Khafji", 28.4391, 48.4913),
     ("SAFFANIYAH", "السفانية", "Saffaniyah", 27.9708, 48.7304),
 ]
+# --national: 17 Amanahs (name, lat, lon) with 9 municipalities each around their centre (153 in all).
+AMANAHS = [
+    ("RIYADH", 24.71, 46.68), ("MAKKAH", 21.39, 39.86), ("JEDDAH", 21.49, 39.19), ("MADINAH", 24.47, 39.61),
+    ("EASTERN", 26.42, 50.09), ("AHSA", 25.38, 49.59), ("QASSIM", 26.33, 43.97), ("ASIR", 18.22, 42.51),
+    ("TABUK", 28.38, 36.57), ("HAIL", 27.52, 41.69), ("NORTHERN", 30.98, 41.02), ("JAZAN", 16.89, 42.55),
+    ("NAJRAN", 17.49, 44.13), ("BAHA", 20.01, 41.47), ("JOUF", 29.97, 40.21), ("TAIF", 21.27, 40.42),
+    ("HAFR", 28.43, 45.97),
+]  # fmt: skip
+MUNICIPALITIES_PER_AMANAH = 9
 CATEGORIES = ["grocery", "supermarket", "restaurant", "cafe", "bakery", "butcher", "pharmacy", "stall", "salon"]
 
 
@@ -74,7 +90,21 @@ def setup_django() -> None:
     django.setup()
 
 
-def seed(n_visits: int, n_establishments: int) -> dict:
+def _municipality(Municipality, *, code, name, parent, lat, lon):
+    half = 0.12
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half]]
+    return Municipality.objects.create(
+        code=code,
+        name_ar=name,
+        name_en=name,
+        parent=parent,
+        centre_lat=lat,
+        centre_lon=lon,
+        boundary={"type": "Polygon", "coordinates": [ring + [ring[0]]]},
+    )
+
+
+def seed(n_visits: int, n_establishments: int, national: bool = False) -> dict:
     """Municipalities, users, a checklist with ORM calls; establishments and visits with COPY."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
@@ -84,32 +114,46 @@ def seed(n_visits: int, n_establishments: int) -> dict:
     from inspections.models import Category, Checklist, ChecklistVersion, Membership, Municipality
 
     rng = random.Random(2026)
-    amanah = Municipality.objects.create(
-        code="EP-AMANAH", name_ar="أمانة المنطقة الشرقية", name_en="EP Amanah", kind="amanah"
-    )
     municipalities = []
-    for code, name_ar, name_en, lat, lon in CENTRES:
-        half = 0.12
-        ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half]]
-        municipalities.append(
-            Municipality.objects.create(
-                code=code,
-                name_ar=name_ar,
-                name_en=name_en,
-                parent=amanah,
-                centre_lat=lat,
-                centre_lon=lon,
-                boundary={"type": "Polygon", "coordinates": [ring + [ring[0]]]},
+    if national:
+        amanahs = []
+        for code, lat, lon in AMANAHS:
+            amanah = Municipality.objects.create(
+                code=f"{code}-AMANAH", name_ar=f"أمانة {code}", name_en=f"{code} Amanah", kind="amanah"
             )
+            amanahs.append(amanah)
+            for index in range(MUNICIPALITIES_PER_AMANAH):
+                angle = 2 * 3.14159 * index / MUNICIPALITIES_PER_AMANAH
+                offset = 0 if index == 0 else 0.45
+                municipalities.append(
+                    _municipality(
+                        Municipality,
+                        code=f"{code}-{index}",
+                        name=f"{code} {index}",
+                        parent=amanah,
+                        lat=lat + offset * math.sin(angle),
+                        lon=lon + offset * math.cos(angle),
+                    )
+                )
+        amanah = amanahs[0]
+    else:
+        amanah = Municipality.objects.create(
+            code="EP-AMANAH", name_ar="أمانة المنطقة الشرقية", name_en="EP Amanah", kind="amanah"
         )
+        for code, name_ar, name_en, lat, lon in CENTRES:
+            municipalities.append(_municipality(Municipality, code=code, name=name_ar, parent=amanah, lat=lat, lon=lon))
+            municipalities[-1].name_en = name_en
+            municipalities[-1].save(update_fields=["name_en"])
     categories = [Category.objects.create(code=c, name_ar=c, name_en=c) for c in CATEGORIES]
     checklist = Checklist.objects.create(code="covid", name_ar="الإجراءات الاحترازية", name_en="COVID-19")
     version = ChecklistVersion.objects.create(checklist=checklist, number=1, status="published")
     User = get_user_model()
     password = make_password("bench12345")
     leader = User.objects.create(username="bench_leader", password=password)
-    Membership.objects.create(user=leader, role="leadership", amanah=amanah)
-    inspectors = [User.objects.create(username=f"bench_inspector_{i}", password=password) for i in range(60)]
+    # National: an admin sees every Amanah (the ministry's view); otherwise leadership of one Amanah.
+    Membership.objects.create(user=leader, role="admin" if national else "leadership", amanah=amanah)
+    n_inspectors = 4 * len(municipalities)
+    inspectors = [User.objects.create(username=f"bench_inspector_{i}", password=password) for i in range(n_inspectors)]
     for index, inspector in enumerate(inspectors):
         membership = Membership.objects.create(user=inspector, role="inspector")
         membership.municipalities.add(municipalities[index % len(municipalities)])
@@ -121,12 +165,15 @@ def seed(n_visits: int, n_establishments: int) -> dict:
         next_id = cursor.fetchone()[0] + 1
         columns = (
             "id, name_ar, name_en, category_id, licence_no, address, lat, lon, municipality_id, "
-            "municipality_overridden, status, risk_score, h3_r5, h3_r6, h3_r7, h3_r8, h3_r9, created_at, updated_at"
+            "municipality_overridden, status, size_class, risk_score, h3_r5, h3_r6, h3_r7, h3_r8, h3_r9, "
+            "created_at, updated_at"
         )
         now = datetime.now(tz=UTC)
         with cursor.connection.cursor().copy(f"COPY inspections_establishment ({columns}) FROM STDIN") as copy:
             for index in range(n_establishments):
-                municipality = municipalities[min(int(rng.expovariate(0.35)), len(municipalities) - 1)]
+                # Skewed: a few big municipalities hold most shops (the Amanah's city), as in the field.
+                rank = min(int(rng.expovariate(0.35 * 15 / len(municipalities))), len(municipalities) - 1)
+                municipality = municipalities[rank]
                 lat = municipality.centre_lat + rng.gauss(0, 0.035)
                 lon = municipality.centre_lon + rng.gauss(0, 0.035)
                 cells = h3_cells(lat, lon)
@@ -135,7 +182,7 @@ def seed(n_visits: int, n_establishments: int) -> dict:
                 risk = 0.08 + (cells["h3_r7"] % 29) / 100
                 row = (
                     next_id + index, f"منشأة {index}", f"Shop {index}", category.id, f"BENCH-{index:07d}", "",
-                    lat, lon, municipality.id, False, "active", 0.0,
+                    lat, lon, municipality.id, False, "active", "large", 0.0,
                     cells["h3_r5"], cells["h3_r6"], cells["h3_r7"], cells["h3_r8"], cells["h3_r9"], now, now,
                 )  # fmt: skip
                 copy.write_row(row)
@@ -152,7 +199,7 @@ def seed(n_visits: int, n_establishments: int) -> dict:
     )
     fragments = []
     for row, municipality_id, category_id, risk in establishments:
-        tail = "\t".join(str(v) for v in row[12:17])
+        tail = "\t".join(str(v) for v in row[13:18])
         fragments.append(
             (
                 f"{row[0]}\t",
@@ -193,8 +240,9 @@ def seed(n_visits: int, n_establishments: int) -> dict:
                 else:
                     outcome, violating, count = "compliant", "f", 0
                 stamp = finished.isoformat()
+                inspector_id = inspector_ids[index % n_inspectors]
                 buffer.write(
-                    f"{getrandbits(128):032x}\t{est_head}{inspector_ids[index % 60]}{est_mid}{stamp}\t{stamp}\t{stamp}"
+                    f"{getrandbits(128):032x}\t{est_head}{inspector_id}{est_mid}{stamp}\t{stamp}\t{stamp}"
                     f"{est_geo}12.0\t{outcome}\t\tverified\t8.5\tf\t{violating}\t{count}\t{est_cells}\n"
                 )
                 if index % 20000 == 19999:
@@ -221,7 +269,50 @@ def seed(n_visits: int, n_establishments: int) -> dict:
         f"{t_copy:.1f} s ({n_visits / t_copy:,.0f}/s), {len(indexes)} indexes rebuilt in {t_visits - t_copy:.1f} s, "
         f"VACUUM ANALYZE {t_vacuum:.1f} s"
     )
-    return {"leader": leader, "municipalities": municipalities, "amanah": amanah}
+    return {"leader": leader, "municipalities": municipalities, "amanah": amanah, "national": national}
+
+
+def build_rollups() -> tuple[float, dict]:
+    """`manage.py rollups_rebuild` on the seeded visits, then VACUUM ANALYZE of the roll-ups (as after
+    the visits: index-only scans need the visibility map). Returns its seconds and the sizes."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from analytics.rollups import TABLES, rollup_sizes
+
+    t0 = time.perf_counter()
+    call_command("rollups_rebuild", stdout=io.StringIO())
+    seconds = time.perf_counter() - t0
+    old_autocommit = connection.get_autocommit()
+    connection.set_autocommit(True)
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    connection.set_autocommit(old_autocommit)
+    return seconds, rollup_sizes()
+
+
+def maintenance_cost(batches: int = 40, batch_size: int = 50) -> float:
+    """Microseconds per visit of `rollups_apply` (what the visit sync calls in its transaction) on
+    batches of `batch_size` stored visits of the last day (a sync's batch: today's visits), rolled back."""
+    from django.db import connection, transaction
+
+    from analytics.rollups import rollups_apply
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM inspections_visit WHERE finished_at > now() - interval '2 days' ORDER BY id LIMIT %s",
+            [batches * batch_size],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    timings = []
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            t0 = time.perf_counter()
+            rollups_apply(visit_ids=ids[start : start + batch_size])
+            timings.append((time.perf_counter() - t0) / batch_size * 1e6)
+            transaction.set_rollback(True)
+    return statistics.median(timings)
 
 
 def median_ms(fn, runs: int) -> float:
@@ -246,7 +337,9 @@ def bench_queries(world: dict, runs: int) -> list[tuple[str, float, float]]:
     headers = {"Authorization": f"Bearer {token_pair_for(user=world['leader']).access}", "Accept-Language": "en"}
     today = timezone.localdate()
     year_from, month_from = today - timedelta(days=364), today - timedelta(days=30)
-    ids = [m.id for m in world["municipalities"]] + [world["amanah"].id]
+    from inspections.models import Municipality
+
+    ids = list(Municipality.objects.values_list("id", flat=True))
     id_list = ", ".join(str(i) for i in sorted(ids))
 
     def endpoint(path, params):
@@ -267,13 +360,20 @@ def bench_queries(world: dict, runs: int) -> list[tuple[str, float, float]]:
         return call
 
     cases = []
-    for label, date_from in (("1 year", year_from), ("30 days", month_from)):
-        start, end = local_day_bounds(date_from=date_from, date_to=today)
+    # A year that ends mid-month: its edges are read from day rows (the worst case for the roll-ups).
+    mid = today - timedelta(days=15 if today.day > 20 or today.day < 10 else 0)
+    spans = (
+        ("1 year", year_from, today),
+        ("30 days", month_from, today),
+        ("1 year to mid-month", mid - timedelta(days=364), mid),
+    )
+    for label, date_from, date_to in spans:
+        start, end = local_day_bounds(date_from=date_from, date_to=date_to)
         where = (
             "finished_at >= %s AND finished_at < %s AND outcome IN ('compliant', 'violations') "
             f"AND municipality_id IN ({id_list})"
         )
-        common = {"from": date_from.isoformat(), "to": today.isoformat()}
+        common = {"from": date_from.isoformat(), "to": date_to.isoformat()}
         cases += [
             (
                 f"rates by municipality, {label}",
@@ -397,6 +497,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--establishments", type=int, default=20_000)
+    parser.add_argument("--national", action="store_true", help="17 Amanahs, 153 municipalities, an admin's view")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--skip-export", action="store_true")
     args = parser.parse_args()
@@ -407,10 +508,28 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    world = seed(args.visits, args.establishments)
-    results = bench_queries(world, args.runs)
+    world = seed(args.visits, args.establishments, national=args.national)
+    rebuild_s, sizes = build_rollups()
+    total_rows = sum(rows for rows, _ in sizes.values())
+    total_bytes = sum(size for _, size in sizes.values())
     print(
-        f"\n{'query (leadership, whole Amanah)':38} {'API ms':>8} {'SQL ms':>8} {'ratio':>6} {'visits':>10} {'rows':>6}"
+        f"roll-ups rebuilt (manage.py rollups_rebuild) in {rebuild_s:.1f} s: {total_rows:,} rows, "
+        f"{total_bytes / 2**20:.1f} MiB on disk (pg_total_relation_size)"
+    )
+    for table, (rows, size) in sizes.items():
+        print(f"  {table:28} {rows:>10,} rows {size / 2**20:8.1f} MiB")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('inspections_visit')")
+        print(f"  (inspections_visit with its indexes: {cursor.fetchone()[0] / 2**20:,.0f} MiB)")
+    cost_us = maintenance_cost()
+    print(f"roll-up maintenance per synced visit (rollups_apply, batches of 50): {cost_us:.0f} us")
+    results = bench_queries(world, args.runs)
+    scope = "admin, 17 Amanahs" if args.national else "leadership, whole Amanah"
+    print(
+        f"\n{'query (' + scope + ')':38} {'API ms':>8} {'SQL ms':>8} {'ratio':>6} {'visits':>10} {'rows':>6}"
+        "   (API: the endpoint on roll-ups; SQL: hand-written over the raw table)"
     )
     for name, api_ms, sql_ms, visits, rows in results:
         print(f"{name:38} {api_ms:8.1f} {sql_ms:8.1f} {api_ms / sql_ms:6.2f} {visits:10,} {rows:6,}")
