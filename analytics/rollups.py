@@ -80,7 +80,7 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
         (
             f"INSERT INTO {VISIT_DAY} (day, municipality_id, category_id, checklist_id, visits, violating) "
             f"SELECT {day}, v.municipality_id, v.category_id, cv.checklist_id, {counts} {base} "
-            "GROUP BY 1, 2, 3, 4 "
+            "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
             "ON CONFLICT (day, municipality_id, category_id, checklist_id) DO UPDATE SET "
             f"visits = {VISIT_DAY}.visits + excluded.visits, violating = {VISIT_DAY}.violating + excluded.violating",
             [*day_params, sign, sign, *where_params],
@@ -89,7 +89,7 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
             f"INSERT INTO {INSPECTOR_DAY} "
             "(day, municipality_id, inspector_id, category_id, checklist_id, visits, violating) "
             f"SELECT {day}, v.municipality_id, v.inspector_id, v.category_id, cv.checklist_id, {counts} {base} "
-            "GROUP BY 1, 2, 3, 4, 5 "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (day, municipality_id, inspector_id, category_id, checklist_id) DO UPDATE SET "
             f"visits = {INSPECTOR_DAY}.visits + excluded.visits, "
             f"violating = {INSPECTOR_DAY}.violating + excluded.violating",
@@ -102,7 +102,7 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
             f"FROM inspections_answer a JOIN inspections_visit v ON v.id = a.visit_id "
             "JOIN inspections_checklistversion cv ON cv.id = v.checklist_version_id "
             f"WHERE {completed} AND {_counted_answer(vendor)} AND {where} "
-            "GROUP BY 1, 2, 3, 4, 5 "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (day, municipality_id, item_code, category_id, checklist_id) DO UPDATE SET "
             f"answers = {ITEM_DAY}.answers + excluded.answers, failed = {ITEM_DAY}.failed + excluded.failed",
             [*day_params, sign, sign, *where_params],
@@ -119,7 +119,7 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
             "FROM inspections_visit v CROSS JOIN "
             f"({resolutions}) r CROSS JOIN (SELECT 'd' AS grain UNION ALL SELECT 'm') g "
             f"WHERE {completed} AND {where} "
-            "GROUP BY 1, 2, 3, 4, 5 "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (resolution, grain, period, municipality_id, cell) DO UPDATE SET "
             f"visits = {CELL_PERIOD}.visits + excluded.visits, "
             f"violating = {CELL_PERIOD}.violating + excluded.violating",

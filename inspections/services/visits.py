@@ -727,7 +727,6 @@ def _visits_store(
     for visit in created:
         for answer in visit.answers:
             answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
-    visits_stored.send(sender=Visit, visit_ids=[visit.visit_id for visit in created])  # analytics' roll-ups
 
     audit_record_many(
         [
@@ -753,6 +752,7 @@ def _visits_store(
             status=RoundStop.Status.VISITED, updated_at=now
         )
         _rounds_refresh(RoundStop.objects.filter(id__in=stop_ids).values_list("round_id", flat=True).distinct())
+    visits_stored.send(sender=Visit, visit_ids=[visit.visit_id for visit in created])  # roll-ups: locks taken last
 
 
 def _rounds_refresh(round_ids) -> None:
