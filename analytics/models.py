@@ -79,12 +79,14 @@ class ItemDay(models.Model):
 
 class CellPeriod(models.Model):
     """Completed and violating visits per H3 cell (each stored resolution 5..9) x municipality, at two
-    grains: a Riyadh day (`grain` "d", `period` the day) and a Riyadh month ("m", `period` its first
-    day). A range reads its whole months from the month rows and its edge days from the day rows."""
+    grains: a Riyadh day (`grain` "d", `period` the day), a Riyadh month ("m", `period` its first day)
+    and, at the resolutions with many cells, a calendar quarter ("q"). A range reads its whole
+    quarters and months from those rows and its edge days from the day rows."""
 
     class Grain(models.TextChoices):
         DAY = "d"
         MONTH = "m"
+        QUARTER = "q"  # calendar quarters, kept for analytics.rollups.QUARTER_RESOLUTIONS only
 
     pk = models.CompositePrimaryKey("resolution", "grain", "period", "municipality_id", "cell")
     resolution = models.SmallIntegerField()

@@ -31,6 +31,9 @@ from django.db import connections, router, transaction
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 
 RESOLUTIONS = (5, 6, 7, 8, 9)
+# Resolutions whose cells are many (a year of r9 month rows is about twelve rows per cell): they also
+# keep calendar-quarter rows, so a year reads about four quarters and a few months, not twelve months.
+QUARTER_RESOLUTIONS = (8, 9)
 COMPLETED = ("compliant", "violations")
 CHUNK = 500  # ids per statement: SQLite's bound-variable limit is far above, and plans stay small
 
@@ -57,6 +60,14 @@ def _month_of(vendor: str, column: str) -> str:
     if vendor == "postgresql":
         return f"date_trunc('month', {column})::date"
     return f"date({column}, 'start of month')"
+
+
+def _quarter_of(vendor: str, column: str) -> str:
+    if vendor == "postgresql":
+        return f"date_trunc('quarter', {column})::date"
+    return (
+        f"date({column}, 'start of month', '-' || ((CAST(strftime('%%m', {column}) AS INTEGER) - 1) %% 3) || ' months')"
+    )
 
 
 def _counted_answer(vendor: str) -> str:
@@ -111,19 +122,22 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
     # Cells: every stored resolution at both grains from one scan of the visits.
     resolutions = " UNION ALL ".join(f"SELECT {r} AS res" for r in RESOLUTIONS)
     cell = "CASE r.res " + " ".join(f"WHEN {r} THEN v.h3_r{r}" for r in RESOLUTIONS) + " END"
-    period = f"CASE g.grain WHEN 'd' THEN {day} ELSE {_month_of(vendor, day)} END"
+    period = (
+        f"CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {_month_of(vendor, day)} ELSE {_quarter_of(vendor, day)} END"
+    )
+    quarters = ", ".join(str(r) for r in QUARTER_RESOLUTIONS)
     statements.append(
         (
             f"INSERT INTO {CELL_PERIOD} (resolution, grain, period, municipality_id, cell, visits, violating) "
             f"SELECT r.res, g.grain, {period}, v.municipality_id, {cell}, {counts} "
             "FROM inspections_visit v CROSS JOIN "
-            f"({resolutions}) r CROSS JOIN (SELECT 'd' AS grain UNION ALL SELECT 'm') g "
-            f"WHERE {completed} AND {where} "
+            f"({resolutions}) r CROSS JOIN (SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'q') g "
+            f"WHERE {completed} AND (g.grain <> 'q' OR r.res IN ({quarters})) AND {where} "
             "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (resolution, grain, period, municipality_id, cell) DO UPDATE SET "
             f"visits = {CELL_PERIOD}.visits + excluded.visits, "
             f"violating = {CELL_PERIOD}.violating + excluded.violating",
-            [*day_params, *day_params, sign, sign, *where_params],
+            [*day_params * period.count(day), sign, sign, *where_params],
         )
     )
     return statements
@@ -171,8 +185,9 @@ def _drop_empty_for(alias: str, visit_ids: list[int]) -> None:
             days.update(row[0] for row in cursor.fetchall())
         if not days:
             return
-        # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months in the same type.
-        months = {d.replace(day=1) if isinstance(d, date) else str(d)[:8] + "01" for d in days}
+        # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months and quarters in the same type.
+        days = {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days}
+        months = {d.replace(day=1) for d in days} | {d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1) for d in days}
         day_marks = ", ".join(["%s"] * len(days))
         month_marks = ", ".join(["%s"] * len(months))
         for table, a, b in ((VISIT_DAY, "visits", "violating"), (INSPECTOR_DAY, "visits", "violating")):
@@ -182,7 +197,7 @@ def _drop_empty_for(alias: str, visit_ids: list[int]) -> None:
         )
         cursor.execute(
             f"DELETE FROM {CELL_PERIOD} WHERE visits = 0 AND violating = 0 AND "
-            f"((grain = 'd' AND period IN ({day_marks})) OR (grain = 'm' AND period IN ({month_marks})))",
+            f"((grain = 'd' AND period IN ({day_marks})) OR (grain IN ('m', 'q') AND period IN ({month_marks})))",
             [*sorted(days), *sorted(months)],
         )
 

@@ -28,6 +28,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone, translation
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
+from analytics.rollups import QUARTER_RESOLUTIONS
 from inspections.domain import calendar
 from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
 from inspections.selectors.scope import Role, scope_for, visible_to
@@ -304,30 +305,37 @@ def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
-def _cell_periods(date_from: date | None, date_to: date | None) -> Q:
-    """The CellPeriod rows that add up to the inclusive days [date_from, date_to] (None: unbounded):
-    the whole months inside from the month rows, the days before and after them from the day rows."""
-    day, month = CellPeriod.Grain.DAY, CellPeriod.Grain.MONTH
-    first_full = None if date_from is None else (date_from if date_from.day == 1 else _next_month(date_from))
-    last_full = None
-    if date_to is not None:
-        # The last month that ends on or before date_to.
-        last_full = date_to.replace(day=1)
-        if _next_month(date_to) - timedelta(days=1) != date_to:
-            last_full = (last_full - timedelta(days=1)).replace(day=1)
-    if first_full is not None and last_full is not None and first_full > last_full:
-        return Q(grain=day, period__gte=date_from, period__lte=date_to)
-    months = Q(grain=month)
-    if first_full is not None:
-        months &= Q(period__gte=first_full)
-    if last_full is not None:
-        months &= Q(period__lte=last_full)
-    periods = months
-    if date_from is not None and date_from < first_full:
-        periods |= Q(grain=day, period__gte=date_from, period__lt=first_full)
-    if date_to is not None and _next_month(last_full) <= date_to:
-        periods |= Q(grain=day, period__gte=_next_month(last_full), period__lte=date_to)
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _cell_periods(date_from: date, date_to: date, *, quarters: bool) -> Q:
+    """The CellPeriod rows that add up to the inclusive days [date_from, date_to]: greedily from the
+    start, a whole calendar quarter where one begins and fits (at the resolutions that keep quarter
+    rows), else a whole month, else a day; consecutive pieces of one grain become one period range."""
+    grain = CellPeriod.Grain
+    pieces: list[list] = []  # [grain, first period, last period]
+    cursor = date_from
+    while cursor <= date_to:
+        if cursor.day == 1 and quarters and cursor.month % 3 == 1 and _add_months(cursor, 3) <= date_to + ONE_DAY:
+            kind, step = grain.QUARTER, _add_months(cursor, 3)
+        elif cursor.day == 1 and _add_months(cursor, 1) <= date_to + ONE_DAY:
+            kind, step = grain.MONTH, _add_months(cursor, 1)
+        else:
+            kind, step = grain.DAY, cursor + ONE_DAY
+        if pieces and pieces[-1][0] == kind:
+            pieces[-1][2] = cursor
+        else:
+            pieces.append([kind, cursor, cursor])
+        cursor = step
+    periods = Q(pk__in=[])
+    for kind, first, last in pieces:
+        periods |= Q(grain=kind, period__gte=first, period__lte=last)
     return periods
+
+
+ONE_DAY = timedelta(days=1)
 
 
 def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tuple[int, int, int]]:
@@ -341,10 +349,19 @@ def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tu
             .annotate(visits=Count("*"), violating=Count("has_violation", filter=Q(has_violation=True)))
             .order_by()
         )
-    rows = visible_to(CellPeriod.objects.filter(resolution=int(resolution)), user=user, field="municipality_id")
+    cells = CellPeriod.objects.filter(resolution=int(resolution))
+    date_from, date_to = filters.date_from, filters.date_to
+    if date_from is None or date_to is None:
+        # An open end: the first or last day that has rows (an index probe on the primary key).
+        days = cells.filter(grain=CellPeriod.Grain.DAY).order_by("period").values_list("period", flat=True)
+        date_from = date_from or days.first()
+        date_to = date_to or days.last()
+        if date_from is None or date_to is None:
+            return []
+    rows = visible_to(cells, user=user, field="municipality_id")
     if filters.municipality_id is not None:
         rows = rows.filter(municipality_id=filters.municipality_id)
-    rows = rows.filter(_cell_periods(filters.date_from, filters.date_to))
+    rows = rows.filter(_cell_periods(date_from, date_to, quarters=int(resolution) in QUARTER_RESOLUTIONS))
     grouped = rows.values_list("cell").annotate(visits=Sum("visits"), violating=Sum("violating")).order_by()
     return [row for row in grouped if row[1]]
 

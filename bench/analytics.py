@@ -292,9 +292,11 @@ def build_rollups() -> tuple[float, dict]:
     return seconds, rollup_sizes()
 
 
-def maintenance_cost(batches: int = 40, batch_size: int = 50) -> float:
+def maintenance_cost(batches: int = 40, batch_size: int = 50) -> tuple[float, float]:
     """Microseconds per visit of `rollups_apply` (what the visit sync calls in its transaction) on
-    batches of `batch_size` stored visits of the last day (a sync's batch: today's visits), rolled back."""
+    batches of `batch_size` stored visits of the last two days (a sync's batch: recent visits), rolled
+    back; beside it, in the same conditions, an executemany INSERT of the same visit rows into a copy
+    of the visits table with its indexes (what storing the visits alone costs)."""
     from django.db import connection, transaction
 
     from analytics.rollups import rollups_apply
@@ -305,14 +307,24 @@ def maintenance_cost(batches: int = 40, batch_size: int = 50) -> float:
             [batches * batch_size],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    timings = []
+    rollups, inserts = [], []
     for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
         with transaction.atomic():
             t0 = time.perf_counter()
-            rollups_apply(visit_ids=ids[start : start + batch_size])
-            timings.append((time.perf_counter() - t0) / batch_size * 1e6)
+            rollups_apply(visit_ids=chunk)
+            rollups.append((time.perf_counter() - t0) / len(chunk) * 1e6)
             transaction.set_rollback(True)
-    return statistics.median(timings)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE bench_visit_copy (LIKE inspections_visit INCLUDING ALL) ON COMMIT DROP")
+            cursor.execute("SELECT * FROM inspections_visit WHERE id = ANY(%s)", [chunk])
+            rows = [(-row[0], *row[1:]) for row in cursor.fetchall()]
+            marks = ", ".join(["%s"] * len(rows[0]))
+            t0 = time.perf_counter()
+            cursor.executemany(f"INSERT INTO bench_visit_copy VALUES ({marks})", rows)
+            inserts.append((time.perf_counter() - t0) / len(chunk) * 1e6)
+            transaction.set_rollback(True)
+    return statistics.median(rollups), statistics.median(inserts)
 
 
 def median_ms(fn, runs: int) -> float:
@@ -523,8 +535,11 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('inspections_visit')")
         print(f"  (inspections_visit with its indexes: {cursor.fetchone()[0] / 2**20:,.0f} MiB)")
-    cost_us = maintenance_cost()
-    print(f"roll-up maintenance per synced visit (rollups_apply, batches of 50): {cost_us:.0f} us")
+    cost_us, insert_us = maintenance_cost()
+    print(
+        f"roll-up maintenance per synced visit (rollups_apply, batches of 50): {cost_us:.0f} us; "
+        f"an executemany INSERT of the same visit rows (indexed copy of the table): {insert_us:.0f} us"
+    )
     results = bench_queries(world, args.runs)
     scope = "admin, 17 Amanahs" if args.national else "leadership, whole Amanah"
     print(

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
-from analytics.rollups import RESOLUTIONS, rollups_apply
+from analytics.rollups import QUARTER_RESOLUTIONS, RESOLUTIONS, rollups_apply
 from inspections.models import Answer, Membership, Visit
 from inspections.services.amendments import visit_amend
 from inspections.services.inputs import AmendmentChangesIn
@@ -54,6 +54,9 @@ def expected() -> dict[str, dict]:
             cell = getattr(visit, f"h3_r{resolution}")
             add("cells", (resolution, "d", day, municipality, cell), flag)
             add("cells", (resolution, "m", day.replace(day=1), municipality, cell), flag)
+            if resolution in QUARTER_RESOLUTIONS:
+                quarter = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+                add("cells", (resolution, "q", quarter, municipality, cell), flag)
     for answer in Answer.objects.select_related("visit"):
         visit = answer.visit
         if visit.outcome not in COMPLETED or answer.value is None or answer.value == "na":
@@ -126,7 +129,7 @@ visit_spec = st.tuples(
     st.integers(0, 3),  # shop
     st.integers(0, 1),  # inspector of that shop's municipality
     st.integers(0, 1),  # checklist version
-    st.sampled_from([1, 2, 3, 29, 30, 31, 32]),  # days ago: around today's and last month's ends
+    st.sampled_from([1, 2, 3, 29, 30, 31, 32, 58, 59]),  # days ago: around today's and earlier months' ends
     st.integers(-90, 90),  # minutes from that Riyadh midnight
     st.sampled_from(["compliant", "violating", "na", "closed"]),
 )
@@ -286,20 +289,20 @@ def test_rebuild_restores_rollups_after_a_write_that_bypassed_them(world, capsys
 
 @pytest.fixture
 def history(world):
-    """40 visits over 75 days (three month ends), stored through the ORM (the signals path)."""
+    """60 visits over 200 days (several month and quarter ends), stored through the ORM (the signals path)."""
     import random
 
     from tests.factories import VisitFactory
 
     rng = random.Random(16)
-    for _ in range(40):
+    for _ in range(60):
         establishment = world["shops"][rng.randrange(4)]
         VisitFactory(
             establishment=establishment,
             inspector=world["inspectors"][establishment.municipality_id][0],
             checklist_version=world["versions"][rng.randrange(2)],
             outcome=rng.choice(["compliant", "violations", "violations", "closed"]),
-            finished_at=_finished_at(rng.randrange(75), rng.randrange(-120, 120)),
+            finished_at=_finished_at(rng.randrange(200), rng.randrange(-120, 120)),
         )
     return world
 
@@ -307,8 +310,8 @@ def history(world):
 @pytest.mark.django_db
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    start=st.one_of(st.none(), st.integers(-2, 80)),
-    length=st.one_of(st.none(), st.integers(0, 80)),
+    start=st.one_of(st.none(), st.integers(-2, 205)),
+    length=st.one_of(st.none(), st.integers(0, 205)),
     resolution=st.sampled_from(RESOLUTIONS),
     municipality=st.sampled_from([None, 0, 1]),
 )
@@ -321,7 +324,7 @@ def test_rollup_reads_equal_the_raw_group_by_for_any_range(history, leader, star
 
     today = timezone.now().astimezone(RIYADH).date()
     date_from = None if start is None else today - timedelta(days=start)
-    date_to = None if length is None else (date_from or today - timedelta(days=80)) + timedelta(days=length)
+    date_to = None if length is None else (date_from or today - timedelta(days=205)) + timedelta(days=length)
     municipality_id = None if municipality is None else history["shops"][municipality].municipality_id
     filters = selectors.AnalyticsFilters(date_from=date_from, date_to=date_to, municipality_id=municipality_id)
     raw = selectors.completed_visits(user=leader, filters=filters)
