@@ -151,10 +151,28 @@ def _rates_by_id(rows: list[dict], field: str, names: dict[int, str]) -> list[Ra
     ]
 
 
+SCOPE_IDS_AS_INDEX_CONDITION = 3
+
+
+def _in_scope(rows: QuerySet, *, user) -> QuerySet:
+    """Roll-up rows in the caller's scope (as visible_to). A scope of a few municipalities is an index
+    condition; a larger one (an Amanah, the kingdom) is a plain filter on the rows the date range
+    selects: PostgreSQL before 17 would descend the index once per municipality id, reading the same
+    date range once for each (measured: 16 ids made the r9 heatmap's index scans 6x slower)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return rows
+    if not scope.municipality_ids:
+        return rows.none()
+    if len(scope.municipality_ids) <= SCOPE_IDS_AS_INDEX_CONDITION:
+        return rows.filter(municipality_id__in=scope.municipality_ids)
+    return rows.alias(scope_municipality=F("municipality_id") + 0).filter(scope_municipality__in=scope.municipality_ids)
+
+
 def _rollup_rows(model, *, user, filters: AnalyticsFilters) -> QuerySet:
     """Roll-up rows (analytics.models) in the caller's scope matching the filters: the day column holds
     the Asia/Riyadh day, so inclusive local days are plain date comparisons."""
-    rows = visible_to(model.objects.all(), user=user, field="municipality_id")
+    rows = _in_scope(model.objects.all(), user=user)
     conditions = {}
     if filters.date_from:
         conditions["day__gte"] = filters.date_from
@@ -358,7 +376,7 @@ def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tu
         date_to = date_to or days.last()
         if date_from is None or date_to is None:
             return []
-    rows = visible_to(cells, user=user, field="municipality_id")
+    rows = _in_scope(cells, user=user)
     if filters.municipality_id is not None:
         rows = rows.filter(municipality_id=filters.municipality_id)
     rows = rows.filter(_cell_periods(date_from, date_to, quarters=int(resolution) in QUARTER_RESOLUTIONS))
