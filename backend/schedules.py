@@ -13,6 +13,7 @@ TIME_ZONE = "Asia/Riyadh"
 # name: (task, crontab fields minute, hour, day_of_week) or (task, every N seconds)
 SCHEDULES: dict[str, tuple] = {
     "notifications: outbox sweeper": ("notifications.sweep", {"every": 60}),
+    "inspections: follow-ups waiting for placement": ("inspections.follow_ups_sweep", {"every": 60}),
     "inspections: morning reminder of today's round": (
         "inspections.morning_reminders",
         {"minute": "30", "hour": "6", "day_of_week": "*"},

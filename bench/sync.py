@@ -9,10 +9,12 @@ What it does (about a minute on 2 cores):
 2. starts gunicorn on 127.0.0.1:PORT (default 8350) and POSTs batches of 100 visits with 10 answers each
    over real HTTP from a few client threads, and reports visits/s twice: compliant visits (the same rows
    as the plain-SQL runs, plus the audit events), then visits of which 20% fail an item (findings,
-   follow-up stops through the rounds service, risk scores, alerts written too);
+   follow-ups recorded and placed after commit, risk scores, alerts written too);
 3. inserts the same rows (visits + answers, new client ids) with plain SQL on one connection, one
-   transaction per 100 visits: psycopg `executemany` and `COPY`, and reports visits/s for each;
-4. prints the ratios.
+   transaction per 100 visits: psycopg `executemany` and `COPY`, and reports visits/s for each; for the
+   violating visits `executemany` of the same visits, answers and findings;
+4. prints the ratios; then places the follow-ups still waiting (timed, in-process: no Celery worker runs
+   during the bench) and prints the roll-up maintenance cost per batch.
 """
 
 import argparse
@@ -207,7 +209,7 @@ def server_start(url: str, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, env=django_env(url))
     import httpx
 
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code < 500:
@@ -215,7 +217,7 @@ def server_start(url: str, port: int, workers: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.terminate()
-    raise SystemExit("gunicorn did not answer in 90 s")
+    raise SystemExit("gunicorn did not answer in 240 s")
 
 
 def http_run(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
@@ -262,12 +264,20 @@ VISIT_COLUMNS = (
     "started_at, finished_at, received_at, lat, lon, accuracy_m, outcome, notes, geo_status, geo_distance_m, "
     "impossible_travel, has_violation, violation_count, h3_r5, h3_r6, h3_r7, h3_r8, h3_r9"
 )
-ANSWER_COLUMNS = "visit_id, item_id, item_code, value, failed, note"
+ANSWER_COLUMNS = "id, visit_id, item_id, item_code, value, failed, note"
+FINDING_COLUMNS = (
+    "visit_id, answer_id, establishment_id, municipality_id, item_code, severity, fine_sar, due_date, status, "
+    "opened_at, repeat_count"
+)
 
 
-def plain_rows(fixtures: dict, batch: list[dict], ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+def plain_rows(
+    fixtures: dict, batch: list[dict], ids: list[int], answer_ids: list[int]
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The rows the sync writes for `batch`: visits, answers and (for failed items) findings."""
     now = datetime.now(UTC)
-    visits, answers = [], []
+    visits, answers, findings = [], [], []
+    answer_ids = iter(answer_ids)
     for visit_id, visit in zip(ids, batch, strict=True):
         h3 = fixtures["h3"][visit["establishment_id"]]
         failed = [answer["value"] == "no" for answer in visit["answers"]]
@@ -301,9 +311,30 @@ def plain_rows(fixtures: dict, batch: list[dict], ids: list[int]) -> tuple[list[
                 h3["h3_r9"],
             )
         )
-        for item_id, answer, is_failed in zip(fixtures["item_ids"], visit["answers"], failed, strict=True):
-            answers.append((visit_id, item_id, answer["item_code"], json.dumps(answer["value"]), is_failed, ""))
-    return visits, answers
+        for index, (item_id, answer, is_failed) in enumerate(
+            zip(fixtures["item_ids"], visit["answers"], failed, strict=True)
+        ):
+            answer_id = next(answer_ids)
+            answers.append(
+                (answer_id, visit_id, item_id, answer["item_code"], json.dumps(answer["value"]), is_failed, "")
+            )
+            if is_failed:
+                findings.append(
+                    (
+                        visit_id,
+                        answer_id,
+                        visit["establishment_id"],
+                        fixtures["municipality_of"][visit["establishment_id"]],
+                        answer["item_code"],
+                        "major" if index % 3 == 0 else "minor",
+                        100,
+                        (datetime.fromisoformat(visit["finished_at"]) + timedelta(days=14)).date(),
+                        "open",
+                        visit["finished_at"],
+                        0,
+                    )
+                )
+    return visits, answers, findings
 
 
 def plain_run(url: str, fixtures: dict, batches: list[list[dict]], method: str) -> float:
@@ -316,16 +347,26 @@ def plain_run(url: str, fixtures: dict, batches: list[list[dict]], method: str) 
                     (len(batch),),
                 )
                 ids = [row[0] for row in cursor.fetchall()]
-                visits, answers = plain_rows(fixtures, batch, ids)
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence('inspections_answer', 'id')) FROM generate_series(1, %s)",
+                    (len(batch) * ITEMS,),
+                )
+                answer_ids = [row[0] for row in cursor.fetchall()]
+                visits, answers, findings = plain_rows(fixtures, batch, ids, answer_ids)
                 if method == "executemany":
                     placeholders = ", ".join(["%s"] * 26)
                     cursor.executemany(
                         f"INSERT INTO inspections_visit ({VISIT_COLUMNS}) VALUES ({placeholders})", visits
                     )
                     cursor.executemany(
-                        f"INSERT INTO inspections_answer ({ANSWER_COLUMNS}) VALUES (%s, %s, %s, %s::jsonb, %s, %s)",
+                        f"INSERT INTO inspections_answer ({ANSWER_COLUMNS}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
                         answers,
                     )
+                    if findings:
+                        cursor.executemany(
+                            f"INSERT INTO inspections_finding ({FINDING_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})",
+                            findings,
+                        )
                 else:
                     with cursor.copy(f"COPY inspections_visit ({VISIT_COLUMNS}) FROM STDIN") as copy:
                         for row in visits:
@@ -333,6 +374,10 @@ def plain_run(url: str, fixtures: dict, batches: list[list[dict]], method: str) 
                     with cursor.copy(f"COPY inspections_answer ({ANSWER_COLUMNS}) FROM STDIN") as copy:
                         for row in answers:
                             copy.write_row(row)
+                    if findings:
+                        with cursor.copy(f"COPY inspections_finding ({FINDING_COLUMNS}) FROM STDIN") as copy:
+                            for row in findings:
+                                copy.write_row(row)
         return time.perf_counter() - started
 
 
@@ -364,7 +409,9 @@ def main() -> None:
     visits_round = args.batches * size
 
     server = server_start(url, args.port, workers)
-    rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": []}
+    rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": [], "http_v": [], "executemany_v": []}
+    batch_p50: list[float] = []
+    violating_label = f"{args.violation_rate:.0%} violating"
     try:
         import httpx
 
@@ -387,6 +434,7 @@ def main() -> None:
                 args.clients,
             )
             rates["http"].append(report("compliant (as the SQL rows)", args.batches, size, wall, latencies))
+            batch_p50.append(statistics.median(latencies))
             for method, offset in (("executemany", 100), ("copy", 200)):
                 rows = make_batches(fixtures, args.batches, size, 0.0, seed_value=offset + number)
                 elapsed = plain_run(url, fixtures, rows, method)
@@ -395,15 +443,25 @@ def main() -> None:
                     f"SQL   plain {method:<11} visits + answers, one connection, 1 transaction / {size} visits: "
                     f"{elapsed:6.2f} s  {rates[method][-1]:7.0f} visits/s"
                 )
-        if not args.compliant_only:
-            violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=5)
+        # Then the violating visits, in their own interleaved rounds (the compliant rounds above never
+        # meet open findings): the sync opens findings (and follow-ups, risk, alerts); the plain-SQL
+        # baseline writes the same visits, answers and findings rows.
+        for number in range(0 if args.compliant_only else args.rounds):
+            violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=300 + number)
             wall, latencies = http_run(args.port, token, bodies(violating), args.clients)
-            report(f"{args.violation_rate:.0%} violating + findings", args.batches, size, wall, latencies)
+            rates["http_v"].append(report(f"{violating_label} + findings", args.batches, size, wall, latencies))
+            rows = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=400 + number)
+            elapsed = plain_run(url, fixtures, rows, "executemany")
+            rates["executemany_v"].append(visits_round / elapsed)
+            print(
+                f"SQL   plain executemany visits + answers + findings ({violating_label}): "
+                f"{elapsed:6.2f} s  {rates['executemany_v'][-1]:7.0f} visits/s"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    median = {method: statistics.median(values) for method, values in rates.items()}
+    median = {method: statistics.median(values) for method, values in rates.items() if values}
     ratio_many = statistics.median(h / m for h, m in zip(rates["http"], rates["executemany"], strict=True))
     ratio_copy = statistics.median(h / c for h, c in zip(rates["http"], rates["copy"], strict=True))
     print(
@@ -411,6 +469,68 @@ def main() -> None:
         f"COPY {median['copy']:.0f}; "
         f"ratio HTTP / executemany {ratio_many:.2f}, HTTP / COPY {ratio_copy:.2f} "
         f"(targets: >= 1000 visits/s and >= 0.40 of plain SQL)"
+    )
+    if rates["http_v"]:
+        ratio_v = statistics.median(h / m for h, m in zip(rates["http_v"], rates["executemany_v"], strict=True))
+        print(
+            f"median  {violating_label}: HTTP {median['http_v']:.0f} visits/s, executemany of the same rows "
+            f"(visits, answers, findings) {median['executemany_v']:.0f}; ratio HTTP / executemany {ratio_v:.2f} "
+            f"(target >= 0.90)"
+        )
+        follow_ups_drain()
+    rollups_cost(visits_round, size, statistics.median(batch_p50))
+
+
+def follow_ups_drain() -> None:
+    """Follow-ups are placed after the sync's commit (by a Celery task, or the sweeper): no worker runs
+    during the bench, so the waiting ones are placed here, in one process, and timed."""
+    try:
+        from inspections.models import FollowUpPending
+        from inspections.services.rounds.follow_ups import follow_ups_place_pending
+    except ImportError:  # the code before issue 16 item 7 placed them inside the sync
+        print("follow-ups: placed inside the sync transaction (nothing waits for placement)")
+        return
+    from inspections.models import RoundStop
+
+    waiting = FollowUpPending.objects.count()
+    started = time.perf_counter()
+    placed = 0
+    while count := follow_ups_place_pending():
+        placed += count
+    elapsed = time.perf_counter() - started
+    stops = RoundStop.objects.filter(is_follow_up=True).count()
+    print(
+        f"follow-ups: {waiting} waiting for placement after the HTTP runs, {placed} placed by the sweeper's "
+        f"service in {elapsed:.2f} s, one process ({placed / max(elapsed, 1e-9):.0f} follow-ups/s); "
+        f"{stops} follow-up stops in all"
+    )
+
+
+def rollups_cost(visits_round: int, size: int, batch_p50: float) -> None:
+    """What the roll-up maintenance (analytics, in the sync's transaction) costs per batch: the latest
+    visits applied again in batches of `size`, each in a transaction rolled back, one connection."""
+    try:
+        from analytics.rollups import rollups_apply
+    except ImportError:
+        print("roll-ups: not maintained by this code")
+        return
+    from django.db import transaction
+
+    from inspections.models import Visit
+
+    ids = list(Visit.objects.order_by("-id").values_list("id", flat=True)[:visits_round])
+    timings = []
+    for start in range(0, len(ids), size):
+        with transaction.atomic():
+            began = time.perf_counter()
+            rollups_apply(visit_ids=ids[start : start + size])
+            timings.append(time.perf_counter() - began)
+            transaction.set_rollback(True)
+    per_batch = statistics.median(timings)
+    print(
+        f"roll-ups: maintenance {per_batch * 1000:.1f} ms per batch of {size} visits (median of {len(timings)}, "
+        f"one connection), {per_batch / batch_p50:.0%} of a compliant sync batch's p50 latency "
+        f"({batch_p50 * 1000:.0f} ms)"
     )
 
 

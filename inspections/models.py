@@ -11,6 +11,7 @@ read them as one app; split into a package they would only be re-imported here a
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -515,6 +516,29 @@ class VisitAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment of visit {self.visit_id} by {self.author_id}"
+
+
+class FollowUpPending(models.Model):
+    """A follow-up visit still to be placed in a round (issue 16: ingest at plain-SQL speed).
+
+    The visit sync writes one row per establishment in its own transaction, so a follow-up is never
+    lost; a task queued on commit places it (rounds.follow_ups.follow_ups_place_pending), and the
+    periodic sweeper places any row the task did not (a crash between commit and task, a broker
+    outage). Placing deletes the row and points the visits' findings to the stop."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="+")
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_date = models.DateField()
+    visit_ids = models.JSONField(default=list)  # the visits whose open findings the stop re-checks
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"follow-up of establishment {self.establishment_id} due {self.due_date}"
 
 
 class AuditEvent(models.Model):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from inspections.models import AuditEvent, Finding, RoundStop
@@ -20,7 +21,10 @@ def setup(dammam, khobar, inspector, supervisor):
 
 
 def sync(api, user, visits):
-    response = api.as_user(user).post("visits/sync", {"visits": visits})
+    """POST visits/sync and run what the request queued for its commit, as a real commit does (the
+    follow-up placement task, eager in tests: the stop exists once the sync answered)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.as_user(user).post("visits/sync", {"visits": visits})
     assert response.status_code == 200, response.content
     return response.json()["results"]
 
@@ -303,9 +307,7 @@ def test_one_batch_without_a_planned_round_creates_one_round(api, setup, dammam)
     assert sorted(created.details["establishment_ids"]) == sorted(s.pk for s in shops)
 
 
-def test_follow_ups_added_to_one_round_in_one_day_make_one_notification_delivered_once(
-    api, setup, dammam, django_capture_on_commit_callbacks
-):
+def test_follow_ups_added_to_one_round_in_one_day_make_one_notification_delivered_once(api, setup, dammam):
     """Item 21: the demo inspector's inbox held 12 "round changed: follow-up added" for one round."""
     from inspections.services.rounds import next_working_day, riyadh_today
     from notifications.models import Delivery, Device
@@ -323,16 +325,11 @@ def test_follow_ups_added_to_one_round_in_one_day_make_one_notification_delivere
     now = timezone.now()
     shops = [setup["shop"], shop(dammam), shop(dammam)]
     for minutes, failing_shop in zip((90, 60, 30), shops, strict=True):  # three syncs, one new violation each
-        with django_capture_on_commit_callbacks(execute=True):
-            sync(
-                api,
-                inspector,
-                [
-                    visit_payload(
-                        failing_shop, setup["version"], finished_at=now - timedelta(minutes=minutes), MASKS="no"
-                    )
-                ],
-            )
+        sync(
+            api,
+            inspector,
+            [visit_payload(failing_shop, setup["version"], finished_at=now - timedelta(minutes=minutes), MASKS="no")],
+        )
 
     assert planned.stops.filter(is_follow_up=True).count() == 3
     changed = Notification.objects.get(recipient=inspector, kind="round_changed")  # one, not three

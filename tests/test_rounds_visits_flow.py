@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from inspections.models import ChecklistVersion, RoundStop
@@ -65,7 +65,8 @@ def test_round_follows_synced_visits(api, supervisor, inspector, dammam, version
     assert [row["status"] for row in delta["rounds"]] == ["in_progress"]
     assert [stop["status"] for stop in delta["rounds"][0]["stops"]] == ["visited", "pending"]
 
-    synced = phone.post("visits/sync", {"visits": [visit_body(round["stops"][1], version, "no")]})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the commit queues the follow-up's placement
+        synced = phone.post("visits/sync", {"visits": [visit_body(round["stops"][1], version, "no")]})
     assert synced.json()["results"][0]["status"] == "created", synced.content
     done = phone.get(f"rounds/{round['id']}").json()
     assert done["status"] == "done" and done["visited_count"] == 2

@@ -12,7 +12,9 @@ Rules (applied set-based to each synced batch, inside its transaction):
   (`opened_at` is the failing visit's `finished_at`, `closed_at` the closing visit's): an
   older visit synced late never closes a newer finding. An AuditEvent "finding.closed" is written.
 - A visit that leaves new open findings gets one follow-up stop (the rounds service's
-  `follow_up_schedule`) due by its earliest due date; the findings point to it.
+  `follow_ups_schedule`) due by its earliest due date; the findings point to it. The stop is placed
+  just after the batch commits (a FollowUpPending row written here, a task queued on commit, the
+  sweeper for a task that never ran): placing a stop in a round is most of the cost of a violation.
 - Critical findings notify the municipality's supervisors in the same transaction.
 - The establishment's risk score is recomputed from its findings (see `risk_score`).
 """
@@ -28,8 +30,9 @@ from django.utils import timezone
 from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
 from inspections.models import ChecklistItem, Establishment, Finding
 from inspections.services.audit import AuditEntry, audit_record_many
-from inspections.services.rounds import follow_ups_schedule
-from inspections.services.sync_sql import insert_returning
+from inspections.services.rounds.follow_ups import follow_ups_request
+from inspections.services.sync_sql import insert_returning, update_rows
+from inspections.tasks import follow_ups_place_on_commit
 
 SEVERITY_WEIGHT = {"minor": 1.0, "major": 3.0, "critical": 10.0}
 HISTORY_FACTOR = 0.5  # a closed finding counts half of an open one...
@@ -142,14 +145,14 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                     current.new["closed_by"] = visit.visit_id
                 del open_now[key]
 
-    # One follow-up stop per visit that leaves new open findings.
-    follow_ups: dict[int, int] = {}
+    # One follow-up per establishment whose visits leave new open findings: recorded here, placed in a
+    # round after commit (rounds.follow_ups.follow_ups_place_pending; the sweeper if the task is lost).
     by_visit: dict[int, list[dict]] = defaultdict(list)
     for finding in new_findings:
         if finding["closed_by"] is None:
             by_visit[finding["visit"].visit_id].append(finding)
     if by_visit:
-        follow_ups = _follow_ups_schedule(inspector=inspector, by_visit=by_visit)
+        _follow_ups_request(inspector=inspector, by_visit=by_visit, now=now)
 
     repeats_of = {id(entry.new): entry for entry in repeated if entry.new is not None}
     inserted = insert_returning(
@@ -185,7 +188,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                 finding["opened_at"],
                 finding["closed_at"],
                 finding["closed_by"],
-                follow_ups.get(finding["visit"].visit_id) if finding["closed_by"] is None else None,
+                None,  # follow_up_stop: set when the follow-up is placed
                 len(repeats_of[id(finding)].repeats) if id(finding) in repeats_of else 0,
                 repeats_of[id(finding)].last_seen_visit_id if id(finding) in repeats_of else None,
             )
@@ -196,12 +199,10 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     finding_ids = {answer_id: finding_id for finding_id, answer_id in inserted}
 
     if db_closes:
-        Finding.objects.bulk_update(
-            [
-                Finding(id=finding_id, status=Finding.Status.CLOSED, closed_at=closed_at, closed_by_visit_id=visit_id)
-                for finding_id, visit_id, closed_at in db_closes
-            ],
+        update_rows(
+            Finding,
             ["status", "closed_at", "closed_by_visit_id"],
+            [(finding_id, Finding.Status.CLOSED, closed_at, visit_id) for finding_id, visit_id, closed_at in db_closes],
         )
     closed_events = [(finding_id, visit_id) for finding_id, visit_id, _at in db_closes] + [
         (finding_ids[finding["answer"].answer_id], finding["closed_by"])
@@ -277,28 +278,23 @@ def _repeats_audit(*, inspector, repeated: list, finding_ids: dict, visits: list
     )
 
 
-def _follow_ups_schedule(*, inspector, by_visit: dict[int, list[dict]]) -> dict[int, int]:
-    """{visit id: follow-up stop id}: one set-based call to the rounds service for the whole batch.
+def _follow_ups_request(*, inspector, by_visit: dict[int, list[dict]], now: datetime) -> None:
+    """Record one follow-up per establishment (due by the earliest due date of its visits' new open
+    findings) and queue its placement for when the batch commits.
 
-    An establishment with several violating visits in the batch gets one stop, due by the earliest
-    due date; follow_ups_schedule returns an existing pending follow-up stop instead of adding one.
-    The establishments are locked by findings_apply (and again, in id order, by the scheduler).
-    """
+    An establishment with several violating visits in the batch gets one stop; the scheduler returns
+    an existing pending follow-up stop instead of adding one."""
     due: dict[int, date] = {}
-    for findings in by_visit.values():
+    visit_ids: dict[int, list[int]] = defaultdict(list)
+    for visit_id, findings in by_visit.items():
         establishment_id = findings[0]["visit"].establishment["id"]
         earliest = min(finding["due_date"] for finding in findings)
         due[establishment_id] = min(due.get(establishment_id, earliest), earliest)
-    establishments = Establishment.objects.in_bulk(sorted(due))
-    scheduled = follow_ups_schedule(
-        requests=[(establishments[pk], due[pk], inspector) for pk in sorted(due) if pk in establishments]
+        visit_ids[establishment_id].append(visit_id)
+    ids = follow_ups_request(
+        requests=[(pk, due[pk], inspector.pk, sorted(visit_ids[pk])) for pk in sorted(due)], now=now
     )
-    stops = {}
-    for visit_id, findings in by_visit.items():
-        stop = scheduled.get(findings[0]["visit"].establishment["id"])
-        if stop is not None:
-            stops[visit_id] = stop.pk
-    return stops
+    follow_ups_place_on_commit(ids)
 
 
 def establishments_risk_refresh(*, establishment_ids, now: datetime) -> None:
@@ -308,10 +304,11 @@ def establishments_risk_refresh(*, establishment_ids, now: datetime) -> None:
         establishment_id__in=establishment_ids
     ).values_list("establishment_id", "severity", "status", "opened_at"):
         history[establishment_id].append((severity, status, opened_at))
-    Establishment.objects.bulk_update(
+    update_rows(
+        Establishment,
+        ["risk_score"],
         [
-            Establishment(id=establishment_id, risk_score=risk_score(findings=history[establishment_id], now=now))
+            (establishment_id, risk_score(findings=history[establishment_id], now=now))
             for establishment_id in sorted(establishment_ids)
         ],
-        ["risk_score"],
     )

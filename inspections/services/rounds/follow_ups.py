@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date as Date
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -19,6 +20,8 @@ from inspections.models import (
     Checklist,
     ChecklistVersion,
     Establishment,
+    Finding,
+    FollowUpPending,
     Membership,
     Municipality,
     Round,
@@ -29,6 +32,7 @@ from inspections.selectors.scope import scope_for
 from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds.common import ACTIVE_STOP_STATUSES, User, _points, round_metres
 from inspections.services.routing import cheapest_insertion, route_length
+from inspections.services.sync_sql import insert_returning
 
 # A follow-up joins a planned round only while that round has fewer active stops than this (a day's work);
 # past it a new round is started. This also bounds the cost of each insertion (renumbering, tour length).
@@ -373,3 +377,65 @@ def follow_ups_schedule(*, requests: list[tuple[Establishment, Date, object]]) -
         else:
             notify_round_changed(round=plan.round, changes={"follow_up_added": plan.added})
     return result
+
+
+# --- placement after the visit sync --------------------------------------------------------------
+
+# The sweeper places what the on-commit task did not, once it is this old (the task normally runs
+# within a second of the commit; the margin keeps the sweeper from racing it).
+FOLLOW_UP_SWEEP_AFTER = timedelta(seconds=30)
+FOLLOW_UP_PLACE_BATCH = 500
+
+
+def follow_ups_request(*, requests: list[tuple[int, Date, int | None, list[int]]], now) -> list[int]:
+    """Record follow-ups to place, in the caller's transaction (the visit sync): one row per
+    (establishment id, due date, inspector id, visit ids), one INSERT. Returns the rows' ids, for the
+    task the caller queues on commit (`follow_ups_place_pending`)."""
+    rows = insert_returning(
+        FollowUpPending,
+        ["establishment_id", "due_date", "inspector_id", "visit_ids", "created_at"],
+        [
+            (establishment_id, due, inspector_id, visit_ids, now)
+            for establishment_id, due, inspector_id, visit_ids in requests
+        ],
+    )
+    return [row[0] for row in rows]
+
+
+@transaction.atomic
+def follow_ups_place_pending(*, ids: list[int] | None = None, older_than: timedelta | None = None) -> int:
+    """Place waiting follow-ups (`FollowUpPending`) with the one scheduler, `follow_ups_schedule`, and
+    point their visits' findings to the stop. `ids`: these rows (the task queued on commit);
+    otherwise every row older than `older_than` (the sweeper). Returns the rows placed.
+
+    Idempotent and safe to run concurrently: rows are claimed FOR UPDATE SKIP LOCKED and deleted
+    when placed, so a row is placed once; a row whose establishment nobody can take (no inspector,
+    no published checklist) is dropped, as the synchronous scheduler left such findings without a stop.
+    """
+    pending = FollowUpPending.objects.select_for_update(skip_locked=True).order_by("id")
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    if older_than is not None:
+        pending = pending.filter(created_at__lte=timezone.now() - older_than)
+    rows = list(pending[:FOLLOW_UP_PLACE_BATCH])
+    if not rows:
+        return 0
+    establishments = Establishment.objects.in_bulk({row.establishment_id for row in rows})
+    inspectors = User.objects.in_bulk({row.inspector_id for row in rows if row.inspector_id})
+    scheduled = follow_ups_schedule(
+        requests=[
+            (establishments[row.establishment_id], row.due_date, inspectors.get(row.inspector_id))
+            for row in rows
+            if row.establishment_id in establishments
+        ]
+    )
+    for row in rows:
+        stop = scheduled.get(row.establishment_id)
+        if stop is not None and row.visit_ids:
+            # The findings the visits opened and left open in their batch (one closed by a later
+            # visit of the same batch never had a follow-up).
+            Finding.objects.filter(
+                visit_id__in=row.visit_ids, establishment_id=row.establishment_id, follow_up_stop__isnull=True
+            ).exclude(closed_by_visit_id__in=row.visit_ids).update(follow_up_stop=stop)
+    FollowUpPending.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
