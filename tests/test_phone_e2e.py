@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from inspections.models import Finding, Photo, RoundStop, Visit
@@ -103,7 +103,8 @@ def test_phone_day(api, dammam, inspector, supervisor):
             MASKZ="yes",
         ),
     ]
-    first = phone.post("visits/sync", {"visits": batch})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the commit queues the follow-up's placement
+        first = phone.post("visits/sync", {"visits": batch})
     assert first.status_code == 200
     results = first.json()["results"]
     assert [r["status"] for r in results] == ["created", "created", "rejected"]
