@@ -1,4 +1,5 @@
-"""Signed webhooks end to end: events of visits, findings and reports reach a receiver on 127.0.0.1
+"""Signed webhooks end to end: events of visits, findings, reports, penalty notices and objection
+decisions reach a receiver on 127.0.0.1
 that verifies the Standard Webhooks signature with the `standardwebhooks` package; a receiver that
 fails five times then recovers gets every event exactly once by id (the sweeper here, a real Celery
 worker on the PostgreSQL/Redis pass); a replay re-sends with the same id; the delivery log shows it."""
@@ -18,17 +19,26 @@ from community.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from community.services import webhooks
 from community.services.reports import ReportIn, report_submit
 from community.services.shops import shop_code_ensure
+from enforcement.models import PenaltyNotice
+from enforcement.services.objections import objection_decide, objection_file
+from enforcement.services.penalties import penalties_assess_due
+from inspections.models import ChecklistItem, Membership
+from tests.enforcement_support import violation
+from tests.factories import make_user
 from tests.fake_fcm import postgres_url
 from tests.process_support import stop_process_group, wait_for
 from tests.visit_support import make_checklist, shop, visit_payload
 from tests.webhook_receiver import Receiver
 
-ALL = ["visit.stored", "finding.opened", "finding.closed", "report.opened", "report.closed"]
+ALL = list(webhooks.EVENT_TYPES)
 
 
 def _events_happen(api, dammam, inspector):
-    """A public report (report.opened) and a failing visit (visit.stored, finding.opened)."""
+    """A public report (report.opened), a failing visit (visit.stored, finding.opened), the penalty
+    notice it leads to (penalty.issued) and the decision on the owner's objection (objection.decided)."""
     version, _items = make_checklist()
+    ChecklistItem.objects.filter(version=version, code="MASKS").update(violation_code="V-MASKS")
+    violation("V-MASKS", grade="serious", grace=0)
     store = shop(dammam)
     report_submit(
         payload=ReportIn(
@@ -40,6 +50,10 @@ def _events_happen(api, dammam, inspector):
     )
     response = api.as_user(inspector).post("visits/sync", {"visits": [visit_payload(store, version, MASKS="no")]})
     assert response.json()["results"][0]["status"] == "created"
+    assert penalties_assess_due()["penalised"] == 1
+    objection = objection_file(notice=PenaltyNotice.objects.get(), owner_name="Owner", reasons="We disagree.")
+    decider = make_user(Membership.Role.SUPERVISOR, dammam, username="sup_decides")
+    objection_decide(objection=objection, decider=decider, decision="upheld", reasons="Reviewed.")
     return webhooks.webhooks_collect()
 
 
@@ -73,6 +87,8 @@ def test_a_failing_receiver_gets_every_event_exactly_once_then_a_replay_keeps_th
             "report",
             "visit",
             "finding",
+            "penalty",
+            "objection",
         }
         # the sweeper picks up what is due (each attempt's backoff is 50 ms x 2^n)
         delivered = wait_for(
@@ -96,6 +112,13 @@ def test_a_failing_receiver_gets_every_event_exactly_once_then_a_replay_keeps_th
         # the visit's event carries the data a penalty system needs, never a reporter's contact
         visit_event = next(body for body in receiver.bodies.values() if body["type"] == "visit.stored")
         assert visit_event["data"]["outcome"] == "violations" and "email" not in str(receiver.bodies)
+        # the penalty platform gets the notice and the decision, verified like every other event
+        by_type = {body["type"]: body["data"] for body in receiver.bodies.values()}
+        notice = PenaltyNotice.objects.get()
+        assert by_type["penalty.issued"]["number"] == notice.number
+        assert by_type["penalty.issued"]["amount_sar"] == str(notice.amount_sar)
+        assert by_type["objection.decided"]["decision"] == "upheld"
+        assert by_type["objection.decided"]["notice_id"] == notice.pk and "Owner" not in str(receiver.bodies)
 
         one = sorted(events)[0]
         with django_capture_on_commit_callbacks(execute=True):

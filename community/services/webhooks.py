@@ -11,7 +11,10 @@
   The sweeper re-queues whatever is due and unclaimed (a lost broker message, a dead worker).
 - Events of `inspections` (visit stored, finding opened or closed) are collected by reading its
   tables (`webhooks_collect`): inspections never imports this app. Penalty and objection events are
-  named hooks (`penalty_issued`, `objection_decided`) for the enforcement app to call.
+  recorded by receivers of enforcement's signals (`enforcement.signals.penalty_issued` and
+  `objection_decided`, connected in `community.receivers`), in the transaction that issued the notice
+  or decided the objection: enforcement never imports this app either. Report events are recorded in
+  the transaction that opens or closes the case.
 """
 
 from __future__ import annotations
@@ -150,17 +153,69 @@ def webhook_event_record(
     return event
 
 
-def penalty_issued(*, penalty_id: int, occurred_at: datetime, payload: dict) -> WebhookEvent | None:
-    """Named hook for the enforcement app: call it in the transaction that issues a penalty notice."""
+def penalty_event_payload(notice) -> dict:
+    """What other systems get about a penalty notice: its number, legal basis, amount and dates.
+    No personal data (the owner is the establishment; no reporter is involved)."""
+    return {
+        "notice_id": notice.pk,
+        "number": notice.number,
+        "finding_id": notice.finding_id,
+        "visit_id": notice.visit_id,
+        "establishment_id": notice.establishment_id,
+        "municipality_id": notice.municipality_id,
+        "violation_code": notice.violation.code,
+        "legal_basis": notice.legal_basis,
+        "reason": notice.reason,
+        "original_amount_sar": notice.original_amount_sar,
+        "amount_sar": notice.amount_sar,
+        "repeat_step": notice.repeat_step,
+        "closure_days": notice.closure_days,
+        "licence_suspension_days": notice.licence_suspension_days,
+        "offence_at": notice.offence_at,
+        "issued_at": notice.issued_at,
+        "due_date": notice.due_date,
+        "objection_deadline": notice.objection_deadline,
+        "status": notice.status,
+    }
+
+
+def objection_event_payload(objection) -> dict:
+    """The decision and what the notice is owed now; not the owner's name or contact, not the reasons."""
+    notice = objection.notice
+    return {
+        "objection_id": objection.pk,
+        "notice_id": notice.pk,
+        "number": notice.number,
+        "establishment_id": notice.establishment_id,
+        "municipality_id": notice.municipality_id,
+        "decision": objection.decision,
+        "original_amount_sar": notice.original_amount_sar,
+        "amount_sar": notice.amount_sar,
+        "notice_status": notice.status,
+        "filed_at": objection.filed_at,
+        "decided_at": objection.decided_at,
+    }
+
+
+def penalty_issued(*, notice) -> WebhookEvent | None:
+    """The `penalty.issued` event, recorded in the transaction that issued the notice (the receiver
+    of enforcement.signals.penalty_issued, connected in CommunityConfig.ready)."""
     return webhook_event_record(
-        event_type="penalty.issued", subject=f"penalty:{penalty_id}", occurred_at=occurred_at, payload=payload
+        event_type="penalty.issued",
+        subject=f"penalty:{notice.pk}",
+        occurred_at=notice.issued_at,
+        payload=penalty_event_payload(notice),
     )
 
 
-def objection_decided(*, objection_id: int, occurred_at: datetime, payload: dict) -> WebhookEvent | None:
-    """Named hook for the enforcement app: call it in the transaction that decides an objection."""
+def objection_decided(*, objection) -> WebhookEvent | None:
+    """The `objection.decided` event, recorded in the transaction that decided the objection (the
+    receiver of enforcement.signals.objection_decided)."""
     return webhook_event_record(
-        event_type="objection.decided", subject=f"objection:{objection_id}", occurred_at=occurred_at, payload=payload
+        event_type="objection.decided",
+        subject=f"objection:{objection.pk}",
+        occurred_at=objection.decided_at,
+        payload=objection_event_payload(objection),
     )
 
 

@@ -3,7 +3,8 @@ owner's behalf, within ENFORCEMENT_OBJECTION_DAYS of the notice; decided by a su
 part in the inspection (neither the visit's inspector nor an author of one of its amendments).
 
 The decision moves the notice: upheld keeps the amount, reduced sets a lower one, cancelled sets
-it to zero. Every step is audited and notified in the same transaction.
+it to zero. Every step is audited and notified in the same transaction; a decision also sends
+`enforcement.signals.objection_decided` there (for the apps built on enforcement).
 """
 
 import hashlib
@@ -20,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from enforcement.models import Objection, ObjectionAttachment, PenaltyNotice
 from enforcement.services.notify import notify_objection_decided, notify_objection_filed
+from enforcement.signals import objection_decided
 from inspections.models import Membership, VisitAmendment
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import audit_record
@@ -218,4 +220,5 @@ def objection_decide(
         },
     )
     notify_objection_decided(objection=objection)
+    objection_decided.send(sender=Objection, objection=objection)
     return objection

@@ -11,7 +11,7 @@ fewer than `repeat_min_days` days before this offence (assessed "not counted"). 
 FindingAssessment, so the sweep never looks at a finding twice.
 
 The sweep (`penalties_assess_due`) is run by the periodic task enforcement.sweep; inspections calls
-nothing of enforcement.
+nothing of enforcement. An issued notice sends `enforcement.signals.penalty_issued` in its transaction.
 """
 
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from enforcement.domain.fines import (
 )
 from enforcement.models import FindingAssessment, PenaltyNotice, ViolationType
 from enforcement.services.notify import notify_penalty_issued
+from enforcement.signals import penalty_issued
 from inspections.models import Finding, Municipality
 from inspections.services.audit import audit_record
 
@@ -175,6 +176,7 @@ def finding_assess(*, finding_id: int, violation_id: int, now: datetime) -> str 
         details={"number": notice.number, "finding_id": finding.pk, "amount_sar": str(notice.amount_sar)},
     )
     notify_penalty_issued(notice=notice)
+    penalty_issued.send(sender=PenaltyNotice, notice=notice)
     return FindingAssessment.Result.PENALISED
 
 
