@@ -99,3 +99,47 @@ def test_a_confirmed_report_raises_the_score_and_rank_a_dismissed_or_unconfirmed
     for store in (twin, refuted, dismissed):
         assert by_id[store.pk]["score"] == without[store.pk]["score"]
         assert "confirmed_reports" not in {f["name"] for f in by_id[store.pk]["factors"]}
+
+
+def test_a_confirmed_report_raises_the_stored_risk_score_a_dismissed_one_does_not(
+    api, dammam, supervisor, inspector, version, settings
+):
+    """Establishment.risk_score (what the field app and analytics' high-risk indicator read) takes the
+    same extra factors, by the same rule: stored at the sync that closes the case, and again by the
+    reconciler that announces the closed case (e.g. the factor was switched on in between)."""
+    from community.services.cases import cases_reconcile
+    from inspections.models import Establishment
+
+    twin = shop(dammam, lat=dammam.centre_lat + 0.001)  # the same failing visit, no report
+    confirmed = shop(dammam, lat=dammam.centre_lat + 0.002)
+    dismissed = shop(dammam, lat=dammam.centre_lat + 0.003)
+    late = shop(dammam, lat=dammam.centre_lat + 0.004)  # closed while the factor was off
+
+    def stored(store):
+        return Establishment.objects.get(pk=store.pk).risk_score
+
+    _visit(api, inspector, twin, version, EXPIRED="no")
+    base = stored(twin)
+    assert base == pytest.approx(10.0)  # one open critical finding (inspections.services.findings.risk_score)
+
+    _visit(
+        api, inspector, confirmed, version, case_id=_report(confirmed, "10.7.1.1"), supervisor=supervisor, EXPIRED="no"
+    )
+    assert stored(confirmed) == pytest.approx(base + 2.0, abs=0.01)  # + CONFIRMED_REPORT_POINTS, fresh
+
+    dismissed_case = _report(dismissed, "10.7.1.2")
+    assert (
+        api.as_user(supervisor).post(f"community/cases/{dismissed_case}/dismiss", {"reason": "Wrong shop"}).status_code
+        == 200
+    )
+    _visit(api, inspector, dismissed, version, EXPIRED="no")
+    assert stored(dismissed) == pytest.approx(base)
+
+    settings.RISK_EXTRA_FACTORS = {}
+    _visit(api, inspector, late, version, case_id=_report(late, "10.7.1.3"), supervisor=supervisor, EXPIRED="no")
+    assert stored(late) == pytest.approx(base)
+    settings.RISK_EXTRA_FACTORS = {"confirmed_reports": "community.selectors.risk.confirmed_report_factor"}
+    assert cases_reconcile() == 2  # the confirmed case and the late one are announced closed
+    assert stored(late) == pytest.approx(base + 2.0, abs=0.01)
+    assert stored(confirmed) == pytest.approx(base + 2.0, abs=0.01)
+    assert (stored(twin), stored(dismissed)) == (pytest.approx(base), pytest.approx(base))

@@ -3,7 +3,10 @@
 `confirmed_report_factor(establishment_ids)` → {establishment_id: points}. Each case closed by an
 inspection that found a violation adds CONFIRMED_REPORT_POINTS, halving every 90 days like a closed
 finding. The risk code (inspections) can read it through the dotted path in
-settings.RISK_EXTRA_FACTORS without importing this app.
+settings.RISK_EXTRA_FACTORS without importing this app: the ranked queue and the planner
+(inspections.selectors.risk) and the stored Establishment.risk_score
+(inspections.services.findings.establishments_risk_refresh, at the sync that closes the case and again
+when community's reconciler announces it) add the same capped points.
 """
 
 from __future__ import annotations

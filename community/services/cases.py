@@ -1,5 +1,10 @@
 """Triage of cases by supervisors, and the reconciler that announces closed cases.
 
+A case closed by an inspection that found a violation raises its establishment's risk (the
+`confirmed_reports` factor of community.selectors.risk): the sync that closes it stores the new score,
+and the reconciler recomputes the stored score of every confirmed case it announces, through
+inspections' own `establishments_risk_refresh` (the one rule; inspections imports nothing of this app).
+
 A case becomes a priority stop through the rounds services (`round_update`, `round_create`): they
 are the one write path for stops (scope, checklist fit, audit trail, the inspector's notification).
 """
@@ -21,6 +26,7 @@ from community.services.webhooks import webhook_event_record
 from inspections.models import Establishment, Membership, RoundStop
 from inspections.selectors.rounds import visible_rounds
 from inspections.selectors.scope import scope_for, visible_to
+from inspections.services.findings import establishments_risk_refresh
 from inspections.services.rounds import RoundChange, round_create, round_update
 from notifications.services import notification_create
 
@@ -188,4 +194,7 @@ def cases_reconcile(*, limit: int = 500) -> int:
             },
         )
     Case.objects.filter(pk__in=[case.pk for case in closed]).update(closed_announced_at=now)
+    confirmed = {case.establishment_id for case in closed if case.establishment_id and (case.visit_violations or 0) > 0}
+    if confirmed:
+        establishments_risk_refresh(establishment_ids=confirmed, now=now)
     return len(closed)

@@ -13,7 +13,8 @@ weight (the weights add up to 100):
 
 Other apps may add factors of their own (settings.RISK_EXTRA_FACTORS, read by the risk selector, so
 inspections imports none of them): each brings points, capped at EXTRA_FACTOR_MAX_POINTS, added on top
-of the five; the score stays capped at 100 (`with_extra_factors`).
+of the five; the score stays capped at 100 (`with_extra_factors`). The stored score of
+inspections.services.findings adds the same points (`extra_points`).
 
 Every factor is returned with its raw value, weight and points, so a queue can say *why* a shop is
 due. The weights are a judgement, not a fit; bench/risk_backtest.py measures how well they rank.
@@ -105,22 +106,29 @@ def risk_assess(inputs: RiskInputs, *, today: date) -> RiskAssessment:
     return RiskAssessment(score=score, factors=factors)
 
 
+def extra_factor(name: str, raw: float) -> Factor:
+    """One factor of another app: its points, capped at EXTRA_FACTOR_MAX_POINTS (the one rule for
+    both the ranked queue's score and the stored `Establishment.risk_score`)."""
+    raw = max(float(raw or 0.0), 0.0)
+    share = min(raw / EXTRA_FACTOR_MAX_POINTS, 1.0)
+    return Factor(
+        name=name,
+        value=round(raw, 3),
+        share=round(share, 4),
+        weight=EXTRA_FACTOR_MAX_POINTS,
+        points=share * EXTRA_FACTOR_MAX_POINTS,
+    )
+
+
+def extra_points(extra: dict[str, float]) -> float:
+    """The points other apps' factors add (each capped): what the stored risk score adds too."""
+    return sum(extra_factor(name, raw).points for name, raw in extra.items())
+
+
 def with_extra_factors(assessment: RiskAssessment, extra: dict[str, float]) -> RiskAssessment:
     """The assessment with other apps' factors added: `extra` maps a factor's name to its points
     (e.g. confirmed public reports), each capped at EXTRA_FACTOR_MAX_POINTS; the score at MAX_SCORE."""
-    factors = list(assessment.factors)
-    for name, raw in sorted(extra.items()):
-        raw = max(float(raw or 0.0), 0.0)
-        share = min(raw / EXTRA_FACTOR_MAX_POINTS, 1.0)
-        factors.append(
-            Factor(
-                name=name,
-                value=round(raw, 3),
-                share=round(share, 4),
-                weight=EXTRA_FACTOR_MAX_POINTS,
-                points=share * EXTRA_FACTOR_MAX_POINTS,
-            )
-        )
+    factors = list(assessment.factors) + [extra_factor(name, raw) for name, raw in sorted(extra.items())]
     score = round(min(sum(factor.points for factor in factors), MAX_SCORE), 2)
     return RiskAssessment(score=score, factors=factors)
 

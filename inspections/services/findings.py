@@ -16,7 +16,9 @@ Rules (applied set-based to each synced batch, inside its transaction):
   just after the batch commits (a FollowUpPending row written here, a task queued on commit, the
   sweeper for a task that never ran): placing a stop in a round is most of the cost of a violation.
 - Critical findings notify the municipality's supervisors in the same transaction.
-- The establishment's risk score is recomputed from its findings (see `risk_score`).
+- The establishment's risk score is recomputed from its findings (see `risk_score`) plus the extra
+  factors of apps built on inspections (settings.RISK_EXTRA_FACTORS, the same points the ranked
+  queue adds; see `establishments_risk_refresh`).
 """
 
 from collections import defaultdict
@@ -28,7 +30,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
+from inspections.domain.risk import extra_points
 from inspections.models import ChecklistItem, Establishment, Finding
+from inspections.selectors.risk import extra_factors
 from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds.follow_ups import follow_ups_request
 from inspections.services.sync_sql import insert_returning, update_rows
@@ -298,17 +302,36 @@ def _follow_ups_request(*, inspector, by_visit: dict[int, list[dict]], now: date
 
 
 def establishments_risk_refresh(*, establishment_ids, now: datetime) -> None:
-    """Recompute the risk score of these establishments from their findings (one read, one update)."""
+    """Recompute the stored risk score of these establishments (one read of findings, one call per
+    configured extra factor, one update): their findings' score plus other apps' factors
+    (settings.RISK_EXTRA_FACTORS, e.g. confirmed public reports), each capped by the same rule as the
+    ranked queue (inspections.domain.risk.extra_points), the total at RISK_MAX.
+
+    Apps that change a factor call this for the establishments concerned (community does when a case
+    closes confirmed); inspections imports none of them.
+    """
+    ids = sorted(set(establishment_ids))
     history: dict[int, list] = defaultdict(list)
-    for establishment_id, severity, status, opened_at in Finding.objects.filter(
-        establishment_id__in=establishment_ids
-    ).values_list("establishment_id", "severity", "status", "opened_at"):
+    for establishment_id, severity, status, opened_at in Finding.objects.filter(establishment_id__in=ids).values_list(
+        "establishment_id", "severity", "status", "opened_at"
+    ):
         history[establishment_id].append((severity, status, opened_at))
+    extras = extra_factors(ids)
     update_rows(
         Establishment,
         ["risk_score"],
         [
-            (establishment_id, risk_score(findings=history[establishment_id], now=now))
-            for establishment_id in sorted(establishment_ids)
+            (
+                establishment_id,
+                round(
+                    min(
+                        risk_score(findings=history[establishment_id], now=now)
+                        + extra_points(extras.get(establishment_id, {})),
+                        RISK_MAX,
+                    ),
+                    2,
+                ),
+            )
+            for establishment_id in ids
         ],
     )
