@@ -15,6 +15,9 @@ def csv_text_cell(value):
 
 
 def csv_text_cell_sql(column: str) -> str:
-    """The same rule as a PostgreSQL expression over a text `column` (for COPY ... TO STDOUT)."""
-    starts = ", ".join("E'\\t'" if c == "\t" else "E'\\r'" if c == "\r" else f"'{c}'" for c in FORMULA_STARTS)
-    return f"CASE WHEN left({column}, 1) IN ({starts}) THEN '''' || {column} ELSE {column} END"
+    """The same rule as a PostgreSQL expression over a text `column` (for COPY ... TO STDOUT).
+
+    The first character's code point (`ascii()`, 0 for an empty string) against integers: no
+    substring is built and no text compared, which matters a million rows at a time."""
+    codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+    return f"CASE WHEN ascii({column}) IN ({codes}) THEN '''' || {column} ELSE {column} END"
