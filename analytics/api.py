@@ -25,7 +25,7 @@ from inspections.selectors.scope import visible_to
 
 router = Router(tags=["analytics"])
 
-GroupBy = Literal["municipality", "category", "item", "month", "hijri_month", "inspector"]
+GroupBy = Literal["municipality", "amanah", "category", "item", "month", "hijri_month", "inspector"]
 
 
 class FiltersIn(Schema):

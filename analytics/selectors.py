@@ -34,7 +34,7 @@ from inspections.models import Category, ChecklistItem, Finding, Municipality, V
 from inspections.selectors.scope import Role, scope_for, visible_to
 
 COMPLETED_OUTCOMES = (Visit.Outcome.COMPLIANT, Visit.Outcome.VIOLATIONS)
-GROUP_BYS = ("municipality", "category", "item", "month", "hijri_month", "inspector")
+GROUP_BYS = ("municipality", "amanah", "category", "item", "month", "hijri_month", "inspector")
 ANALYTICS_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP, Role.ADMIN)
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
 LOCAL_TZ = calendar.RIYADH
@@ -205,6 +205,8 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     days = _rollup_rows(VisitDay, user=user, filters=filters)
     if group_by == "municipality":
         return _rates_by_id(_rollup_counts(days, "municipality_id"), "municipality_id", _names(Municipality))
+    if group_by == "amanah":
+        return _amanah_rates(_rollup_counts(days, "municipality_id"))
     if group_by == "category":
         return _rates_by_id(_rollup_counts(days, "category_id"), "category_id", _names(Category))
     if group_by == "month":
@@ -212,6 +214,26 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     if group_by == "hijri_month":
         return _hijri_month_rates(_rollup_counts(days, "day"))
     raise ValueError(group_by)
+
+
+def _amanah_rates(rows: list[dict]) -> list[Rate]:
+    """The per-municipality counts folded into their Amanahs (an Amanah's own visits count for it)."""
+    parents = dict(Municipality.objects.values_list("id", "parent_id"))
+    totals: dict[int, list[int]] = {}
+    for row in rows:
+        amanah_id = parents.get(row["municipality_id"]) or row["municipality_id"]
+        total = totals.setdefault(amanah_id, [0, 0])
+        total[0] += row["visits"]
+        total[1] += row["violating"]
+    names = _names(Municipality)
+    missing = set(totals) - names.keys()  # an Amanah newer than the cached names
+    if missing:
+        names = {**names, **{pk: _label(ar, en) for pk, ar, en in Municipality.objects.filter(
+            pk__in=missing).values_list("id", "name_ar", "name_en")}}  # fmt: skip
+    return [
+        rate_row(key=str(amanah_id), label=names.get(amanah_id, ""), visits=visits, violating=violating)
+        for amanah_id, (visits, violating) in sorted(totals.items())
+    ]
 
 
 GREGORIAN_MONTHS_AR = (

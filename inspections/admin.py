@@ -99,7 +99,7 @@ class MembershipInline(admin.StackedInline):
 @admin.register(m.Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "amanah", "scope_summary", "language")
-    list_filter = ("role", "language", "amanah")
+    list_filter = ("role", "national", "language", "amanah")
     search_fields = ("user__username", "user__first_name", "user__last_name", "phone")
     filter_horizontal = ("municipalities",)
     autocomplete_fields = ("user",)
@@ -109,6 +109,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("municipalities"))
     def scope_summary(self, membership: m.Membership) -> str:
+        if membership.national:
+            return str(_("every Amanah (ministry)"))
         if membership.amanah_id:
             return str(_("whole Amanah"))
         return ", ".join(municipality.name_en for municipality in membership.municipalities.all())

@@ -9,6 +9,7 @@ read them as one app; split into a package they would only be re-imported here a
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -83,6 +84,13 @@ class Membership(models.Model):
     municipalities = models.ManyToManyField(
         Municipality, blank=True, related_name="members", verbose_name=_("municipalities")
     )
+    # The ministry's national leadership: every Amanah and every municipality, read-only (leadership only).
+    national = models.BooleanField(
+        _("national (ministry)"),
+        default=False,
+        db_default=False,
+        help_text=_("Ministry leadership: sees every Amanah and its municipalities, read-only. Leadership only."),
+    )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.AR)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,6 +98,16 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(national=False) | Q(role="leadership"), name="membership_national_leadership"
+            )
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.national and self.role != self.Role.LEADERSHIP:
+            raise ValidationError({"national": _("Only leadership can have the national (ministry) scope.")})
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
@@ -754,3 +772,4 @@ class VisitReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review of visit {self.visit_id} ({self.status})"
+

@@ -88,10 +88,20 @@ class MembershipFactory(factory.django.DjangoModelFactory):
             obj.municipalities.set(extracted)
 
 
-def make_user(role: str, *municipalities: m.Municipality, username: str | None = None, amanah=None, language="en"):
-    """A user with a membership of `role` over `municipalities` (or the whole `amanah`)."""
+def make_user(
+    role: str,
+    *municipalities: m.Municipality,
+    username: str | None = None,
+    amanah=None,
+    language="en",
+    national: bool = False,
+):
+    """A user with a membership of `role` over `municipalities` (or the whole `amanah`, or, for the
+    ministry's leadership, `national`: every Amanah)."""
     user = UserFactory(**({"username": username} if username else {}))
-    MembershipFactory(user=user, role=role, municipalities=list(municipalities), amanah=amanah, language=language)
+    MembershipFactory(
+        user=user, role=role, municipalities=list(municipalities), amanah=amanah, language=language, national=national
+    )
     return user
 
 

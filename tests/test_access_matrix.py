@@ -59,7 +59,7 @@ from tests.factories import (
 )
 
 Role = Membership.Role
-ROLES = ("anonymous", "inspector", "supervisor", "leadership", "admin")
+ROLES = ("anonymous", "inspector", "supervisor", "leadership", "ministry", "admin")
 PREFIX = "/api/v1/"
 PASSWORD = "pass12345"
 
@@ -120,6 +120,7 @@ def _visit_with_finding(establishment, inspector, version, item):
 @pytest.fixture
 def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, inspector_khobar) -> World:
     sibling = make_user(Role.INSPECTOR, dammam, username="insp_dammam_2")
+    ministry = make_user(Role.LEADERSHIP, username="ministry", national=True)
     category = CategoryFactory()
     version = ChecklistVersionFactory()
     item = ChecklistItemFactory(version=version, code="MASKS")
@@ -131,6 +132,7 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
             "inspector": inspector,
             "supervisor": supervisor,
             "leadership": leader,
+            "ministry": ministry,
             "admin": admin_user,
         },
         other_inspector=inspector_khobar,
@@ -199,7 +201,7 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
         },
     }
     world.objects.update(_enforcement_objects(world, establishments))
-    for user in [inspector, supervisor, leader, admin_user, inspector_khobar]:
+    for user in [inspector, supervisor, leader, ministry, admin_user, inspector_khobar]:
         DeviceFactory(user=user, token=f"device-of-{user.username}")
         Notification.objects.create(
             recipient=user,
@@ -405,14 +407,24 @@ def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
 
 
+def _with_ministry(statuses: dict[str, int]) -> dict[str, int]:
+    """The ministry's national leadership (every Amanah, read-only) is answered as the Amanah's
+    leadership is, unless an entry says otherwise."""
+    return {**statuses, "ministry": statuses.get("ministry", statuses["leadership"])}
+
+
 def signed_in(status: int, **overrides: int) -> dict[str, int]:
-    return {A: 401, "inspector": status, "supervisor": status, "leadership": status, "admin": status, **overrides}
+    return _with_ministry(
+        {A: 401, "inspector": status, "supervisor": status, "leadership": status, "admin": status, **overrides}
+    )
 
 
 def scoped(status: int, **overrides: int) -> dict[str, int]:
     """Another municipality's object: a 404 for the Dammam inspector and supervisor, visible to
-    the leader (whole Amanah) and the admin."""
-    return {A: 401, "inspector": 404, "supervisor": 404, "leadership": status, "admin": status, **overrides}
+    the leader (whole Amanah), the ministry (every Amanah) and the admin."""
+    return _with_ministry(
+        {A: 401, "inspector": 404, "supervisor": 404, "leadership": status, "admin": status, **overrides}
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class Scope:
     municipality_ids: frozenset[int]
     everything: bool = False
     whole_amanah: bool = False
+    national: bool = False  # the ministry's leadership: every Amanah, read-only (role stays leadership)
 
     @property
     def is_inspector(self) -> bool:
@@ -124,6 +125,14 @@ def _scope_query(user) -> Scope:
         )
     if membership is None:
         return NO_SCOPE
+    if membership.national and membership.role == Role.LEADERSHIP:
+        # Every Amanah and its municipalities; the role stays leadership, so nothing is writable.
+        return Scope(
+            role=membership.role,
+            municipality_ids=frozenset(Municipality.objects.values_list("id", flat=True)),
+            whole_amanah=True,
+            national=True,
+        )
     ids = set(membership.municipalities.values_list("id", flat=True))
     if membership.amanah_id:
         ids.add(membership.amanah_id)

@@ -26,6 +26,7 @@ class MeOut(BaseModel):
     role: str | None
     municipality_ids: list[int]
     whole_amanah: bool
+    national: bool = False
     language: str
 
     @classmethod
@@ -39,6 +40,7 @@ class MeOut(BaseModel):
             role=scope.role,
             municipality_ids=sorted(scope.municipality_ids),
             whole_amanah=scope.whole_amanah or scope.everything,
+            national=scope.national or scope.everything,
             language=membership.language if membership else "ar",
         )
 
