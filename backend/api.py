@@ -143,6 +143,7 @@ ROUTERS = [
     ("", "inspections.api.findings.router"),
     ("", "inspections.api.reviews.router"),
     ("", "inspections.api.checklist_authoring.router"),
+    ("", "inspections.api.history.router"),
     ("", "notifications.api.router"),
     ("analytics", "analytics.api.router"),
     ("", "community.api.router.router"),

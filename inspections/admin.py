@@ -450,6 +450,23 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
+@admin.register(m.HistoryImport)
+class HistoryImportAdmin(ReadOnlyAdmin):
+    """Imports of past inspections (made with `manage.py import_history` or the history-imports API)."""
+
+    list_display = ("created_at", "file_name", "imported_by", "status", "total", "imported", "duplicates")
+    list_filter = ("status",)
+    search_fields = ("file_name", "file_sha256")
+    exclude = ("rows",)
+
+
+@admin.register(m.ImportedVisit)
+class ImportedVisitAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "source_file", "row_number", "inspector_name", "imported_by", "imported_at")
+    search_fields = ("source_file", "inspector_name")
+    list_select_related = ("visit", "imported_by")
+
+
 @admin.register(m.RefreshToken)
 class RefreshTokenAdmin(ReadOnlyAdmin):
     """Who is signed in where; revocation happens through the API (logout) and the rules in services.auth."""

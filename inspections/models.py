@@ -773,3 +773,56 @@ class VisitReview(models.Model):
     def __str__(self) -> str:
         return f"Review of visit {self.visit_id} ({self.status})"
 
+
+class HistoryImport(models.Model):
+    """One upload of past inspections (a CSV file): validated whole first, then written in one
+    transaction by a task. `processed`/`total` drive the progress bar; `report` is the per-row report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, blank=True, help_text=_("The validated rows, until they are written."))
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("history import")
+        verbose_name_plural = _("history imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class ImportedVisit(models.Model):
+    """Provenance of a visit imported from history: which file, which row, who imported it and when.
+    `key` (the file's SHA-256 and the row number) makes a re-import of the same file a no-op."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.CASCADE, related_name="imported")
+    history_import = models.ForeignKey(HistoryImport, on_delete=models.PROTECT, related_name="visits")
+    key = models.CharField(max_length=80, unique=True)
+    source_file = models.CharField(max_length=255)
+    row_number = models.PositiveIntegerField()
+    inspector_name = models.CharField(max_length=150)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("imported visit")
+        verbose_name_plural = _("imported visits")
+
+    def __str__(self) -> str:
+        return f"{self.source_file}:{self.row_number} → visit {self.visit_id}"

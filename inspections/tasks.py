@@ -74,3 +74,11 @@ def follow_ups_place_on_commit(pending_ids: list[int]) -> None:
     """Queue the placement once the caller's transaction commits (never fails the caller)."""
     if pending_ids:
         transaction.on_commit(partial(_follow_ups_queue, pending_ids))
+
+
+@app.task(name="inspections.history_import")
+def history_import(import_id: int) -> int:
+    """Write a queued history import (one transaction; a finished import is not written twice)."""
+    from inspections.services.history import history_import_run
+
+    return history_import_run(import_id=import_id).imported

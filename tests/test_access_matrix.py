@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
@@ -34,6 +35,7 @@ from enforcement.services.penalties import penalties_assess_due
 from inspections.models import (
     Answer,
     Finding,
+    HistoryImport,
     Membership,
     Photo,
     RecurringVisit,
@@ -193,6 +195,10 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
             ).case
             for target in ("home", "foreign")
         },
+        "history_import": dict.fromkeys(
+            ("home", "foreign"),
+            HistoryImport.objects.create(file_name="matrix.csv", file_sha256="0" * 64, imported_by=admin_user),
+        ),
         "subscription": {
             target: WebhookSubscription.objects.create(
                 url="http://127.0.0.1:9/hook", event_types=["visit.stored"], secret=secret_generate()
@@ -285,6 +291,7 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "notice_id": obj["notice"][target].pk,
         "objection_id": obj["objection"][target].pk,
         "report_id": obj["report"][target].pk,
+        "import_id": obj["history_import"][target].pk,
     }
 
 
@@ -356,6 +363,11 @@ def body_for(world: World, role: str, method: str, path: str, target: str) -> di
         return {"token": f"new-device-{uuid.uuid4().hex}", "platform": "android"}
     if (method, path) == ("PUT", "analytics/indicators/targets/{code}"):
         return {"target": 0.8}
+    if (method, path) == ("POST", "history-imports"):
+        day = (timezone.localdate() - timedelta(days=30)).isoformat()
+        licence = world.objects["establishment"][target].licence_no
+        data = f"licence_no,date,inspector,result\n{licence},{day},insp_dammam,compliant\n".encode()
+        return {"multipart": {"file": SimpleUploadedFile("history.csv", data, "text/csv")}}
     if (method, path) == ("POST", "enforcement/notices/{notice_id}/objections"):
         return {"multipart": {"owner_name": "Owner", "reasons": "The sanitiser was there."}}
     if (method, path) == ("POST", "enforcement/objections/{objection_id}/decision"):
@@ -552,6 +564,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "checklists/versions/{version_id}/validation"): Expect(signed_in(200)),
     ("POST", "checklists/versions/{version_id}/publish"): Expect(ADMIN_ONLY(400)),
     ("POST", "checklists/versions/{version_id}/retire"): Expect(ADMIN_ONLY(200)),
+    ("POST", "history-imports"): Expect(ADMIN_ONLY(202), note="history is not municipal: the admin's back office"),
+    ("GET", "history-imports/{import_id}"): Expect(ADMIN_ONLY(200)),
     ("POST", "devices"): Expect(signed_in(201)),
     # community: the triage queue is the supervisors' (leadership reads it); webhooks are the admins'
     ("GET", "community/cases"): Expect(signed_in(200, inspector=403)),

@@ -406,7 +406,7 @@ def webhooks_collect() -> int:
     recorded = 0
     visits = _cursor("visit", Visit)
     rows = list(
-        Visit.objects.filter(pk__gt=visits.last_id - COLLECT_OVERLAP_IDS)
+        Visit.objects.filter(pk__gt=visits.last_id - COLLECT_OVERLAP_IDS, imported__isnull=True)  # not history
         .order_by("pk")
         .values(
             "id",
@@ -434,7 +434,7 @@ def webhooks_collect() -> int:
     previous_run = findings.updated_at
     columns = ("id", "visit_id", "establishment_id", "municipality_id", "item_code", "severity", "fine_sar", "due_date")
     opened = list(
-        Finding.objects.filter(pk__gt=findings.last_id - COLLECT_OVERLAP_IDS)
+        Finding.objects.filter(pk__gt=findings.last_id - COLLECT_OVERLAP_IDS, visit__imported__isnull=True)
         .order_by("pk")
         .values(*columns, "opened_at")[:COLLECT_BATCH]
     )
@@ -443,7 +443,9 @@ def webhooks_collect() -> int:
         [(f"finding:{row['id']}", row["opened_at"], _without_id(row, "finding_id")) for row in opened],
         _subscribers("finding.opened"),
     )
-    closed = Finding.objects.filter(status=Finding.Status.CLOSED, closed_at__gte=previous_run - timedelta(hours=1))
+    closed = Finding.objects.filter(
+        status=Finding.Status.CLOSED, closed_at__gte=previous_run - timedelta(hours=1), visit__imported__isnull=True
+    )
     closed_rows = list(closed.order_by("pk").values(*columns, "closed_at", "closed_by_visit_id")[:COLLECT_BATCH])
     recorded += _record_missing(
         "finding.closed",

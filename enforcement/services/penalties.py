@@ -50,9 +50,10 @@ def size_factors() -> dict[str, Decimal]:
 
 
 def _candidates(*, now: datetime):
-    """Open or closed findings without an assessment whose item names a catalogue code."""
+    """Open or closed findings without an assessment whose item names a catalogue code (never those
+    of imported history: the past is recorded, not penalised)."""
     return (
-        Finding.objects.filter(assessment__isnull=True)
+        Finding.objects.filter(assessment__isnull=True, visit__imported__isnull=True)
         .exclude(answer__item__violation_code="")
         .select_related("answer__item", "establishment", "municipality", "visit")
         .order_by("opened_at", "id")
