@@ -21,6 +21,7 @@ raw COPY of the same columns in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -144,10 +145,8 @@ def bench_http(token: str, n_visits: int) -> dict:
 
         def sample():
             while not stop.is_set():
-                try:
+                with contextlib.suppress(psutil.Error):  # a process that just exited
                     peak["rss"] = max(peak["rss"], *rss_each())
-                except psutil.Error:
-                    pass
                 time.sleep(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)

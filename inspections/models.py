@@ -104,13 +104,13 @@ class Membership(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
     def clean(self) -> None:
         super().clean()
         if self.national and self.role != self.Role.LEADERSHIP:
             raise ValidationError({"national": _("Only leadership can have the national (ministry) scope.")})
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.role})"
 
 
 class Category(models.Model):

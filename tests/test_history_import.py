@@ -26,8 +26,14 @@ from inspections.models import (
 )
 from notifications.models import Notification
 from tests.enforcement_support import violation
-from tests.factories import CategoryFactory, ChecklistItemFactory, ChecklistVersionFactory, EstablishmentFactory
-from tests.factories import make_user
+from tests.factories import (
+    CategoryFactory,
+    ChecklistItemFactory,
+    ChecklistVersionFactory,
+    EstablishmentFactory,
+    make_user,
+)
+from tests.test_analytics_rollups import assert_exact
 
 Role = Membership.Role
 
@@ -115,6 +121,7 @@ def test_a_good_file_imports_every_visit_with_its_provenance_and_feeds_the_rates
     assert provenance.visit.inspector.username == "insp_dammam"
     assert provenance.visit.finished_at.date().isoformat() == day(30)
 
+    assert_exact("after a history import")  # the roll-ups hold the imported visits and answers
     rates = api.as_user(world["admin"]).get(
         "analytics/violation-rates", {"group_by": "municipality", "from": day(90), "to": day(1)}
     )
@@ -209,3 +216,13 @@ def test_the_command_imports_and_refuses_a_bad_file_whole(world, tmp_path, capsy
         call_command("import_history", str(bad), "--user", world["admin"].username)
     assert "row 2, column result" in capsys.readouterr().err
     assert Visit.objects.count() == 6
+
+
+def test_the_report_speaks_arabic(world):
+    from tests.conftest import ApiClient
+
+    arabic = ApiClient(user=world["admin"], language="ar")
+    data = f"licence_no,date,inspector,result\nL-999,{day(2)},insp_dammam,compliant\n".encode()
+    response = arabic.post("history-imports", data={"file": SimpleUploadedFile("h.csv", data, "text/csv")})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["msg"] == "لا توجد منشأة بهذا الرقم من الترخيص."

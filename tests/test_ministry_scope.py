@@ -117,9 +117,7 @@ def test_the_ministry_cannot_write(api, world, dammam):
     assert response.status_code == 403
 
 
-def test_a_new_amanah_is_in_the_ministrys_scope_at_the_next_request(
-    api, world, django_capture_on_commit_callbacks
-):
+def test_a_new_amanah_is_in_the_ministrys_scope_at_the_next_request(api, world, django_capture_on_commit_callbacks):
     ministry = api.as_user(world["ministry"])
     assert len(_rates(api, world["ministry"], "amanah")) == 2
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # the scope's cache is told

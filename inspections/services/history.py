@@ -22,7 +22,8 @@ Rules:
   failed item opens a finding that is recorded closed: closed by the file's own later visit that
   passes the item (closed_at, closed_by_visit), or closed with no date when the file does not show
   its correction. Analytics, indicators and the establishment's risk score read them as they read
-  any visit (the risk score is recomputed for the establishments touched).
+  any visit: the analytics roll-ups are maintained through `inspections.signals.visits_stored` (as
+  for the visit sync) and the risk score is recomputed for the establishments touched.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from inspections.models import (
     Visit,
 )
 from inspections.services.findings import establishments_risk_refresh, finding_due_date
+from inspections.signals import visits_stored
 
 MAX_ROWS = 200_000
 MAX_BYTES = 50 * 2**20
@@ -163,9 +165,7 @@ def history_validate(*, data: bytes) -> HistoryCheck:
     fixed = {name: lowered.index(name) for name in FIXED_COLUMNS if name in lowered}
     item_columns = [(index, name) for index, name in enumerate(header) if name.lower() not in FIXED_COLUMNS]
     if "result" not in fixed and not item_columns:
-        raise ApplicationError(
-            _("The file has neither a result column nor item columns."), code="missing_columns"
-        )
+        raise ApplicationError(_("The file has neither a result column nor item columns."), code="missing_columns")
 
     raw = []
     for line, values in enumerate(reader, start=2):
@@ -422,6 +422,9 @@ def _write(job: HistoryImport) -> None:
         done = len(report) + start + len(batch)
         cache_quietly(lambda done=done: cache.set(_PROGRESS_KEY.format(job.pk), done, 3600), None)
 
+    # The analytics roll-ups add the imported visits and answers in this transaction (bulk_create sends
+    # no model signal; this is the signal the visit sync sends after its bulk insert).
+    visits_stored.send(sender=Visit, visit_ids=sorted(visit_ids.values()))
     findings = _historical_findings(new_rows, visit_ids, answers, items, establishments)
     Finding.objects.bulk_create(findings)
     touched = {row["establishment_id"] for row in new_rows}
@@ -486,4 +489,3 @@ def _historical_findings(new_rows, visit_ids, answers, items, establishments) ->
                 current.closed_by_visit_id = visit_id
                 del open_now[key]
     return findings
-
