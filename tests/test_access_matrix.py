@@ -292,6 +292,7 @@ def path_params(world: World, role: str, target: str) -> dict[str, Any]:
         "objection_id": obj["objection"][target].pk,
         "report_id": obj["report"][target].pk,
         "import_id": obj["history_import"][target].pk,
+        "shop_code": shop_code_ensure(establishment=obj["establishment"][target]).code,
     }
 
 
@@ -578,6 +579,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("GET", "community/establishments/{establishment_id}/sticker.pdf"): Expect(
         signed_in(200, inspector=403, leadership=403), scoped(200, inspector=403, leadership=403)
+    ),
+    ("GET", "community/shops/{shop_code}"): Expect(
+        signed_in(200), scoped(200), note="the field app's shop QR scan: another municipality's code is a 404"
     ),
     ("GET", "community/me/reports"): Expect(signed_in(403), note="registered volunteers only (none of these roles)"),
     ("GET", "community/volunteers/rewards.csv"): Expect(signed_in(200, inspector=403, supervisor=403)),

@@ -132,3 +132,49 @@ def test_the_qr_opens_the_public_page_in_arabic_and_english(live_server, dammam,
     case = Case.objects.get()
     assert case.establishment == store and case.service_type.code == "expired-products"
     assert case.reports.get().email == "citizen@example.com"
+
+
+# --- the field app's lookup by code (GET community/shops/{shop_code}) ---------------------------------
+
+
+@pytest.mark.django_db
+def test_an_inspector_finds_a_shop_of_their_municipality_by_its_code_in_any_case(api, dammam, inspector):
+    store = EstablishmentFactory(municipality=dammam, name_ar="بقالة النخيل", name_en="Al Nakheel Grocery")
+    code = shop_code_ensure(establishment=store).code
+    for asked in (code, code.lower()):
+        response = api.as_user(inspector).get(f"community/shops/{asked}")
+        assert response.status_code == 200, response.content
+        assert response.json() == {
+            "code": code,
+            "establishment_id": store.pk,
+            "name_ar": "بقالة النخيل",
+            "name_en": "Al Nakheel Grocery",
+        }
+
+
+@pytest.mark.django_db
+def test_another_municipalitys_shop_and_an_unknown_code_are_the_same_404(api, dammam, khobar, inspector):
+    elsewhere = shop_code_ensure(establishment=EstablishmentFactory(municipality=khobar)).code
+    for code in (elsewhere, "ZZZZZZZZZZ"):
+        response = api.as_user(inspector).get(f"community/shops/{code}")
+        assert response.status_code == 404 and response.json()["code"] == "not_found", response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "code, error",
+    [
+        ("abc", "invalid_shop_code"),
+        ("A" * 17, "invalid_shop_code"),
+        ("ABC-DEF-12", "invalid_shop_code"),
+        ("ABC%20DEF12", "invalid_shop_code"),
+        ("بقالة1234", "invalid_shop_code"),
+        ("%00ABCDEF", "nul_character"),  # refused by the middleware before any view
+    ],
+)
+def test_a_malformed_code_is_a_clear_422(api, dammam, inspector, code, error):
+    codes_before = ShopCode.objects.count()
+    response = api.as_user(inspector).get(f"community/shops/{code}")
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == error
+    assert ShopCode.objects.count() == codes_before

@@ -3,6 +3,7 @@ reports and the reward report, and admins' webhook subscriptions (delivery log, 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ from community.api.schemas import (
     MyReportsOut,
     ReplayIn,
     ReplayOut,
+    ShopByCodeOut,
     SubscriptionCreatedOut,
     SubscriptionIn,
     SubscriptionOut,
@@ -31,6 +33,7 @@ from community.api.schemas import (
 )
 from community.models import Report, Volunteer, WebhookDelivery, WebhookSubscription
 from community.selectors import cases as case_selectors
+from community.selectors.shops import shop_codes_visible
 from community.selectors.volunteers import rewards, rewards_csv, track_records
 from community.services.cases import TriageIn, case_dismiss, case_triage
 from community.services.shops import shop_sticker_pdf
@@ -119,6 +122,29 @@ def sticker(request: HttpRequest, establishment_id: int):
     response = HttpResponse(shop_sticker_pdf(establishment=establishment), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="sticker-{establishment.pk}.pdf"'
     return response
+
+
+# Codes are 10 characters of an unambiguous alphabet; anything else is refused before the database.
+SHOP_CODE = re.compile(r"^[0-9A-Za-z]{4,16}$")
+
+
+@router.get("community/shops/{shop_code}", response={200: ShopByCodeOut, **ERRORS})
+def shop_by_code(request: HttpRequest, shop_code: str):
+    """The establishment whose shop-front QR carries this public code (the field app's "scan the
+    shop's QR"). Any case; an unknown code and another municipality's shop are the same 404."""
+    if not SHOP_CODE.match(shop_code):
+        raise ApplicationError(
+            _("A shop code is 4 to 16 letters and digits, as printed under the QR."),
+            code="invalid_shop_code",
+            status=422,
+        )
+    found = get_object_or_404(shop_codes_visible(user=request.user), code=shop_code.upper())
+    return ShopByCodeOut(
+        code=found.code,
+        establishment_id=found.establishment_id,
+        name_ar=found.establishment.name_ar,
+        name_en=found.establishment.name_en,
+    )
 
 
 @router.get("community/me/reports", response={200: MyReportsOut, **ERRORS})

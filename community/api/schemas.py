@@ -186,3 +186,12 @@ class ReplayIn(StrictIn):
 
 class ReplayOut(BaseModel):
     queued: int
+
+
+class ShopByCodeOut(BaseModel):
+    """The establishment behind a shop-front code, for the field app to open its shop card."""
+
+    code: str
+    establishment_id: int
+    name_ar: str
+    name_en: str

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from community.models import ShopCode
 from inspections.models import Establishment, Visit
+from inspections.selectors.scope import visible_to
 
 
 @dataclass(frozen=True)
@@ -31,3 +34,10 @@ def shop_public(*, code: str) -> ShopPublic | None:
         .first()
     )
     return ShopPublic(code=shop.code, establishment=shop.establishment, last_visit=last_visit)
+
+
+def shop_codes_visible(*, user) -> QuerySet[ShopCode]:
+    """The shop codes of the establishments the user may see (an inspector scanning a shop front)."""
+    return ShopCode.objects.select_related("establishment").filter(
+        establishment__in=visible_to(Establishment.objects.all(), user=user)
+    )

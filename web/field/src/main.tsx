@@ -8,6 +8,8 @@ import { AdHocView } from "./views/AdHoc";
 import { InboxView } from "./views/Inbox";
 import { OutboxView } from "./views/Outbox";
 import { RoundsView } from "./views/Rounds";
+import { ScanView } from "./views/Scan";
+import { ShopView } from "./views/Shop";
 import { SignIn } from "./views/SignIn";
 import { SignOutView } from "./views/SignOut";
 import { Icon } from "./views/icons";
@@ -70,11 +72,17 @@ const TABS = [
   ["#/inbox", "tab_inbox", "inbox"],
 ] as const;
 
+/** Scanning a shop's QR and its card belong to the "other shop" tab. */
+function tabActive(hash: string, href: string): boolean {
+  if (href === "#/adhoc" && /^#\/(scan|shops?\/)/.test(hash)) return true;
+  return hash.startsWith(href);
+}
+
 function Tabs({ hash }: { hash: string }) {
   return (
     <nav class="tabs" aria-label="sections">
       {TABS.map(([href, label, icon]) => (
-        <a href={href} class={hash.startsWith(href) ? "active" : ""} aria-current={hash.startsWith(href) ? "page" : undefined}>
+        <a href={href} class={tabActive(hash, href) ? "active" : ""} aria-current={tabActive(hash, href) ? "page" : undefined}>
           <Icon name={icon} />
           <span>{t(label)}</span>
         </a>
@@ -98,6 +106,12 @@ function Main({ hash }: { hash: string }) {
       return <SignOutView />;
     case "visit":
       return parts[1] === "stop" ? <VisitView key={hash} stopId={Number(parts[2])} /> : <VisitView key={hash} establishmentId={Number(parts[2])} versionId={Number(parts[3])} />;
+    case "scan":
+      return <ScanView key={hash} />;
+    case "shops": // a shop-front link opened in the app: #/shops/<code>
+      return <ScanView key={hash} code={decodeURIComponent(parts[1] ?? "")} />;
+    case "shop":
+      return <ShopView key={hash} establishmentId={Number(parts[1])} />;
     case "ack":
       return <AcknowledgementView key={hash} visitClientId={parts[1]} />;
     case "fix":

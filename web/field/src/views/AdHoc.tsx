@@ -67,6 +67,9 @@ export function AdHocView() {
   return (
     <section aria-labelledby="adhoc-title">
       <h2 id="adhoc-title">{t("adhoc_title")}</h2>
+      <a class="button primary wide" href="#/scan" data-testid="scan-shop">
+        <Icon name="qr" /> {t("scan_action")}
+      </a>
       <button type="button" class="primary wide" onClick={() => void nearMe()} disabled={busy} data-testid="near-me">
         <Icon name="pin" /> {t("near_me")}
       </button>
