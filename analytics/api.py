@@ -132,9 +132,17 @@ def heatmap(
 
 @router.get("/overdue-findings", response={200: OverdueOut, **ERRORS}, summary="Open findings past their due date")
 @on_analytics_reads
-def overdue_findings(request: HttpRequest, limit: int = Query(20, ge=1, le=200), filters: Query[FiltersIn] = None):
+def overdue_findings(
+    request: HttpRequest,
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=10_000_000, description="skip this many (oldest due first)"),
+    filters: Query[FiltersIn] = None,
+):
+    """Oldest due first; `count` is all of them, `offset` and `limit` page through."""
     _require_analytics(request)
-    total, findings = selectors.overdue_findings(user=request.user, filters=filters.to_filters(), limit=limit)
+    total, findings = selectors.overdue_findings(
+        user=request.user, filters=filters.to_filters(), limit=limit, offset=offset
+    )
     english = selectors.is_english()
     today = timezone.localdate()
     item_texts = selectors.item_labels(codes={finding.item_code for finding in findings})

@@ -518,8 +518,9 @@ def findings_filtered(*, user, filters: AnalyticsFilters) -> QuerySet:
     return findings
 
 
-def overdue_findings(*, user, filters: AnalyticsFilters, limit: int = 20) -> tuple[int, list[Finding]]:
-    """Open findings whose due date has passed (Asia/Riyadh today), oldest due first, and their count."""
+def overdue_findings(*, user, filters: AnalyticsFilters, limit: int = 20, offset: int = 0) -> tuple[int, list[Finding]]:
+    """Open findings whose due date has passed (Asia/Riyadh today), oldest due first, and their count;
+    `offset` pages on through them."""
     today = timezone.localdate()
     findings = findings_filtered(
         user=user,
@@ -531,7 +532,7 @@ def overdue_findings(*, user, filters: AnalyticsFilters, limit: int = 20) -> tup
     rows = list(
         findings.select_related("establishment", "municipality")
         .annotate(establishment_name_ar=F("establishment__name_ar"))
-        .order_by("due_date", "id")[:limit]
+        .order_by("due_date", "id")[offset : offset + limit]
     )
     return total, rows
 

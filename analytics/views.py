@@ -169,6 +169,15 @@ def dashboard(request):
             "trend_rate": _("Violation rate"),
             "trend_visits": _("Completed visits"),
             "severity": {"minor": _("Minor"), "major": _("Major"), "critical": _("Critical")},
+            "show_all": _("Show all"),
+            "showing": _("Showing"),
+            "of": _("of"),
+            "points": _("percentage points"),
+            "bad_range": _("'from' must not be after 'to'."),
+            "filter_error": _("These filters were not applied:"),
+            "drill": _("One municipality:"),
+            "no_hijri": _("The 'To' date is outside the Hijri calendar's table."),
+            "choose": _("Show this municipality"),
         },
     }
     return render(request, "analytics/dashboard.html", context)

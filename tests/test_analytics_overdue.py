@@ -59,3 +59,17 @@ def test_completed_visits_covering_index_exists():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'analytics_visit_completed_idx'")
         [(definition,)] = cursor.fetchall()
     assert "INCLUDE" in definition and "compliant" in definition and "violations" in definition
+
+
+def test_offset_pages_through_every_overdue_finding_oldest_first(api, supervisor, dammam):
+    made = [finding(dammam, due_in_days=-days) for days in range(1, 6)]  # due 1..5 days ago
+    client = api.as_user(supervisor)
+    pages = [client.get("analytics/overdue-findings", {"limit": 2, "offset": offset}).json() for offset in (0, 2, 4, 6)]
+    assert [page["count"] for page in pages] == [5, 5, 5, 5]
+    ids = [row["id"] for page in pages for row in page["results"]]
+    assert ids == [f.id for f in reversed(made)]  # the oldest due first, each once, the last page empty
+
+
+@pytest.mark.parametrize("params", [{"offset": -1}, {"offset": "x"}, {"offset": 10**12}, {"limit": 0}])
+def test_bad_paging_is_422(api, supervisor, dammam, params):
+    assert api.as_user(supervisor).get("analytics/overdue-findings", params).status_code == 422

@@ -30,7 +30,13 @@
     const response = await fetch(API + path + "?" + params.toString(), {
       credentials: "same-origin", headers: { "Accept": "application/json", "Accept-Language": lang },
     });
-    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    if (!response.ok) {
+      // The API explains a refused filter ({"detail": ...}, in the page's language): shown as such.
+      const body = await response.json().catch(() => null);
+      const error = new Error((body && body.detail) || S.error);
+      error.status = response.status;
+      throw error;
+    }
     return response.json();
   }
   function wilson(k, n) {
@@ -55,7 +61,10 @@
   } else {
     map.attributionControl.addAttribution(lang === "ar" ? "بلا خريطة أساس: حدود البلديات وخلايا H3" : "No base map: municipality outlines and H3 cells");
   }
-  let cellLayer = null, outlineLayer = null, fitted = false;
+  let cellLayer = null, outlineLayer = null, fittedTo = null;
+  // Labels shrink when zoomed out so neighbouring municipalities' names do not cover each other.
+  function labelSize() { document.getElementById("map").classList.toggle("labels-small", map.getZoom() < 9); }
+  map.on("zoomend", labelSize);
   const STOPS = [[0, [26, 152, 80]], [0.25, [254, 224, 139]], [0.5, [215, 48, 39]]];
   function colour(rate) {
     const r = Math.max(0, Math.min(0.5, rate || 0));
@@ -92,7 +101,14 @@
     }).addTo(map);
     outlineLayer.bringToBack();
     const bounds = outlineLayer.getLayers().length ? outlineLayer.getBounds() : cellLayer.getBounds();
-    if (!fitted && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); fitted = true; }
+    // Zoom to the selection whenever it changes (a municipality chosen, or all of them again).
+    const selection = form.elements.municipality.value || "all";
+    if (fittedTo !== selection && bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [12, 12], animate: false });
+      fittedTo = selection;
+      document.getElementById("map").dataset.fitted = selection;
+    }
+    labelSize();
     document.getElementById("map").dataset.cells = String(collection.features.length);
   }
 
@@ -114,8 +130,11 @@
       mark.style[side] = "calc(" + (rate * 100).toFixed(1) + "% - 1px)";
     });
   }
-  function rateRows(tbody, rows, empty) {
-    tbody.innerHTML = rows.length ? rows.map((row) => "<tr><td>" + esc(row.label) + '</td><td class="num">' + int.format(row.visits) +
+  function rateRows(tbody, rows, empty, drill) {
+    const label = (row) => drill && /^\d+$/.test(row.key)
+      ? '<button type="button" class="link-button" data-municipality="' + esc(row.key) + '" title="' + esc(S.choose) + '">' + esc(row.label) + "</button>"
+      : esc(row.label);
+    tbody.innerHTML = rows.length ? rows.map((row) => "<tr><td>" + label(row) + '</td><td class="num">' + int.format(row.visits) +
       '</td><td class="num">' + int.format(row.violating_visits) + '</td><td class="num"><strong>' + fmtRate(row.rate) +
       "</strong></td><td>" + ciBar(row) + "</td></tr>").join("")
       : '<tr><td colspan="5" class="empty">' + esc(empty) + "</td></tr>";
@@ -129,15 +148,41 @@
     document.getElementById("kpi-rate").textContent = visits ? fmtRate(violating / visits) : "—";
     document.getElementById("kpi-interval").textContent = visits ? S.interval + ": " + fmtRate(low) + " – " + fmtRate(high) : "";
   }
-  function drawOverdue(data) {
+  let overdueShown = 0, overdueTotal = 0;
+  function drawOverdue(data, append) {
     document.getElementById("kpi-overdue").textContent = int.format(data.count);
     const tbody = document.querySelector("#overdue-table tbody");
-    tbody.innerHTML = data.results.length ? data.results.map((f) => '<tr><td><a href="' + API + "exports/visits/" + f.visit_id +
+    overdueShown = (append ? overdueShown : 0) + data.results.length;
+    overdueTotal = data.count;
+    const rows = data.results.map((f) => '<tr><td><a href="' + API + "exports/visits/" + f.visit_id +
       '/report.pdf" target="_blank" rel="noopener">' + esc(f.establishment) + "</a></td><td>" + esc(f.municipality) + "</td><td>" +
       esc(f.item) + ' <small class="muted">' + esc(f.item_code) + '</small></td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
       "</span></td><td>" + esc(f.due_date) + '<br><small class="muted">' + esc(f.due_date_hijri) + '</small></td><td class="num">' +
-      int.format(f.days_overdue) + "</td></tr>").join("")
-      : '<tr><td colspan="6" class="empty">' + esc(S.no_overdue) + "</td></tr>";
+      int.format(f.days_overdue) + "</td></tr>").join("");
+    if (append) tbody.insertAdjacentHTML("beforeend", rows);
+    else tbody.innerHTML = data.results.length ? rows : '<tr><td colspan="6" class="empty">' + esc(S.no_overdue) + "</td></tr>";
+    const more = document.getElementById("overdue-all");
+    more.hidden = overdueShown >= overdueTotal;
+    more.textContent = S.show_all + " (" + int.format(overdueTotal) + ")";
+    document.getElementById("overdue-note").textContent = overdueTotal
+      ? S.showing + " " + int.format(overdueShown) + " " + S.of + " " + int.format(overdueTotal) : "";
+  }
+  async function showAllOverdue() {
+    const button = document.getElementById("overdue-all");
+    button.disabled = true;
+    try {
+      while (overdueShown < overdueTotal) {
+        const page = new URLSearchParams([...filterParams(), ["limit", "200"], ["offset", String(overdueShown)]]);
+        const data = await getJSON("overdue-findings", page);
+        if (!data.results.length) break;
+        drawOverdue(data, true);
+      }
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      button.disabled = false;
+      document.body.dataset.overdueLoaded = String(overdueShown);
+    }
   }
 
   // --- monthly trend: a hand-drawn SVG (rate line, 95% band, visits bars) ------------------------
@@ -167,7 +212,7 @@
       svg += '<circle class="point" cx="' + x(i) + '" cy="' + y(r.rate) + '" r="3.5" fill="#b91c1c"><title>' + esc(r.label) + ": " +
         fmtRate(r.rate) + " (" + fmtRate(r.ci_low) + " – " + fmtRate(r.ci_high) + "), " + int.format(r.visits) + " " + esc(S.visits) + "</title></circle>";
       if (i % every === 0) {
-        const hijri = (r.label.match(/\(([^)]*)\)/) || [, ""])[1];
+        const hijri = trendKind() === "hijri_month" ? r.label : (r.label.match(/\(([^)]*)\)/) || [, ""])[1];
         svg += '<text x="' + x(i) + '" y="' + (H - m.b + 16) + '" text-anchor="middle" fill="#334155">' + esc(r.key) + "</text>" +
           '<text x="' + x(i) + '" y="' + (H - m.b + 30) + '" text-anchor="middle" fill="#138a72" font-size="9.5">' + esc(hijri.replace(/ \d{4}.*$/, "")) + "</text>";
       }
@@ -177,37 +222,115 @@
     el.innerHTML = svg;
   }
 
+  // --- the same Hijri month a year earlier -----------------------------------------------------------
+  function trendKind() { return document.getElementById("f-trend").value; }
+  async function drawComparison(params) {
+    const to = form.elements.to.value || new Date().toISOString().slice(0, 10);
+    const parts = window.JawlaHijri.hijriParts(hijriTable, to);
+    const ids = ["compare-now", "compare-before", "compare-change", "compare-now-n", "compare-before-n", "compare-now-label", "compare-before-label"];
+    ids.forEach((id) => { document.getElementById(id).textContent = id.endsWith("-n") || id.endsWith("label") ? "" : "—"; });
+    if (!parts) { document.getElementById("compare-now-label").textContent = S.no_hijri; return; }
+    const months = [[parts.year, parts.month], [parts.year - 1, parts.month]];
+    const figures = await Promise.all(months.map(async ([year, month]) => {
+      const range = window.JawlaHijri.monthRange(hijriTable, year, month);
+      if (!range) return null;
+      const p = new URLSearchParams(params); p.set("from", range[0]); p.set("to", range[1]); p.set("group_by", "municipality");
+      const rows = await getJSON("violation-rates", p);
+      const visits = rows.reduce((t, r) => t + r.visits, 0), violating = rows.reduce((t, r) => t + r.violating_visits, 0);
+      return { label: hijriTable.months[month - 1] + " " + year + hijriTable.suffix, visits, rate: visits ? violating / visits : null };
+    }));
+    ["now", "before"].forEach((name, i) => {
+      const f = figures[i];
+      if (!f) return;
+      document.getElementById("compare-" + name + "-label").textContent = f.label;
+      document.getElementById("compare-" + name).textContent = fmtRate(f.rate);
+      document.getElementById("compare-" + name + "-n").textContent = int.format(f.visits) + " " + S.visits;
+    });
+    if (figures[0] && figures[1] && figures[0].rate != null && figures[1].rate != null) {
+      const diff = (figures[0].rate - figures[1].rate) * 100;
+      document.getElementById("compare-change").textContent = (diff > 0 ? "+" : diff < 0 ? "−" : "") +
+        new Intl.NumberFormat(locale, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.abs(diff)) + " " + S.points;
+    }
+  }
+
+  // --- an invalid filter: explained, and nothing on screen half-filtered --------------------------------
+  function showError(message) {
+    const box = document.getElementById("f-error");
+    box.textContent = S.filter_error + " " + message;
+    box.hidden = false;
+  }
+  function clearFigures() {
+    ["kpi-visits", "kpi-violating", "kpi-rate", "kpi-overdue"].forEach((id) => { document.getElementById(id).textContent = "—"; });
+    document.getElementById("kpi-interval").textContent = "";
+    document.querySelectorAll("#municipality-table tbody, #item-table tbody, #overdue-table tbody, #inspector-table tbody")
+      .forEach((tbody) => { tbody.innerHTML = ""; });
+    document.getElementById("trend").innerHTML = "";
+    document.getElementById("overdue-all").hidden = true;
+    document.getElementById("overdue-note").textContent = "";
+    if (cellLayer) { cellLayer.remove(); cellLayer = null; }
+    if (outlineLayer) { outlineLayer.remove(); outlineLayer = null; }
+    document.getElementById("map").dataset.cells = "0";
+    document.querySelectorAll("a[data-export]").forEach((a) => { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); });
+  }
+  function drawDrill() {
+    const select = form.elements.municipality;
+    const drill = document.getElementById("drill");
+    drill.hidden = !select.value;
+    document.getElementById("drill-label").textContent = select.value ? S.drill + " " + select.selectedOptions[0].textContent : "";
+  }
+
   // --- loading -----------------------------------------------------------------------------------
   async function refresh() {
     const params = filterParams();
+    document.getElementById("f-error").hidden = true;
+    drawDrill();
+    if (params.get("from") && params.get("to") && params.get("from") > params.get("to")) {
+      clearFigures();
+      showError(S.bad_range);
+      document.body.dataset.loads = String(++loads);
+      return;
+    }
     const resolution = form.elements.resolution.value;
-    document.querySelectorAll("a[data-export]").forEach((a) => { a.href = API + "exports/" + a.dataset.export + "?" + params; });
     document.body.classList.add("loading");
     try {
       const heatParams = new URLSearchParams(params); heatParams.set("resolution", resolution); heatParams.set("layers", "municipalities");
       const withGroup = (g) => { const p = new URLSearchParams(params); p.set("group_by", g); return p; };
-      const [heat, byMunicipality, byMonth, byItem, overdue] = await Promise.all([
+      const [heat, byMunicipality, byMonth, byItem, byInspector, overdue] = await Promise.all([
         getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup("municipality")),
-        getJSON("violation-rates", withGroup("month")), getJSON("violation-rates", withGroup("item")),
+        getJSON("violation-rates", withGroup(trendKind())), getJSON("violation-rates", withGroup("item")),
+        getJSON("violation-rates", withGroup("inspector")),
         getJSON("overdue-findings", new URLSearchParams([...params, ["limit", "12"]])),
+        drawComparison(params),
       ]);
       drawMap(heat);
       drawKpis(byMunicipality);
-      rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data);
+      rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data, true);
+      rateRows(document.querySelector("#inspector-table tbody"), byInspector.slice().sort((a, b) => b.visits - a.visits), S.no_data);
       const items = byItem.filter((r) => r.violating_visits > 0)
         .sort((a, b) => b.violating_visits - a.violating_visits || (b.rate || 0) - (a.rate || 0)).slice(0, 10);
       rateRows(document.querySelector("#item-table tbody"), items, S.no_data);
       drawTrend(byMonth);
-      drawOverdue(overdue);
+      drawOverdue(overdue, false);
+      document.querySelectorAll("a[data-export]").forEach((a) => { a.href = API + "exports/" + a.dataset.export + "?" + params; a.removeAttribute("aria-disabled"); });
     } catch (error) {
-      console.error(error);
-      document.getElementById("kpi-visits").textContent = S.error;
+      clearFigures();
+      showError(error.message || S.error);
     } finally {
       document.body.classList.remove("loading");
       document.body.dataset.loads = String(++loads);
     }
   }
   form.addEventListener("change", () => { updateHijri(); refresh(); });
+  document.getElementById("f-trend").addEventListener("change", () => refresh());
+  document.getElementById("overdue-all").addEventListener("click", showAllOverdue);
+  document.getElementById("drill-reset").addEventListener("click", () => { form.elements.municipality.value = ""; refresh(); });
+  document.getElementById("municipality-table").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-municipality]");
+    if (!button) return;
+    form.elements.municipality.value = button.dataset.municipality;
+    refresh();
+    document.getElementById("map").scrollIntoView({ block: "nearest" });
+  });
   form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
   updateHijri();
   refresh();

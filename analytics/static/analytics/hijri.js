@@ -26,7 +26,18 @@
     return parts ? parts.day + " " + table.months[parts.month - 1] + " " + parts.year + table.suffix : "";
   }
 
-  const api = { hijriParts: hijriParts, hijriLabel: hijriLabel };
+  function isoOfRjd(rjd) {
+    return new Date((rjd - RJD_OF_UNIX_EPOCH) * 86400000).toISOString().slice(0, 10);
+  }
+
+  /** [first, last] Gregorian days (YYYY-MM-DD) of an Umm al-Qura month, or null outside the table. */
+  function monthRange(table, year, month) {
+    const index = (year - 1) * 12 + (month - 1) - table.month_offset;
+    if (index < 0 || index + 1 >= table.month_starts.length) return null;
+    return [isoOfRjd(table.month_starts[index]), isoOfRjd(table.month_starts[index + 1] - 1)];
+  }
+
+  const api = { hijriParts: hijriParts, hijriLabel: hijriLabel, monthRange: monthRange };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.JawlaHijri = api;
 })(typeof self !== "undefined" ? self : this);

@@ -1,0 +1,128 @@
+"""The overview as a new leadership user finds it (issue 16 item 5), in headless Chromium: a 390 px phone
+without horizontal scroll, the map zooming to a municipality chosen from the table (the drill-down to its
+visits and findings), the same Hijri month a year earlier, Hijri-month and per-inspector views, every
+overdue finding on request, and a refused filter explained with nothing left half-filtered.
+Screenshots (Arabic and English, phone and desktop) go to var/screenshots/."""
+
+import pytest
+from django.utils import timezone
+
+from inspections.models import Finding, Visit
+from tests.browser_support import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, single_threaded_live_server_on_sqlite
+from tests.test_analytics_overdue import finding as overdue_finding
+from tests.test_dashboard_browser import seeded  # noqa: F401 - six months of visits in Dammam and Khobar
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/install-chromium.sh)"),
+]
+
+single_threaded_live_server_on_sqlite()
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 1000}
+NO_HORIZONTAL_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture
+def many_overdue(seeded):  # noqa: F811
+    """Thirty more open findings past due in Dammam, so the panel holds more than its first dozen."""
+    for n in range(30):
+        overdue_finding(seeded["dammam"], due_in_days=-(n + 1), code=f"EXTRA{n}")
+    return seeded
+
+
+def sign_in(browser, live_server, viewport):
+    page = browser.new_page(viewport=viewport, locale="en-US")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and "favicon" not in (message.location or {}).get("url", "")
+        and errors.append(message.text),
+    )  # fmt: skip
+    page.goto(f"{live_server.url}/dashboard/login/")
+    page.fill("#id_username", "leader")
+    page.fill("#id_password", "pass12345")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+    return page, errors
+
+
+def next_load(page, action) -> None:
+    before = int(page.get_attribute("body", "data-loads"))
+    action()
+    page.wait_for_selector(f"body[data-loads='{before + 1}']", timeout=20_000)
+
+
+def test_overview_as_leadership_finds_it(live_server, many_overdue):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    khobar = many_overdue["khobar"]
+    khobar_visits = Visit.objects.filter(municipality=khobar).count()
+    overdue_total = Finding.objects.filter(status="open", due_date__lt=timezone.localdate()).count()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page, errors = sign_in(browser, live_server, PHONE)
+            assert page.get_attribute("html", "dir") == "rtl"
+            assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
+            assert page.get_attribute("#map", "data-fitted") == "all"
+            # The same Hijri month a year earlier, named by its Umm al-Qura month.
+            assert " هـ" in page.text_content("#compare-now-label")
+            assert int(page.text_content("#compare-now-n").split()[0].replace(",", "")) > 0
+            # Per inspector: the seeded world's field inspector and the thirty who found the extra findings.
+            assert page.locator("#inspector-table tbody tr").count() == 31
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone.png"), full_page=True)
+
+            # Every overdue finding on request: the first dozen, then all of them.
+            assert page.locator("#overdue-table tbody tr").count() == 12
+            page.click("#overdue-all")
+            page.wait_for_selector(f"body[data-overdue-loaded='{overdue_total}']", timeout=20_000)
+            assert page.locator("#overdue-table tbody tr").count() == overdue_total
+            assert page.locator("#overdue-all").is_hidden()
+
+            # Drill-down: Khobar chosen from the municipalities table; the map zooms to it.
+            next_load(page, lambda: page.click(f'#municipality-table button[data-municipality="{khobar.id}"]'))
+            assert page.get_attribute("#map", "data-fitted") == str(khobar.id)
+            assert page.input_value("#f-municipality") == str(khobar.id)
+            assert int(page.text_content("#kpi-visits").replace(",", "")) == khobar_visits
+            assert "الخبر" in page.text_content("#drill")
+            assert f"municipality={khobar.id}" in page.get_attribute('a[data-export="visits.csv"]', "href")
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone-khobar.png"), full_page=True)
+            next_load(page, lambda: page.click("#drill-reset"))
+            assert page.get_attribute("#map", "data-fitted") == "all"
+
+            # A refused filter ('from' after 'to'): explained; nothing half-applied stays on screen.
+            page.fill("#f-from", "2099-12-31")
+            page.wait_for_selector("#f-error", state="visible", timeout=20_000)
+            assert page.text_content("#kpi-visits") == "—"
+            assert page.locator("#municipality-table tbody tr").count() == 0
+            assert page.get_attribute('a[data-export="visits.csv"]', "aria-disabled") == "true"
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone-invalid.png"), full_page=True)
+            assert errors == [], errors
+            page.close()
+
+            # English, desktop: Hijri-month trend.
+            page, errors = sign_in(browser, live_server, DESKTOP)
+            page.click("#lang-switch")  # a new page: its loads count from one again
+            page.wait_for_selector("html[dir='ltr']", timeout=20_000)
+            page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            next_load(page, lambda: page.select_option("#f-trend", "hijri_month"))
+            assert page.locator("#trend svg circle.point").count() >= 5
+            assert " AH" in page.text_content("#trend svg")
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.screenshot(path=str(SCREENSHOTS / "overview-en-desktop.png"), full_page=True)
+            page.set_viewport_size(PHONE)
+            page.screenshot(path=str(SCREENSHOTS / "overview-en-phone.png"), full_page=True)
+            wide = page.evaluate(
+                "() => [...document.querySelectorAll('body *')]"
+                ".filter((e) => e.getBoundingClientRect().right > innerWidth + 1)"
+                ".slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className)"
+            )
+            assert page.evaluate(NO_HORIZONTAL_SCROLL), wide
+            assert errors == [], errors
+        finally:
+            browser.close()
