@@ -114,3 +114,11 @@ def test_indicators_page_refuses_inspectors_and_sends_anonymous_to_login(client,
 def test_indicators_page_marks_admins(client, admin_user):
     client.force_login(admin_user)
     assert 'data-admin="1"' in client.get("/dashboard/indicators/").content.decode()
+
+
+def test_the_map_tiles_come_from_the_field_apps_setting(client, leader, settings):
+    settings.MAP_TILE_URL = "https://tiles.example.sa/{z}/{x}/{y}.png"
+    client.force_login(leader)
+    html = client.get("/dashboard/").content.decode()
+    assert 'data-tile-url="https://tiles.example.sa/{z}/{x}/{y}.png"' in html  # GET config serves the same value
+    assert client.get("/api/v1/config").json()["map_tile_url"] == settings.MAP_TILE_URL
