@@ -10,6 +10,9 @@ Definitions (docs/analytics.md):
   are left out of every rate (they are still exported).
 - rate = violating completed visits / completed visits, with a Wilson score 95% interval.
 - item rate = failed answers / answers to that item on completed visits (N/A answers excluded).
+
+Over 500 lines because each figure has its roll-up read and, where a filter needs it, its raw
+fallback side by side, so the two can be read (and property-tested) against each other.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ then one INSERT per table (visits, answers, findings, audit events) with
 `ON CONFLICT (client_id) DO NOTHING` on visits. A visit whose client_id is already stored
 (a retry, even one racing the first attempt in another transaction) is answered `duplicate`
 with the stored visit's id; one stored by another inspector is `rejected` without its id.
+
+Over 500 lines because validation and storing share the prefetched state of one batch (versions,
+establishments, stops, replays) in one transaction; the pure rules it applies live elsewhere
+(inspections.domain.answers, services.geoverify, services.rounds for follow-ups).
 """
 
 import hashlib
