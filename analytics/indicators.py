@@ -6,6 +6,11 @@ docs/analytics.md), a Wilson 95% interval where it is a proportion, the target a
 the caller's scope (`visible_to`), grouped by municipality, and summed up to Amanahs and the total,
 so a group's figure is always the figure of its rows (never an average of rates).
 
+The institutional indicators read enforcement's notices and objections through apps.get_model (analytics
+does not import enforcement: the PDF's letterhead already reads it that way) and community's cases
+through settings.INDICATOR_CASE_STATES, community's own state expression (community imports
+analytics, so importing community here would close a cycle; the RISK_EXTRA_FACTORS pattern).
+
 A period is a closed range of Asia/Riyadh days: a Gregorian month, or an Umm al-Qura month through
 hijridate (the one calendar of every surface).
 """
@@ -16,9 +21,13 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from hijridate import Gregorian, Hijri
 
@@ -69,7 +78,10 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "corrected_on_time",
         _("Findings corrected on time"),
-        _("Findings due in the period that were closed by a compliant visit on or before their due date."),
+        _(
+            "Findings due in the period that were closed by a compliant visit on or before their due date. "
+            "Findings of visits imported from history are left out (they were closed without a date)."
+        ),
         True,
         True,
     ),
@@ -105,6 +117,44 @@ INDICATORS: tuple[Indicator, ...] = (
             "working days, Sunday to Thursday, in it)."
         ),
         False,
+        True,
+    ),
+    Indicator(
+        "penalties_issued",
+        _("Penalties issued"),
+        _("Penalty notices issued in the period (any status, cancelled ones included). Empty when none was issued."),
+        False,
+        True,
+    ),
+    Indicator(
+        "penalties_amount_sar",
+        _("Penalties amount (SAR)"),
+        _(
+            "Total amount in SAR now owed on the notices issued in the period, as objection decisions left "
+            "it: a cancelled notice counts 0, a reduced one its reduced amount. Empty when none was issued."
+        ),
+        False,
+        True,
+    ),
+    Indicator(
+        "objections_upheld",
+        _("Objections upheld"),
+        _(
+            "Objections decided in the period whose decision was 'penalty upheld' (the notice stands at its "
+            "amount), over all objections decided in the period (upheld, reduced or cancelled)."
+        ),
+        True,
+        True,
+    ),
+    Indicator(
+        "reports_closed_on_target",
+        _("Public reports closed within target"),
+        _(
+            "Public report cases closed in the period (the first visit of the stop they were triaged into "
+            "finished in it) whose visit finished no more than COMMUNITY_CASE_TARGET_DAYS days (7 unless set) "
+            "after the case was opened, over cases closed in the period. Dismissed cases are not counted."
+        ),
+        True,
         True,
     ),
 )
@@ -167,6 +217,12 @@ class _Counts:
     follow_ups_done: int = 0
     opened: int = 0
     repeats: int = 0
+    notices: int = 0
+    notices_amount: Decimal = Decimal("0.00")
+    objections_decided: int = 0
+    objections_upheld: int = 0
+    cases_closed: int = 0
+    cases_on_target: int = 0
     closure_days: list[int] = field(default_factory=list)
     inspector_ids: set[int] = field(default_factory=set)
 
@@ -184,6 +240,12 @@ class _Counts:
             "follow_ups_done",
             "opened",
             "repeats",
+            "notices",
+            "notices_amount",
+            "objections_decided",
+            "objections_upheld",
+            "cases_closed",
+            "cases_on_target",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.closure_days.extend(other.closure_days)
@@ -217,7 +279,7 @@ def _per_municipality(*, user, period: Period) -> dict[int, _Counts]:
 
     findings = visible_to(Finding.objects.all(), user=user)
     for row in (
-        findings.filter(due_date__gte=period.first, due_date__lte=period.last)
+        findings.filter(visit__imported__isnull=True, due_date__gte=period.first, due_date__lte=period.last)
         .values("municipality_id")
         .annotate(
             due=Count("*"),
@@ -260,7 +322,44 @@ def _per_municipality(*, user, period: Period) -> dict[int, _Counts]:
     ):
         counts[row["round__municipality_id"]].follow_ups = row["planned"]
         counts[row["round__municipality_id"]].follow_ups_done = row["done"]
+    _enforcement_counts(counts, user=user, start=start, end=end)
+    _case_counts(counts, user=user, start=start, end=end)
     return counts
+
+
+def _enforcement_counts(counts: dict[int, _Counts], *, user, start, end) -> None:
+    """Notices issued and objections decided in the period, per the notice's municipality."""
+    if not apps.is_installed("enforcement"):
+        return
+    notice_model = apps.get_model("enforcement", "PenaltyNotice")
+    objection_model = apps.get_model("enforcement", "Objection")
+    notices = visible_to(notice_model.objects.all(), user=user).filter(issued_at__gte=start, issued_at__lt=end)
+    for row in notices.values("municipality_id").annotate(n=Count("*"), amount=Sum("amount_sar")):
+        counts[row["municipality_id"]].notices = row["n"]
+        counts[row["municipality_id"]].notices_amount = row["amount"] or Decimal("0.00")
+    objections = visible_to(objection_model.objects.all(), user=user, field="notice__municipality").filter(
+        status="decided", decided_at__gte=start, decided_at__lt=end
+    )
+    for row in objections.values("notice__municipality_id").annotate(
+        n=Count("*"), upheld=Count("id", filter=Q(decision="upheld"))
+    ):
+        counts[row["notice__municipality_id"]].objections_decided = row["n"]
+        counts[row["notice__municipality_id"]].objections_upheld = row["upheld"]
+
+
+def _case_counts(counts: dict[int, _Counts], *, user, start, end) -> None:
+    """Public report cases closed in the period, and those closed within the target, through
+    community's own state expression (settings.INDICATOR_CASE_STATES)."""
+    path = getattr(settings, "INDICATOR_CASE_STATES", "")
+    if not path or not apps.is_installed("community"):
+        return
+    target = timedelta(days=getattr(settings, "COMMUNITY_CASE_TARGET_DAYS", 7))
+    cases = import_string(path)(visible_to(apps.get_model("community", "Case").objects.all(), user=user))
+    for municipality_id, opened_at, finished_at in cases.filter(
+        state="closed", visit_finished_at__gte=start, visit_finished_at__lt=end
+    ).values_list("municipality_id", "opened_at", "visit_finished_at"):
+        counts[municipality_id].cases_closed += 1
+        counts[municipality_id].cases_on_target += finished_at - opened_at <= target
 
 
 def _proportion(numerator: int, denominator: int) -> dict:
@@ -292,6 +391,22 @@ def _figures(counts: _Counts, period: Period) -> dict[str, dict]:
             "ci_low": None,
             "ci_high": None,
         },
+        "penalties_issued": {
+            "value": counts.notices or None,
+            "numerator": None,
+            "denominator": counts.notices,
+            "ci_low": None,
+            "ci_high": None,
+        },
+        "penalties_amount_sar": {
+            "value": float(counts.notices_amount) if counts.notices else None,
+            "numerator": None,
+            "denominator": counts.notices,
+            "ci_low": None,
+            "ci_high": None,
+        },
+        "objections_upheld": _proportion(counts.objections_upheld, counts.objections_decided),
+        "reports_closed_on_target": _proportion(counts.cases_on_target, counts.cases_closed),
     }
 
 

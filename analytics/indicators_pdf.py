@@ -48,6 +48,10 @@ def format_value(indicator: indicators.Indicator, value: float | None) -> str:
         return f"{value * 100:.1f}%"
     if indicator.code == "median_days_to_closure":
         return f"{value:.1f} يوم"
+    if indicator.code == "penalties_issued":
+        return f"{value:.0f}"
+    if indicator.code == "penalties_amount_sar":
+        return f"{value:,.2f} ر.س"
     return f"{value:.2f}"
 
 

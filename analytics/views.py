@@ -108,6 +108,7 @@ def indicators_page(request):
             "target": _("Target"),
             "margin": _("Amber margin"),
             "days": _("days"),
+            "sar": _("SAR"),
             "of": _("of"),
             "no_value": _("No data in this month"),
             "loading": _("Loading…"),

@@ -408,6 +408,12 @@ REPORTS_RATE_WINDOW_SECONDS = env.int("REPORTS_RATE_WINDOW_SECONDS", default=360
 # {factor name: dotted path of a callable (establishment_ids) -> {establishment_id: points}}, each
 # capped at inspections.domain.risk.EXTRA_FACTOR_MAX_POINTS. {} turns them off.
 RISK_EXTRA_FACTORS = {"confirmed_reports": "community.selectors.risk.confirmed_report_factor"}
+# Institutional indicators (analytics.indicators): a public report case counts "closed within target"
+# when its visit finished within this many days of the case's opening.
+COMMUNITY_CASE_TARGET_DAYS = env.int("COMMUNITY_CASE_TARGET_DAYS", default=7)
+# community's case-state expression (queryset -> queryset annotated with state, visit_finished_at), read by
+# analytics without importing community (community imports analytics). "" turns the indicator off.
+INDICATOR_CASE_STATES = "community.selectors.cases.with_state"
 VOLUNTEER_REWARD_SHARE = env.float("VOLUNTEER_REWARD_SHARE", default=0.25)  # of the fines; computed, never paid
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=5.0)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hijridate import Hijri
 
+from analytics.indicators import INDICATORS
 from analytics.models import IndicatorTarget
 from inspections.models import Answer, Establishment, Finding, Membership, RoundStop, Visit
 from tests.factories import (
@@ -163,7 +164,7 @@ def test_csv_has_one_line_per_group_and_indicator(api, leader, world):
     assert response.status_code == 200
     lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("calendar,period,group,label,indicator,value")
-    assert len(lines) == 1 + 2 * 8  # Dammam and Khobar, eight indicators each
+    assert len(lines) == 1 + 2 * len(INDICATORS)  # Dammam and Khobar, every indicator each
     assert any(
         line.startswith(f"gregorian,2026-10,{world['dammam'].id},") and ",coverage,0.5," in line for line in lines
     )

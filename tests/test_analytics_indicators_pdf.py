@@ -8,6 +8,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from analytics import indicators
 from analytics.models import IndicatorTarget
 from enforcement.models import Letterhead
 from tests.browser_support import SCREENSHOTS
@@ -65,7 +66,7 @@ def test_hijri_month_pdf_names_the_hijri_month_and_its_gregorian_days(api, leade
     text = pdf_text(response.content)
     assert "جمادى" in text and "1448" in text
     assert "2026/10/" in text or "/10/2026" in text
-    assert text.count("هدف محدد") == 8  # no targets yet: each of the eight says so in words
+    assert text.count("هدف محدد") == len(indicators.INDICATORS)  # no targets yet: each one says so in words
 
 
 def test_the_municipality_filter_narrows_the_table_and_an_amanah_covers_its_municipalities(

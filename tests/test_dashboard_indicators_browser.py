@@ -6,6 +6,7 @@ light turns amber, in words and an icon. Screenshots go to var/screenshots/."""
 
 import pytest
 
+from analytics.indicators import INDICATORS
 from inspections.models import Membership
 from tests.browser_support import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, single_threaded_live_server_on_sqlite
 from tests.test_analytics_indicators import world  # noqa: F401 - the hand-computed world
@@ -72,7 +73,10 @@ def test_leadership_reads_october_in_arabic_on_phone_and_desktop(live_server, ar
                 page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
                 loads(page, 1)
                 assert page.get_attribute("html", "dir") == "rtl"
-                assert page.locator("article.indicator").count() == 8
+                assert page.locator("article.indicator").count() == len(INDICATORS)
+                # No notice in this world: the card is there, named in Arabic, with no figure (not 0).
+                penalties = card_text(page, "penalties_issued")
+                assert "المخالفات المالية الصادرة" in penalties and "—" in penalties
                 coverage = card_text(page, "coverage")
                 # The whole scope (Dammam and Khobar): 2 of 4 active shops inspected, Wilson [15%, 85%].
                 assert "تغطية التفتيش" in coverage and "50.0" in coverage and "15.0" in coverage and "85.0" in coverage

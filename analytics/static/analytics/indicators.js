@@ -27,6 +27,8 @@
     if (value == null) return "—";
     if (def.proportion) return pct.format(value);
     if (def.code === "median_days_to_closure") return dec1.format(value) + " " + S.days;
+    if (def.code === "penalties_issued") return int.format(value);
+    if (def.code === "penalties_amount_sar") return dec2.format(value) + " " + S.sar;
     return dec2.format(value);
   }
   function el(id) { return document.getElementById(id); }
