@@ -20,6 +20,7 @@ from analytics.selectors import AnalyticsFilters
 from backend.api_basics import ERRORS, IsoDate, StrictIn
 from backend.db_routers import analytics_reads
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.domain.names import localized_name
 from inspections.models import Visit
 from inspections.selectors.scope import visible_to
 
@@ -153,10 +154,8 @@ def overdue_findings(
             "item_code": finding.item_code,
             "item": item_texts.get(finding.item_code, finding.item_code),
             "severity": finding.severity,
-            "establishment": (finding.establishment.name_en or finding.establishment.name_ar)
-            if english
-            else finding.establishment.name_ar,
-            "municipality": finding.municipality.name_en if english else finding.municipality.name_ar,
+            "establishment": localized_name(finding.establishment, "en" if english else "ar"),
+            "municipality": localized_name(finding.municipality, "en" if english else "ar"),
             "due_date": finding.due_date,
             "due_date_hijri": selectors.hijri_label(finding.due_date),
             "days_overdue": (today - finding.due_date).days,

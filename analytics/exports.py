@@ -11,10 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from importlib import resources
 
 from django.db import connections
 from django.db.models import F, Func, QuerySet, TextField
@@ -22,11 +20,11 @@ from django.utils import timezone
 
 from analytics.selectors import LOCAL_TZ
 from backend.csv_cells import csv_text_cell, csv_text_cell_sql
+from backend.pdf import arabic_pdf
 from inspections.domain.calendar import hijri_iso, hijri_label
 
 BOM = "\ufeff".encode()
 CHUNK_ROWS = 2000
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting is chatty
 CHUNK_BYTES = 64 * 1024
 
 # (CSV header, queryset expression). Datetimes are ISO 8601 in UTC on both databases.
@@ -249,12 +247,6 @@ def findings_geojson(queryset: QuerySet) -> Iterator[bytes]:
 
 # --- the PDF visit report ------------------------------------------------------------------
 
-FONT_PACKAGE = "fontpkg_ibm_plex_sans_arabic"  # IBM Plex Sans Arabic, SIL Open Font License 1.1
-
-
-def _font_path(weight: str) -> str:
-    return str(resources.files(FONT_PACKAGE) / "files" / f"IBMPlexSansArabic-{weight}.ttf")
-
 
 OUTCOME_AR = {"compliant": "ممتثل", "violations": "مخالفات", "closed": "مغلق", "refused_entry": "رفض الدخول"}
 GEO_AR = {"verified": "موثق", "out_of_range": "خارج النطاق", "low_accuracy": "دقة منخفضة", "no_fix": "بلا موقع"}
@@ -267,7 +259,6 @@ def visit_report_pdf(visit) -> bytes:
     fpdf2 shapes the Arabic with HarfBuzz (uharfbuzz) and orders mixed text with its bidi algorithm.
     The Hijri date is also written to the document's keywords so that tools can find it.
     """
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     from inspections.models import Visit
@@ -285,14 +276,9 @@ def visit_report_pdf(visit) -> bytes:
     hijri_text = hijri_label(day, language="ar")
     hijri_numeric = (hijri_iso(day) or "").replace("-", "/")
 
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Jawla visit report {visit.pk}")
-    pdf.set_author("Jawla")
+    pdf = arabic_pdf(title=f"Jawla visit report {visit.pk}")
     pdf.set_subject(f"Visit {visit.pk} {day.isoformat()}" + (f" / {hijri_numeric}" if hijri_numeric else ""))
     pdf.set_keywords((f"hijri:{hijri_numeric} " if hijri_numeric else "") + f"gregorian:{day.isoformat()}")
-    pdf.add_font("Plex", "", _font_path("Regular"))
-    pdf.add_font("Plex", "B", _font_path("Bold"))
-    pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     width = pdf.epw

@@ -34,6 +34,7 @@ from hijridate import Gregorian, Hijri
 from analytics.models import IndicatorTarget
 from analytics.selectors import COMPLETED_OUTCOMES, local_day_bounds, wilson_interval
 from backend.exceptions import ApplicationError
+from inspections.domain.names import localized_name
 from inspections.models import Establishment, Finding, Municipality, RoundStop, Visit
 from inspections.selectors.scope import visible_to
 
@@ -456,10 +457,10 @@ def indicators_table(*, user, period: Period, group_by: str, municipality_ids: s
         if municipality.parent_id is None and group_by != "amanah":
             continue  # an Amanah itself holds no establishments
         if group_by == "municipality":
-            key, label = str(municipality_id), (municipality.name_en if english else municipality.name_ar)
+            key, label = str(municipality_id), localized_name(municipality, "en" if english else "ar")
         elif group_by == "amanah":
             amanah = municipality.parent or municipality
-            key, label = str(amanah.pk), (amanah.name_en if english else amanah.name_ar)
+            key, label = str(amanah.pk), localized_name(amanah, "en" if english else "ar")
         else:
             key, label = "total", str(_("All"))
         _label, total = groups.setdefault(key, (label, _Counts()))

@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 from analytics.rollups import QUARTER_RESOLUTIONS
 from inspections.domain import calendar
+from inspections.domain.names import label
 from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
 from inspections.selectors.scope import Role, scope_for, visible_to
 
@@ -129,7 +130,7 @@ def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
 
 
 def _label(name_ar: str, name_en: str) -> str:
-    return (name_en or name_ar) if is_english() else (name_ar or name_en)
+    return label(name_ar, name_en, "en" if is_english() else "ar")
 
 
 NAMES_CACHE_SECONDS = 300

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from analytics import selectors
 from analytics.indicators import INDICATORS
 from inspections.domain import calendar
+from inspections.domain.names import localized_name
 from inspections.models import Category, Checklist, Municipality
 from inspections.selectors.scope import scope_for, visible_to
 
@@ -82,7 +83,10 @@ def indicators_page(request):
     hijri_today = calendar.hijri_of(today)
     scope = scope_for(user)
     visible = visible_to(Municipality.objects.defer("boundary"), user=user, field="id").order_by("code")
-    name = (lambda m: m.name_en) if english else (lambda m: m.name_ar)
+
+    def name(m):
+        return localized_name(m, "en" if english else "ar")
+
     context = {
         "amanahs": [(m.id, name(m)) for m in visible if m.kind == Municipality.Kind.AMANAH],
         "municipalities": [(m.id, name(m)) for m in visible if m.kind == Municipality.Kind.BALADIYA],
@@ -138,15 +142,15 @@ def dashboard(request):
     if not selectors.can_view_analytics(user=user):
         raise PermissionDenied(_("The dashboard is for supervisors, leadership and admins."))
     english = selectors.is_english()
+    language = "en" if english else "ar"
     today = timezone.localdate()
     municipalities = visible_to(Municipality.objects.filter(kind=Municipality.Kind.BALADIYA), user=user, field="id")
     scope = scope_for(user)
     context = {
-        "municipalities": [(m.id, m.name_en if english else m.name_ar) for m in municipalities.order_by("code")],
-        "categories": [(c.id, c.name_en if english else c.name_ar) for c in Category.objects.order_by("code")],
+        "municipalities": [(m.id, localized_name(m, language)) for m in municipalities.order_by("code")],
+        "categories": [(c.id, localized_name(c, language)) for c in Category.objects.order_by("code")],
         "checklists": [
-            (c.id, c.name_en if english else c.name_ar)
-            for c in Checklist.objects.filter(is_active=True).order_by("code")
+            (c.id, localized_name(c, language)) for c in Checklist.objects.filter(is_active=True).order_by("code")
         ],
         "default_from": (today - timedelta(days=365)).isoformat(),
         "default_to": today.isoformat(),

@@ -1,7 +1,7 @@
 """The one Arabic PDF setup: fpdf2 with IBM Plex Sans Arabic (SIL Open Font License 1.1, from the
 fontpkg package) and HarfBuzz shaping, so Arabic letters join and mixed text is ordered by fpdf2's bidi
-algorithm. New PDFs start from `arabic_pdf`; the visit report, the signed report and the shop sticker
-still carry their own copies of these lines."""
+algorithm. Every PDF starts from `arabic_pdf`: the visit report, the signed report, the shop sticker
+and the indicators report."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def seed(n_visits: int, n_establishments: int, national: bool = False) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
-    from inspections.geo import h3_cells
+    from inspections.domain.geo import h3_cells
     from inspections.models import Category, Checklist, ChecklistVersion, Membership, Municipality
 
     rng = random.Random(2026)

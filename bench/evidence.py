@@ -52,7 +52,7 @@ def seed(*, visits: int, answers: int, inspectors: int, photos: int) -> None:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from inspections.geo import h3_cells
+    from inspections.domain.geo import h3_cells
     from inspections.models import Answer, Photo, Visit
     from tests.factories import (
         CategoryFactory,

@@ -55,7 +55,7 @@ def build_world(rng: random.Random):
     from django.utils import timezone
 
     from inspections import models as m
-    from inspections.geo import h3_cells
+    from inspections.domain.geo import h3_cells
 
     User = get_user_model()
     amanah = m.Municipality.objects.create(code="B-AMANAH", name_ar="أمانة", name_en="Amanah", kind="amanah")
@@ -164,9 +164,9 @@ def build_world(rng: random.Random):
 def main() -> None:
     setup_django()
     from inspections import models as m
+    from inspections.domain.routing import route_length
     from inspections.services.planning import next_week_start, plan_week_draft
     from inspections.services.rounds import riyadh_today
-    from inspections.services.routing import route_length
 
     rng = random.Random(2026)
     started = time.perf_counter()

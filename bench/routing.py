@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inspections.services.routing import distance_matrix, nearest_neighbour, path_length, route_optimize, two_opt
+from inspections.domain.routing import distance_matrix, nearest_neighbour, path_length, route_optimize, two_opt
 
 DAMMAM = (26.4207, 50.0888)
 HALF_DEG = 0.055  # about 6 km either way

@@ -86,7 +86,7 @@ def seed(url: str) -> dict:
     from django.core.management import call_command
 
     from inspections import models as m
-    from inspections.geo import h3_cells
+    from inspections.domain.geo import h3_cells
 
     call_command("migrate", verbosity=0)
     amanah = m.Municipality.objects.create(code="EP", name_ar="أمانة", name_en="Amanah", kind="amanah")

@@ -12,6 +12,7 @@ from enforcement.public_texts import OUTCOMES, TEXTS
 from enforcement.selectors import report_by_code
 from enforcement.services.objections import AttachmentIn, notice_find_public, objection_file
 from enforcement.services.reports import hijri_text, report_verification
+from inspections.domain.names import localized_name
 
 MAX_FILES = 5
 
@@ -49,10 +50,8 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         _context(
             request,
             report=report,
-            establishment_name=establishment.name_en
-            if language == "en" and establishment.name_en
-            else establishment.name_ar,
-            municipality_name=visit.municipality.name_en if language == "en" else visit.municipality.name_ar,
+            establishment_name=localized_name(establishment, language),
+            municipality_name=localized_name(visit.municipality, language),
             outcome=OUTCOMES[language].get(visit.outcome, visit.outcome),
             visit_date=timezone.localtime(visit.finished_at),
             visit_hijri=hijri_text(visit.finished_at, language),

@@ -442,6 +442,16 @@ class VisitAmendmentAdmin(ReadOnlyAdmin):
     search_fields = ("reason", "author__username")
 
 
+@admin.register(m.FollowUpPending)
+class FollowUpPendingAdmin(ReadOnlyAdmin):
+    """Follow-ups waiting for the placing task (normally for under a second; the sweeper places any
+    row older than 30 s). A row that stays here means the worker or beat is not running."""
+
+    list_display = ("establishment", "due_date", "inspector", "created_at")
+    list_select_related = ("establishment", "inspector")
+    date_hierarchy = "created_at"
+
+
 @admin.register(m.AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "action", "actor", "object_type", "object_id", "municipality")

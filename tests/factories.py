@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from inspections import models as m
-from inspections.geo import h3_cells
+from inspections.domain.geo import h3_cells
 from notifications import models as n
 
 User = get_user_model()

@@ -58,7 +58,7 @@ def test_establishment_change_page_and_save_keeps_h3_in_step(staff_client, damma
     }
     response = staff_client.post(url, form)
     assert response.status_code == 302, response.content[:2000]
-    from inspections.geo import h3_cells
+    from inspections.domain.geo import h3_cells
 
     establishment.refresh_from_db()
     assert establishment.h3_r9 == h3_cells(26.44, 50.07)["h3_r9"]

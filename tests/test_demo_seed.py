@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from shapely.geometry import Point, shape
 
 from inspections.demo import foundation
-from inspections.geo import municipality_at
+from inspections.domain.geo import municipality_at
 from inspections.models import Category, Establishment, Membership, Municipality
 
 pytestmark = pytest.mark.django_db

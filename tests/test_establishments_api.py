@@ -2,7 +2,7 @@
 
 import pytest
 
-from inspections.geo import h3_cells
+from inspections.domain.geo import h3_cells
 from inspections.models import AuditEvent, Establishment
 from tests.factories import DAMMAM, KHOBAR, CategoryFactory, EstablishmentFactory, make_user
 

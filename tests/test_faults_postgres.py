@@ -34,7 +34,7 @@ import json
 from django.contrib.auth import get_user_model
 from inspections.models import Category, Checklist, ChecklistItem, ChecklistVersion, Establishment
 from inspections.models import Membership, Municipality
-from inspections.geo import h3_cells
+from inspections.domain.geo import h3_cells
 from django.utils import timezone
 User = get_user_model()
 amanah = Municipality.objects.create(code="EP", name_ar="أمانة", name_en="Amanah", kind="amanah")

@@ -11,14 +11,14 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from inspections.models import Visit
-from inspections.services.geoverify import (
+from inspections.domain.geoverify import (
     Fix,
     TravelPoint,
     geo_verify,
     impossible_travel_keys,
     travel_speed_kmh,
 )
+from inspections.models import Visit
 from tests.visit_support import make_checklist, shop, visit_payload
 
 SHOP = (26.4207, 50.0888)

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from shapely.geometry import Point, shape
 
-from inspections.geo import municipality_at
+from inspections.domain.geo import municipality_at
 from inspections.models import Municipality
 from inspections.services.municipalities import municipalities_import
 from tests.factories import square

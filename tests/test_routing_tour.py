@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from inspections.services.routing import (
+from inspections.domain.routing import (
     cheapest_insertion,
     distance_matrix,
     nearest_neighbour,

@@ -36,6 +36,7 @@ from community.models import Report, ServiceType, Volunteer
 from community.selectors import cases as case_selectors
 from community.services.reports import ReportIn, report_submit
 from community.services.throttle import report_rate_check
+from inspections.domain.names import localized_name
 from inspections.services.auth import token_decode
 
 MAX_RESULTS = 1000
@@ -136,7 +137,7 @@ def _service(service_type: ServiceType) -> dict:
     english = _english()
     return {
         "service_code": service_type.code,
-        "service_name": service_type.name_en if english else service_type.name_ar,
+        "service_name": localized_name(service_type, "en" if english else "ar"),
         "description": service_type.description_en if english else service_type.description_ar,
         "metadata": bool(service_type.attributes),
         "type": "realtime",
@@ -198,16 +199,16 @@ def public_request(request: HttpRequest, case, photo_tokens: dict[int, str]) -> 
         expected = case.round_stop.round.date.isoformat()
     address = None
     if establishment is not None:
-        address = establishment.name_en if english and establishment.name_en else establishment.name_ar
+        address = localized_name(establishment, "en" if english else "ar")
     shop_code = getattr(getattr(establishment, "public_code", None), "code", None) if establishment else None
     return {
         "service_request_id": str(case.pk),
         "status": "closed" if case.state in case_selectors.FINISHED_STATES else "open",
         "status_notes": status_notes(case),
-        "service_name": case.service_type.name_en if english else case.service_type.name_ar,
+        "service_name": localized_name(case.service_type, "en" if english else "ar"),
         "service_code": case.service_type.code,
         "description": case.description,
-        "agency_responsible": case.municipality.name_en if english else case.municipality.name_ar,
+        "agency_responsible": localized_name(case.municipality, "en" if english else "ar"),
         "service_notice": None,
         "requested_datetime": case.opened_at.isoformat(),
         "updated_datetime": _updated(case).isoformat(),

@@ -15,6 +15,7 @@ from community.models import ServiceType
 from community.selectors.shops import shop_public
 from community.services.reports import ReportIn, report_submit
 from community.services.throttle import report_rate_check
+from inspections.domain.names import localized_name
 
 TEXTS = {
     "ar": {
@@ -83,18 +84,13 @@ def shop_page(request: HttpRequest, code: str) -> HttpResponse:
             "language": language,
             "t": texts,
             "code": shop.code,
-            "name": establishment.name_en if language == "en" and establishment.name_en else establishment.name_ar,
+            "name": localized_name(establishment, language),
             "licence_no": establishment.licence_no,
             "licence_status": texts["status"].get(establishment.status, establishment.status),
             "licence_ok": establishment.status == "active",
-            "category": establishment.category.name_en if language == "en" else establishment.category.name_ar,
-            "municipality": (
-                establishment.municipality.name_en if language == "en" else establishment.municipality.name_ar
-            ),
-            "services": [
-                (s.code, s.name_en if language == "en" else s.name_ar)
-                for s in ServiceType.objects.filter(is_active=True)
-            ],
+            "category": localized_name(establishment.category, language),
+            "municipality": localized_name(establishment.municipality, language),
+            "services": [(s.code, localized_name(s, language)) for s in ServiceType.objects.filter(is_active=True)],
             "error": None,
             "case_id": None,
         }

@@ -27,7 +27,7 @@ from backend.exceptions import ApplicationError
 from community.models import Case, Report, ServiceType, ShopCode, report_photo_path
 from community.selectors.cases import open_cases
 from community.services.webhooks import webhook_event_record
-from inspections.geo import distance_m, municipality_at
+from inspections.domain.geo import distance_m, municipality_at
 from inspections.models import Establishment
 from inspections.services.photos import PhotoTooLargeError, photo_process
 

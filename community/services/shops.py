@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import io
-from importlib import resources
 
 import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from backend.pdf import arabic_pdf
 from community.models import ShopCode
 from inspections.models import Establishment
-
-FONT_PACKAGE = "fontpkg_ibm_plex_sans_arabic"  # the same font as the visit report (SIL OFL)
 
 
 def shop_code_ensure(*, establishment: Establishment) -> ShopCode:
@@ -32,13 +30,8 @@ def shop_public_url(code: str) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("community:shop", args=[code])
 
 
-def _font(weight: str) -> str:
-    return str(resources.files(FONT_PACKAGE) / "files" / f"IBMPlexSansArabic-{weight}.ttf")
-
-
 def shop_sticker_pdf(*, establishment: Establishment) -> bytes:
     """An A6 sticker in Arabic: the shop's name and licence, a QR to its public page, and the code."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     code = shop_code_ensure(establishment=establishment).code
@@ -47,12 +40,7 @@ def shop_sticker_pdf(*, establishment: Establishment) -> bytes:
     segno.make(url, error="m").save(qr_png, kind="png", scale=10, border=4)
     qr_png.seek(0)
 
-    pdf = FPDF(format=(105, 148))  # A6 in mm
-    pdf.set_title(f"Jawla shop sticker {code}")
-    pdf.set_author("Jawla")
-    pdf.add_font("Plex", "", _font("Regular"))
-    pdf.add_font("Plex", "B", _font("Bold"))
-    pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
+    pdf = arabic_pdf(title=f"Jawla shop sticker {code}", page_format=(105, 148))  # A6 in mm
     pdf.set_auto_page_break(auto=False)
     pdf.add_page()
     width = pdf.epw

@@ -3,6 +3,7 @@ they read, in each recipient's language. Rows go through the generic notificatio
 caller's transaction; dedupe keys make a repeated event notify once."""
 
 from inspections.alerts.policy import supervisors_of
+from inspections.domain.names import localized_name
 from notifications.services import notification_create
 
 TEXTS = {
@@ -43,7 +44,7 @@ def _notify(*, notice, kind: str, key: str, context: dict) -> None:
     for user in _recipients(notice):
         language = _language(user)
         establishment = notice.establishment
-        name = establishment.name_en if language == "en" and establishment.name_en else establishment.name_ar
+        name = localized_name(establishment, language)
         values = {
             "number": notice.number,
             "amount": notice.amount_sar,

@@ -12,7 +12,6 @@ import logging
 import secrets
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,16 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 from hijridate import Gregorian
 
+from backend.pdf import arabic_pdf
 from enforcement.models import Acknowledgement, EvidenceRecord, Letterhead, PenaltyNotice, VisitReport
 from enforcement.services.evidence import visit_evidence_status
 from enforcement.services.keys import report_signing_files
 from inspections.models import Visit
 from inspections.services.audit import audit_record
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 logger = logging.getLogger(__name__)
 
-FONT_PACKAGE = "fontpkg_ibm_plex_sans_arabic"
 HIJRI_MONTHS_AR = (
     "محرم",
     "صفر",
@@ -86,17 +84,12 @@ def verification_url(report: VisitReport) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("enforcement:verify", kwargs={"code": report.code})
 
 
-def _font(weight: str) -> str:
-    return str(resources.files(FONT_PACKAGE) / "files" / f"IBMPlexSansArabic-{weight}.ttf")
-
-
 def _sar(amount: Decimal) -> str:
     return f"{amount:,.2f} ريال"
 
 
 def _render(*, visit: Visit, report: VisitReport, notices: list[PenaltyNotice], url: str) -> bytes:
     import segno
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     establishment = visit.establishment
@@ -104,14 +97,9 @@ def _render(*, visit: Visit, report: VisitReport, notices: list[PenaltyNotice], 
     letterhead = Letterhead.objects.filter(municipality=municipality).first()
     finished = timezone.localtime(visit.finished_at)
 
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Jawla visit report {report.number}")
-    pdf.set_author("Jawla")
+    pdf = arabic_pdf(title=f"Jawla visit report {report.number}")
     pdf.set_subject(f"Visit {visit.pk} / report {report.number}")
     pdf.set_keywords(f"report:{report.number} verify:{url}")
-    pdf.add_font("Plex", "", _font("Regular"))
-    pdf.add_font("Plex", "B", _font("Bold"))
-    pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ara")
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
     width = pdf.epw

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from inspections.alerts.texts import Kind, change_words, language_or_default, localized_name, render
+from inspections.alerts.texts import Kind, change_words, language_or_default, render
 from inspections.domain.calendar import riyadh_today
+from inspections.domain.names import localized_name
 from inspections.models import Finding, Membership, Municipality, Round, RoundStop, Visit
 from inspections.selectors.scope import visible_to
 from notifications.models import Notification

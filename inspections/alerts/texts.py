@@ -140,12 +140,3 @@ def change_words(changes, language: str) -> str:
             if word not in words:
                 words.append(word)
         return str(LIST_SEPARATOR).join(words or [str(OTHER_CHANGE)])
-
-
-def localized_name(thing, language: str) -> str:
-    """`name_en` for English readers, `name_ar` otherwise, each falling back to the other."""
-    if thing is None:
-        return ""
-    if language == "en":
-        return getattr(thing, "name_en", "") or getattr(thing, "name_ar", "") or str(thing)
-    return getattr(thing, "name_ar", "") or getattr(thing, "name_en", "") or str(thing)

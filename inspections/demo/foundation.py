@@ -22,7 +22,7 @@ from shapely.ops import unary_union
 from shapely.prepared import prep
 
 from inspections.demo.records import demo_only, demo_record
-from inspections.geo import _as_geojson, h3_cells
+from inspections.domain.geo import _as_geojson, h3_cells
 from inspections.models import Category, Establishment, Membership, Municipality
 
 User = get_user_model()

@@ -15,7 +15,7 @@ RESOLUTIONS = (5, 6, 7, 8, 9)
 
 
 def _cells(lat: float, lon: float) -> dict[str, int]:
-    # A frozen copy of inspections.geo.h3_cells: a migration must not change when the app code does.
+    # A frozen copy of inspections.domain.geo.h3_cells: a migration must not change when the app code does.
     return {f"h3_r{r}": h3.str_to_int(h3.latlng_to_cell(lat, lon, r)) for r in RESOLUTIONS}
 
 

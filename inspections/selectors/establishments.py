@@ -14,7 +14,7 @@ import h3
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 
-from inspections.geo import distance_m
+from inspections.domain.geo import distance_m
 from inspections.models import Establishment
 from inspections.selectors.scope import visible_to
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
-from inspections.geo import h3_cells, municipality_at
+from inspections.domain.geo import h3_cells, municipality_at
 from inspections.models import Category, Establishment, Membership, Municipality
 from inspections.selectors.scope import Scope, scope_for
 from inspections.services.audit import audit_record
@@ -414,7 +414,7 @@ def establishments_import(
 def _locate(parsed_rows: list[_ValidRow]) -> list[RowError]:
     """Point-in-polygon for the rows without a municipality code, set-based: each boundary tests every
     point at once (shapely's vectorised intersects_xy), smallest municipality first, as
-    inspections.geo.municipality_at does one point at a time."""
+    inspections.domain.geo.municipality_at does one point at a time."""
     pending = [parsed for parsed in parsed_rows if parsed.values["municipality_id"] is None]
     if not pending:
         return []

@@ -3,7 +3,7 @@
 Real boundary files are messy: property names vary (`name_ar`, `NAME_AR`, `Arabic Name`, ...),
 geometries come as GeometryCollections with stray points, and rings are invalid (holes outside
 their shell, bow-ties). Each feature is validated with shapely; invalid rings are repaired with
-`make_valid` (inspections.geo.boundary_clean) and reported; a feature that cannot be used is
+`make_valid` (inspections.domain.geo.boundary_clean) and reported; a feature that cannot be used is
 refused with a reason, and never stops the others.
 """
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
 
 from backend.exceptions import ApplicationError
-from inspections.geo import BoundaryError, boundary_clean
+from inspections.domain.geo import BoundaryError, boundary_clean
 from inspections.models import Municipality
 
 # Normalised property names (lower case, letters and digits only) tried in order.

@@ -34,7 +34,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.domain.calendar import datetime_supported
-from inspections.geo import distance_m
+from inspections.domain.geo import distance_m
 from inspections.models import Answer, Photo, Visit, photo_upload_path, thumbnail_upload_path
 from inspections.selectors.scope import scope_for
 

@@ -6,7 +6,7 @@ its risk class; a new licence within `new_licence_days`) falls on or before the 
 every establishment with an open finding due by then (a follow-up), and the recurring visits of the
 week, minus what already has a pending stop. The most urgent fit the inspectors' free capacity
 (daily capacity minus stops they already have), cut into compact groups (inspections.domain.planning),
-one per inspector and day, each routed (inspections.services.routing).
+one per inspector and day, each routed (inspections.domain.routing).
 
 Drafted rounds carry `is_draft`: phones do not see them (selectors/rounds.py), nobody is notified,
 and the end-of-day close and follow-up scheduling leave them alone, until `plan_publish`.
@@ -31,6 +31,7 @@ from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.alerts.policy import notify_round_assigned, notify_round_changed
 from inspections.domain.calendar import next_working_day, riyadh_today
 from inspections.domain.planning import Candidate, Slot, allocate
+from inspections.domain.routing import cheapest_insertion, route_length, route_optimize
 from inspections.models import (
     Checklist,
     ChecklistVersion,
@@ -60,7 +61,6 @@ from inspections.services.rounds.common import (
 )
 from inspections.services.rounds.follow_ups import _follow_up_checklists, _inspector_loads, follow_ups_schedule
 from inspections.services.rounds.status import _refresh_status_locked
-from inspections.services.routing import cheapest_insertion, route_length, route_optimize
 
 User = get_user_model()
 WORK_DAYS = 5  # Sunday to Thursday

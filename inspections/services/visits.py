@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from backend.exceptions import PermissionDeniedError
 from inspections.domain.answers import answer_failed
 from inspections.domain.calendar import round_day_covers
+from inspections.domain.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
 from inspections.models import (
     Answer,
     Checklist,
@@ -44,7 +45,6 @@ from inspections.models import (
 from inspections.selectors.scope import scope_for
 from inspections.services import findings as findings_service
 from inspections.services.audit import AuditEntry, audit_record_many
-from inspections.services.geoverify import TRAVEL_LOOKBACK, Fix, TravelPoint, geo_verify, impossible_travel_keys
 from inspections.services.inputs import VisitSyncIn
 from inspections.services.rounds import round_refresh_status
 from inspections.services.sync_sql import insert_returning

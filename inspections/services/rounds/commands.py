@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from backend.exceptions import ApplicationError
 from inspections.alerts.policy import notify_round_assigned, notify_round_cancelled, notify_round_changed
 from inspections.domain.calendar import riyadh_today
+from inspections.domain.routing import cheapest_insertion, route_length, route_optimize
 from inspections.models import Checklist, Round, RoundStop
 from inspections.services.audit import audit_record
 from inspections.services.rounds.common import (
@@ -37,7 +38,6 @@ from inspections.services.rounds.common import (
     round_metres,
 )
 from inspections.services.rounds.status import _refresh_status_locked
-from inspections.services.routing import cheapest_insertion, route_length, route_optimize
 
 
 @transaction.atomic

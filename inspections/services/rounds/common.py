@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
+from inspections.domain.routing import route_optimize
 from inspections.models import (
     Checklist,
     ChecklistVersion,
@@ -16,7 +17,6 @@ from inspections.models import (
     RoundStop,
 )
 from inspections.selectors.scope import scope_for
-from inspections.services.routing import route_optimize
 
 User = get_user_model()
 MAX_STOPS = 60

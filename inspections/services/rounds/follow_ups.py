@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from inspections.alerts.policy import notify_round_assigned, notify_round_changed
 from inspections.domain.calendar import next_working_day, riyadh_today
+from inspections.domain.routing import cheapest_insertion, route_length
 from inspections.models import (
     Checklist,
     ChecklistVersion,
@@ -31,7 +32,6 @@ from inspections.models import (
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds.common import ACTIVE_STOP_STATUSES, User, _points, round_metres
-from inspections.services.routing import cheapest_insertion, route_length
 from inspections.services.sync_sql import insert_returning
 
 # A follow-up joins a planned round only while that round has fewer active stops than this (a day's work);

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from inspections.geo import distance_m
+from inspections.domain.geo import distance_m
 
 TRAVEL_MIN_SECONDS = 60.0
 # Previous visits further back than this cannot make any trip in the Eastern Province "impossible".

@@ -12,7 +12,7 @@ Points are (lat, lon) pairs. Distances are geodesic on the WGS-84 ellipsoid (`ge
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inspections.geo import distance_m
+from inspections.domain.geo import distance_m
 
 Point = tuple[float, float]
 Matrix = list[list[float]]
