@@ -9,7 +9,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from inspections import tasks
-from inspections.models import Finding, FollowUpPending, RoundStop
+from inspections.models import Finding, FollowUpPending, Round, RoundStop
 from tests.visit_support import make_checklist, shop, visit_payload
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def violating_sync(api, setup, *, execute: bool):
     with TestCase.captureOnCommitCallbacks(execute=execute) as queued:
         response = api.as_user(setup["inspector"]).post("visits/sync", {"visits": visits})
     assert response.status_code == 200
-    assert [r["status"] for r in response.json()["results"]] == ["created", "created"]
+    assert [r["status"] for r in response.json()["results"]] == ["created"] * len(setup["shops"])
     return queued
 
 
@@ -99,3 +99,36 @@ def test_a_second_violation_before_placement_shares_the_one_follow_up(api, setup
     age_pending(120)
     tasks.follow_ups_sweep()
     assert_placed(setup)
+
+
+def _placement_queries(api, setup, dammam, shops: int) -> int:
+    """Queries the placement of `shops` recorded follow-ups costs; each finding ends on its stop."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inspections.services.rounds.follow_ups import follow_ups_place_pending
+
+    setup = {**setup, "shops": [shop(dammam) for _ in range(shops)]}
+    violating_sync(api, setup, execute=False)
+    pending = list(FollowUpPending.objects.values_list("id", flat=True))
+    assert len(pending) == shops
+    with CaptureQueriesContext(connection) as queries:
+        assert follow_ups_place_pending(ids=pending) == shops
+    assert not FollowUpPending.objects.exists()
+    stop_of = dict(
+        RoundStop.objects.filter(is_follow_up=True, establishment__in=setup["shops"]).values_list(
+            "establishment_id", "id"
+        )
+    )
+    findings = Finding.objects.filter(establishment__in=setup["shops"])
+    assert len(stop_of) == findings.count() == shops
+    assert {(f.establishment_id, f.follow_up_stop_id) for f in findings} == set(stop_of.items())
+    return len(queries)
+
+
+def test_placing_more_follow_ups_costs_no_more_queries(api, setup, dammam):
+    """The findings are pointed to their stops in one statement for the batch, not one per row."""
+    few = _placement_queries(api, setup, dammam, 2)
+    Round.objects.update(status=Round.Status.CANCELLED)  # the next batch starts a new round again
+    many = _placement_queries(api, setup, dammam, 6)
+    assert many == few

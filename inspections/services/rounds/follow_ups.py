@@ -32,7 +32,7 @@ from inspections.models import (
 from inspections.selectors.scope import scope_for
 from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds.common import ACTIVE_STOP_STATUSES, User, _points, round_metres
-from inspections.services.sync_sql import insert_returning
+from inspections.services.sync_sql import insert_returning, update_rows
 
 # A follow-up joins a planned round only while that round has fewer active stops than this (a day's work);
 # past it a new round is started. This also bounds the cost of each insertion (renumbering, tour length).
@@ -429,13 +429,29 @@ def follow_ups_place_pending(*, ids: list[int] | None = None, older_than: timede
             if row.establishment_id in establishments
         ]
     )
+    _findings_point_to_stops(rows, scheduled)
+    FollowUpPending.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
+
+
+def _findings_point_to_stops(rows: list[FollowUpPending], scheduled: dict[int, RoundStop | None]) -> None:
+    """Point the findings the rows' visits opened and left open in their batch (one closed by a later
+    visit of the same batch never had a follow-up) to their establishment's stop: one read, one update
+    for the whole batch of rows, not one UPDATE per row."""
+    wanted: dict[int, tuple[int, int, frozenset[int]]] = {}  # visit id -> (establishment id, stop id, batch)
     for row in rows:
         stop = scheduled.get(row.establishment_id)
         if stop is not None and row.visit_ids:
-            # The findings the visits opened and left open in their batch (one closed by a later
-            # visit of the same batch never had a follow-up).
-            Finding.objects.filter(
-                visit_id__in=row.visit_ids, establishment_id=row.establishment_id, follow_up_stop__isnull=True
-            ).exclude(closed_by_visit_id__in=row.visit_ids).update(follow_up_stop=stop)
-    FollowUpPending.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    return len(rows)
+            batch = frozenset(row.visit_ids)
+            for visit_id in row.visit_ids:
+                wanted.setdefault(visit_id, (row.establishment_id, stop.pk, batch))
+    if not wanted:
+        return
+    updates = []
+    for finding_id, visit_id, establishment_id, closed_by in Finding.objects.filter(
+        visit_id__in=wanted, follow_up_stop__isnull=True
+    ).values_list("id", "visit_id", "establishment_id", "closed_by_visit_id"):
+        expected_establishment, stop_id, batch = wanted[visit_id]
+        if establishment_id == expected_establishment and closed_by not in batch:
+            updates.append((finding_id, stop_id))
+    update_rows(Finding, ["follow_up_stop_id"], updates)
