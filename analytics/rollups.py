@@ -154,68 +154,71 @@ def rollups_apply(*, visit_ids: Iterable[int], sign: int = 1, answers: bool = Tr
     `answers`, of their answers) to every roll-up, set-based, in the caller's transaction. Subtract
     before changing or deleting the rows, add after writing them. Also the receiver of
     `inspections.signals.visits_stored` (the visit sync)."""
-    ids = sorted({int(i) for i in visit_ids})
-    if not ids:
-        return
-    alias = _alias()
-    vendor = connections[alias].vendor
-    with transaction.atomic(using=alias, savepoint=False):
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            where = "v.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
-            statements = _statements(vendor, where, chunk, sign)
-            if not answers:
-                del statements[2]
-            _execute(alias, statements)
-        if sign < 0:
-            _drop_empty_for(alias, ids)
-
-
-def _drop_empty_for(alias: str, visit_ids: list[int]) -> None:
-    # Only the subtracted rows can have reached zero; a whole-table DELETE would scan a national table
-    # on every amendment, so the few emptied keys are found through their days.
-    vendor = connections[alias].vendor
-    day, day_params = _local_day(vendor, "finished_at")
-    days: set = set()
-    with connections[alias].cursor() as cursor:
-        for start in range(0, len(visit_ids), CHUNK):
-            chunk = visit_ids[start : start + CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT DISTINCT {day} FROM inspections_visit WHERE id IN ({marks})", [*day_params, *chunk])
-            days.update(row[0] for row in cursor.fetchall())
-        if not days:
-            return
-        # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months and quarters in the same type.
-        days = {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days}
-        months = {d.replace(day=1) for d in days} | {d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1) for d in days}
-        day_marks = ", ".join(["%s"] * len(days))
-        month_marks = ", ".join(["%s"] * len(months))
-        for table, a, b in ((VISIT_DAY, "visits", "violating"), (INSPECTOR_DAY, "visits", "violating")):
-            cursor.execute(f"DELETE FROM {table} WHERE day IN ({day_marks}) AND {a} = 0 AND {b} = 0", sorted(days))
-        cursor.execute(
-            f"DELETE FROM {ITEM_DAY} WHERE day IN ({day_marks}) AND answers = 0 AND failed = 0", sorted(days)
-        )
-        cursor.execute(
-            f"DELETE FROM {CELL_PERIOD} WHERE visits = 0 AND violating = 0 AND "
-            f"((grain = 'd' AND period IN ({day_marks})) OR (grain IN ('m', 'q') AND period IN ({month_marks})))",
-            [*sorted(days), *sorted(months)],
-        )
+    tables = TABLES if answers else tuple(table for table in TABLES if table != ITEM_DAY)
+    _apply(ids=visit_ids, rows="inspections_visit v", column="v.id", sign=sign, tables=tables)
 
 
 def rollups_apply_answers(*, answer_ids: Iterable[int], sign: int = 1) -> None:
     """Add or subtract the item roll-up contribution of single answers (an answer written on its own)."""
-    ids = sorted({int(i) for i in answer_ids})
+    _apply(
+        ids=answer_ids,
+        rows="inspections_answer a JOIN inspections_visit v ON v.id = a.visit_id",
+        column="a.id",
+        sign=sign,
+        tables=(ITEM_DAY,),
+    )
+
+
+def _apply(*, ids: Iterable[int], rows: str, column: str, sign: int, tables: tuple[str, ...]) -> None:
+    """The statements of `tables` for the rows whose `column` is in `ids` (visits `v`, or answers `a`
+    joined to their visits: `rows` is that FROM clause), CHUNK ids a statement. After a subtraction
+    the keys left at zero are deleted, found through the days of those visits."""
+    ids = sorted({int(i) for i in ids})
     if not ids:
         return
     alias = _alias()
     vendor = connections[alias].vendor
-    with transaction.atomic(using=alias, savepoint=False):
+    day, day_params = _local_day(vendor, "v.finished_at")
+    days: set = set()
+    with transaction.atomic(using=alias, savepoint=False), connections[alias].cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            where = "a.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
-            _execute(alias, [_statements(vendor, where, chunk, sign)[2]])
-        if sign < 0:
-            _execute(alias, [(f"DELETE FROM {ITEM_DAY} WHERE answers = 0 AND failed = 0", [])])
+            where = f"{column} IN (" + ", ".join(["%s"] * len(chunk)) + ")"
+            by_table = dict(zip(TABLES, _statements(vendor, where, chunk, sign), strict=True))
+            for table in tables:
+                cursor.execute(*by_table[table])
+            if sign < 0:
+                cursor.execute(f"SELECT DISTINCT {day} FROM {rows} WHERE {where}", [*day_params, *chunk])
+                days.update(row[0] for row in cursor.fetchall())
+        if days:
+            _drop_empty(cursor, days, tables)
+
+
+def _drop_empty(cursor, days: set, tables: tuple[str, ...]) -> None:
+    # Only the subtracted rows can have reached zero; a whole-table DELETE would scan a national table
+    # on every amendment, so the few emptied keys are found through their days.
+    # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months and quarters in the same type.
+    days = sorted(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days)
+    months = sorted(
+        {d.replace(day=1) for d in days} | {d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1) for d in days}
+    )
+    day_marks = ", ".join(["%s"] * len(days))
+    month_marks = ", ".join(["%s"] * len(months))
+    figures = {
+        VISIT_DAY: ("visits", "violating"),
+        INSPECTOR_DAY: ("visits", "violating"),
+        ITEM_DAY: ("answers", "failed"),
+    }
+    for table in tables:
+        if table == CELL_PERIOD:
+            cursor.execute(
+                f"DELETE FROM {CELL_PERIOD} WHERE visits = 0 AND violating = 0 AND "
+                f"((grain = 'd' AND period IN ({day_marks})) OR (grain IN ('m', 'q') AND period IN ({month_marks})))",
+                [*days, *months],
+            )
+        else:
+            a, b = figures[table]
+            cursor.execute(f"DELETE FROM {table} WHERE day IN ({day_marks}) AND {a} = 0 AND {b} = 0", days)
 
 
 def rollups_rebuild(*, using: str | None = None) -> dict[str, float]:

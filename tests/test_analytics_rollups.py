@@ -351,3 +351,29 @@ def test_rollup_reads_equal_the_raw_group_by_for_any_range(history, leader, star
     months = sum(row.visits for row in selectors.violation_rates(user=leader, filters=filters, group_by="month"))
     hijri = sum(row.visits for row in selectors.violation_rates(user=leader, filters=filters, group_by="hijri_month"))
     assert months == hijri == raw.count()
+
+
+@pytest.mark.django_db
+def test_an_answer_edit_drops_only_its_own_emptied_rows_through_its_day(world):
+    """Editing one answer to N/A empties its item row, which is deleted; the DELETE is bounded by that
+    visit's day (never a scan of the national item table), and every other row stays."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    establishment = world["shops"][0]
+    inspector = world["inspectors"][establishment.municipality_id][0]
+    for days_ago in (1, 40):
+        payload = visit_payload(
+            establishment, world["versions"][0], finished_at=_finished_at(days_ago, 600), MASKS="no"
+        )
+        assert visit_sync(inspector=inspector, visits=[payload])[0].status == "created"
+    answer = Answer.objects.filter(item_code="MASKS").order_by("visit__finished_at").first()
+    before = ItemDay.objects.count()
+    answer.value, answer.failed = "na", False
+    with CaptureQueriesContext(connection) as queries:
+        answer.save()
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert deletes and all("day IN" in sql and "analytics_itemday" in sql for sql in deletes), deletes
+    assert ItemDay.objects.count() == before - 1
+    assert not ItemDay.objects.filter(item_code="MASKS", day=answer.visit.finished_at.astimezone(RIYADH).date())
+    assert_exact("answer to N/A")
