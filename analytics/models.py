@@ -29,7 +29,20 @@ class IndicatorTarget(models.Model):
 # `day` is the visit's Asia/Riyadh day; only completed visits (compliant or violations) are counted.
 
 
-class VisitDay(models.Model):
+class _VisitCounts(models.Model):
+    """Completed and violating visits: the figures of every visit roll-up (each declares its own key)."""
+
+    visits = models.IntegerField(default=0)
+    violating = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
+
+
+class VisitDay(_VisitCounts):
     """Completed and violating visits per Riyadh day x municipality x category x checklist."""
 
     pk = models.CompositePrimaryKey("day", "municipality_id", "category_id", "checklist_id")
@@ -37,14 +50,9 @@ class VisitDay(models.Model):
     municipality_id = models.IntegerField()
     category_id = models.IntegerField()
     checklist_id = models.IntegerField()
-    visits = models.IntegerField(default=0)
-    violating = models.IntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
 
 
-class InspectorDay(models.Model):
+class InspectorDay(_VisitCounts):
     """The same per inspector (group_by=inspector)."""
 
     pk = models.CompositePrimaryKey("day", "municipality_id", "inspector_id", "category_id", "checklist_id")
@@ -53,11 +61,6 @@ class InspectorDay(models.Model):
     inspector_id = models.IntegerField()
     category_id = models.IntegerField()
     checklist_id = models.IntegerField()
-    visits = models.IntegerField(default=0)
-    violating = models.IntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
 
 
 class ItemDay(models.Model):
@@ -77,7 +80,7 @@ class ItemDay(models.Model):
         return f"itemday {self.pk}: {self.answers}/{self.failed}"
 
 
-class CellPeriod(models.Model):
+class CellPeriod(_VisitCounts):
     """Completed and violating visits per H3 cell (each stored resolution 5..9) x municipality, at two
     grains: a Riyadh day (`grain` "d", `period` the day), a Riyadh month ("m", `period` its first day)
     and, at the resolutions with many cells, a calendar quarter ("q"). A range reads its whole
@@ -94,8 +97,3 @@ class CellPeriod(models.Model):
     period = models.DateField()
     municipality_id = models.IntegerField()
     cell = models.BigIntegerField()
-    visits = models.IntegerField(default=0)
-    violating = models.IntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self._meta.model_name} {self.pk}: {self.visits}/{self.violating}"
