@@ -51,3 +51,34 @@ def test_bad_filters_are_refused_with_a_clear_422(api, dammam, supervisor, param
     answer = api.as_user(supervisor).get("community/cases", params)
     assert answer.status_code == 422 and answer.json()["code"] == "validation_error"
     assert Case.objects.count() == 0
+
+
+def _queries(api, user, params) -> tuple[int, dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = api.as_user(user).get("community/cases", params).json()
+    return len(queries), page
+
+
+def test_a_page_of_cases_costs_the_same_queries_however_many_cases_it_holds(api, dammam, supervisor, inspector):
+    """No query per case: the shop, the type, the round and its inspector come joined, the photos in one query."""
+    version, _items = make_checklist()
+    version.status = "published"
+    version.save()
+    round_ = RoundFactory(municipality=dammam, inspector=inspector, checklist=version.checklist)
+
+    def add_cases(first_ip: int, count: int) -> None:
+        for n in range(count):
+            store = shop(dammam, lat=dammam.centre_lat + 0.002 * (first_ip + n))
+            case_id = _report(store, ip=f"10.4.0.{first_ip + n}", with_photo=True)
+            api.as_user(supervisor).post(f"community/cases/{case_id}/triage", {"round_id": round_.pk})
+
+    add_cases(1, 2)
+    few, page = _queries(api, supervisor, {"state": "acknowledged"})
+    assert page["count"] == 2
+    add_cases(3, 5)
+    many, page = _queries(api, supervisor, {"state": "acknowledged"})
+    assert page["count"] == 7 and all(row["inspector_name"] and row["photo_url"] for row in page["items"])
+    assert many == few
