@@ -86,6 +86,10 @@ def _cases_out(page: list) -> list[CaseOut]:
     return [CaseOut.of(case, tokens) for case in page]
 
 
+def _case_out(case) -> CaseOut:
+    return _cases_out([case])[0]
+
+
 def _case(request: HttpRequest, case_id: int):
     _require(request, Membership.Role.SUPERVISOR, Membership.Role.LEADERSHIP)
     return get_object_or_404(case_selectors.visible_cases(user=request.user), pk=case_id)
@@ -93,7 +97,7 @@ def _case(request: HttpRequest, case_id: int):
 
 @router.get("community/cases/{case_id}", response={200: CaseOut, **ERRORS})
 def case_detail(request: HttpRequest, case_id: int):
-    return CaseOut.of(_case(request, case_id))
+    return _case_out(_case(request, case_id))
 
 
 @router.post("community/cases/{case_id}/triage", response={200: CaseOut, **ERRORS, 409: ERRORS[400]})
@@ -101,13 +105,13 @@ def case_triage_view(request: HttpRequest, case_id: int, payload: TriageBody):
     """Make the case a priority stop: first among the pending stops of a round (through the rounds services)."""
     case = _case(request, case_id)
     triaged = case_triage(actor=request.user, case_id=case.pk, triage=TriageIn(**payload.model_dump()))
-    return CaseOut.of(triaged)
+    return _case_out(triaged)
 
 
 @router.post("community/cases/{case_id}/dismiss", response={200: CaseOut, **ERRORS, 409: ERRORS[400]})
 def case_dismiss_view(request: HttpRequest, case_id: int, payload: DismissIn):
     case = _case(request, case_id)
-    return CaseOut.of(case_dismiss(actor=request.user, case_id=case.pk, reason=payload.reason))
+    return _case_out(case_dismiss(actor=request.user, case_id=case.pk, reason=payload.reason))
 
 
 @router.get(

@@ -8,7 +8,6 @@ from django.urls import reverse
 from pydantic import BaseModel, Field
 
 from backend.api_basics import IsoDate, IsoDateTime, StrictIn
-from community.selectors.cases import photo_tokens as case_photo_tokens
 
 
 class CaseOut(BaseModel):
@@ -43,9 +42,8 @@ class CaseOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, case, photo_tokens: dict[int, str] | None = None) -> CaseOut:
-        if photo_tokens is None:
-            photo_tokens = case_photo_tokens([case.pk])
+    def of(cls, case, photo_tokens: dict[int, str]) -> CaseOut:
+        """`photo_tokens`: {case id: token} for the cases shown, read once (community.selectors.cases.photo_tokens)."""
         token = photo_tokens.get(case.pk)
         round_ = case.round_stop.round if case.round_stop_id else None
         establishment = case.establishment
