@@ -6,25 +6,15 @@ import { localized } from "@shared/i18n";
 import { api, errorText, useConsole } from "../context";
 import { createMap, fit, L } from "../map";
 import { riskColour, topFactors, type RiskRow } from "../plan";
+import { useRoundChoices } from "../roundChoices";
 
-interface Inspector {
-  id: number;
-  name: string;
-}
-interface Checklist {
-  id: number;
-  name_ar: string;
-  name_en: string;
-  published_version: unknown;
-}
 
 export function PlanMap() {
   const { t, language, municipalityId } = useConsole();
   const [rows, setRows] = useState<RiskRow[]>([]);
   const [dueOnly, setDueOnly] = useState(false);
   const [selected, setSelected] = useState<number[]>([]);
-  const [inspectors, setInspectors] = useState<Inspector[]>([]);
-  const [checklists, setChecklists] = useState<Checklist[]>([]);
+  const { inspectors, checklists } = useRoundChoices(municipalityId);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
   const mapElement = useRef<HTMLDivElement>(null);
@@ -36,10 +26,6 @@ export function PlanMap() {
       .get<{ items: RiskRow[] }>(`municipalities/${municipalityId}/risk`, { due_only: String(dueOnly), limit: 2000 })
       .then((page) => setRows(page.items), (failure) => setError(errorText(failure)));
   }, [municipalityId, dueOnly]);
-  useEffect(() => {
-    api.get<{ items: Inspector[] }>("inspectors", { municipality: municipalityId }).then((page) => setInspectors(page.items));
-    api.get<{ items: Checklist[] }>("checklists", { published: "true" }).then((page) => setChecklists(page.items), () => undefined);
-  }, [municipalityId]);
   useEffect(() => {
     if (!mapElement.current || map.current) return;
     map.current = createMap(mapElement.current, municipalityId);

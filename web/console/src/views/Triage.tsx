@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { gregorian, todayInRiyadh } from "@shared/dates";
 import { localized } from "@shared/i18n";
 import { api, errorText, useConsole } from "../context";
+import { useRoundChoices } from "../roundChoices";
 import { caseAge, tomorrowInRiyadh, type CaseState } from "../triage";
 
 export interface CommunityCase {
@@ -32,15 +33,6 @@ export interface CommunityCase {
   dismissed_reason: string;
   photo_url: string | null;
 }
-interface Inspector {
-  id: number;
-  name: string;
-}
-interface Checklist {
-  id: number;
-  name_ar: string;
-  name_en: string;
-}
 interface RoundSummary {
   id: number;
   status: string;
@@ -60,8 +52,7 @@ export function Triage() {
   const [state, setState] = useState<CaseState>("new");
   const [cases, setCases] = useState<CommunityCase[]>([]);
   const [count, setCount] = useState(0);
-  const [inspectors, setInspectors] = useState<Inspector[]>([]);
-  const [checklists, setChecklists] = useState<Checklist[]>([]);
+  const { inspectors, checklists } = useRoundChoices(municipalityId);
   const [open, setOpen] = useState<{ id: number; action: "triage" | "dismiss" } | null>(null);
   const [nearby, setNearby] = useState<Nearby[]>([]);
   const [busy, setBusy] = useState(false);
@@ -85,10 +76,6 @@ export function Triage() {
   useEffect(() => {
     load();
   }, [municipalityId, state]);
-  useEffect(() => {
-    api.get<{ items: Inspector[] }>("inspectors", { municipality: municipalityId }).then((page) => setInspectors(page.items), () => undefined);
-    api.get<{ items: Checklist[] }>("checklists", { published: "true" }).then((page) => setChecklists(page.items), () => undefined);
-  }, [municipalityId]);
 
   function choose(item: CommunityCase, action: "triage" | "dismiss") {
     setOpen({ id: item.id, action });
