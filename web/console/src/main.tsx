@@ -138,7 +138,7 @@ function App() {
             ))}
           </nav>
           <label class="municipality">
-            {t("municipality")}{" "}
+            <span class="label-text">{t("municipality")}</span>
             <select
               value={municipalityId ?? ""}
               onChange={(event) => setMunicipalityId(Number((event.target as HTMLSelectElement).value))}
