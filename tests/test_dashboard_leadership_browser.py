@@ -74,7 +74,14 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
             assert int(page.text_content("#compare-now-n").split()[0].replace(",", "")) > 0
             # Per inspector: the seeded world's field inspector and the thirty who found the extra findings.
             assert page.locator("#inspector-table tbody tr").count() == 31
+            # ... of which the ten busiest are shown (a phone page is not a list of a whole Amanah's staff);
+            # the rest on request.
+            assert page.locator("#inspector-table tbody tr:visible").count() == 10
+            assert "31" in page.text_content("#inspector-all")
             page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone.png"), full_page=True)
+            page.click("#inspector-all")
+            assert page.locator("#inspector-table tbody tr:visible").count() == 31
+            assert page.locator("#inspector-all").is_hidden()
 
             # Every overdue finding on request: the first dozen, then all of them.
             assert page.locator("#overdue-table tbody tr").count() == 12

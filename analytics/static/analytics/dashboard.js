@@ -140,6 +140,21 @@
       : '<tr><td colspan="5" class="empty">' + esc(empty) + "</td></tr>";
     placeCiBars(tbody);
   }
+  // An Amanah has hundreds of inspectors: the busiest few are shown, the rest behind "Show all" (the
+  // rows are all written, so the button only unhides them).
+  const INSPECTORS_SHOWN = 10;
+  function drawInspectors(rows) {
+    const tbody = document.querySelector("#inspector-table tbody");
+    rateRows(tbody, rows.slice().sort((a, b) => b.visits - a.visits), S.no_data);
+    if (rows.length) tbody.querySelectorAll("tr").forEach((tr, i) => { tr.hidden = i >= INSPECTORS_SHOWN; });
+    const more = document.getElementById("inspector-all");
+    more.hidden = rows.length <= INSPECTORS_SHOWN;
+    more.textContent = S.show_all + " (" + int.format(rows.length) + ")";
+  }
+  function showAllInspectors() {
+    document.querySelectorAll("#inspector-table tbody tr").forEach((tr) => { tr.hidden = false; });
+    document.getElementById("inspector-all").hidden = true;
+  }
   function drawKpis(rows) {
     const visits = rows.reduce((s, r) => s + r.visits, 0), violating = rows.reduce((s, r) => s + r.violating_visits, 0);
     const [low, high] = wilson(violating, visits);
@@ -266,6 +281,7 @@
       .forEach((tbody) => { tbody.innerHTML = ""; });
     document.getElementById("trend").innerHTML = "";
     document.getElementById("overdue-all").hidden = true;
+    document.getElementById("inspector-all").hidden = true;
     document.getElementById("overdue-note").textContent = "";
     if (cellLayer) { cellLayer.remove(); cellLayer = null; }
     if (outlineLayer) { outlineLayer.remove(); outlineLayer = null; }
@@ -305,7 +321,7 @@
       drawMap(heat);
       drawKpis(byMunicipality);
       rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data, true);
-      rateRows(document.querySelector("#inspector-table tbody"), byInspector.slice().sort((a, b) => b.visits - a.visits), S.no_data);
+      drawInspectors(byInspector);
       const items = byItem.filter((r) => r.violating_visits > 0)
         .sort((a, b) => b.violating_visits - a.violating_visits || (b.rate || 0) - (a.rate || 0)).slice(0, 10);
       rateRows(document.querySelector("#item-table tbody"), items, S.no_data);
@@ -323,6 +339,7 @@
   form.addEventListener("change", () => { updateHijri(); refresh(); });
   document.getElementById("f-trend").addEventListener("change", () => refresh());
   document.getElementById("overdue-all").addEventListener("click", showAllOverdue);
+  document.getElementById("inspector-all").addEventListener("click", showAllInspectors);
   document.getElementById("drill-reset").addEventListener("click", () => { form.elements.municipality.value = ""; refresh(); });
   document.getElementById("municipality-table").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-municipality]");
