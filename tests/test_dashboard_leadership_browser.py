@@ -78,6 +78,8 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
             # the rest on request.
             assert page.locator("#inspector-table tbody tr:visible").count() == 10
             assert "31" in page.text_content("#inspector-all")
+            # Items named the same in two checklists stay apart: each row carries its code.
+            assert "EXTRA0" in page.text_content("#item-table") and "MASKS" in page.text_content("#item-table")
             page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone.png"), full_page=True)
             page.click("#inspector-all")
             assert page.locator("#inspector-table tbody tr:visible").count() == 31

@@ -130,10 +130,12 @@
       mark.style[side] = "calc(" + (rate * 100).toFixed(1) + "% - 1px)";
     });
   }
-  function rateRows(tbody, rows, empty, drill) {
+  // `drill`: the label chooses that municipality; `code`: the key (an item's code) under the label, as
+  // in the overdue table (two checklists' items can read the same).
+  function rateRows(tbody, rows, empty, drill, code) {
     const label = (row) => drill && /^\d+$/.test(row.key)
       ? '<button type="button" class="link-button" data-municipality="' + esc(row.key) + '" title="' + esc(S.choose) + '">' + esc(row.label) + "</button>"
-      : esc(row.label);
+      : esc(row.label) + (code ? ' <small class="muted">' + esc(row.key) + "</small>" : "");
     tbody.innerHTML = rows.length ? rows.map((row) => "<tr><td>" + label(row) + '</td><td class="num">' + int.format(row.visits) +
       '</td><td class="num">' + int.format(row.violating_visits) + '</td><td class="num"><strong>' + fmtRate(row.rate) +
       "</strong></td><td>" + ciBar(row) + "</td></tr>").join("")
@@ -324,7 +326,7 @@
       drawInspectors(byInspector);
       const items = byItem.filter((r) => r.violating_visits > 0)
         .sort((a, b) => b.violating_visits - a.violating_visits || (b.rate || 0) - (a.rate || 0)).slice(0, 10);
-      rateRows(document.querySelector("#item-table tbody"), items, S.no_data);
+      rateRows(document.querySelector("#item-table tbody"), items, S.no_data, false, true);
       drawTrend(byMonth);
       drawOverdue(overdue, false);
       document.querySelectorAll("a[data-export]").forEach((a) => { a.href = API + "exports/" + a.dataset.export + "?" + params; a.removeAttribute("aria-disabled"); });
