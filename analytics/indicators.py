@@ -31,8 +31,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from hijridate import Gregorian, Hijri
 
-from analytics.models import IndicatorTarget
-from analytics.selectors import COMPLETED_OUTCOMES, local_day_bounds, wilson_interval
+from analytics.models import IndicatorTarget, InspectorDay, VisitDay
+from analytics.selectors import COMPLETED_OUTCOMES, AnalyticsFilters, local_day_bounds, rollup_rows, wilson_interval
 from backend.exceptions import ApplicationError
 from inspections.domain.names import localized_name
 from inspections.models import Establishment, Finding, Municipality, RoundStop, Visit
@@ -270,12 +270,18 @@ def _per_municipality(*, user, period: Period) -> dict[int, _Counts]:
         group = counts[row["municipality_id"]]
         group.active, group.inspected = row["active"], row["inspected"]
         group.active_high, group.inspected_high = row["active_high"], row["inspected_high"]
-    for row in completed.values("municipality_id").annotate(
-        completed=Count("*"), violating=Count("id", filter=Q(outcome=Visit.Outcome.VIOLATIONS))
+    # Completed and violating visits, and who made them, from the daily roll-ups (the figures the
+    # dashboard's rates read); only "inspected" needs the raw visits (roll-ups keep no establishment).
+    days = AnalyticsFilters(date_from=period.first, date_to=period.last)
+    for row in (
+        rollup_rows(VisitDay, user=user, filters=days)
+        .values("municipality_id")
+        .annotate(completed=Sum("visits"), violating=Sum("violating"))
     ):
         counts[row["municipality_id"]].completed = row["completed"]
         counts[row["municipality_id"]].violating = row["violating"]
-    for municipality_id, inspector_id in completed.values_list("municipality_id", "inspector_id").distinct():
+    inspectors = rollup_rows(InspectorDay, user=user, filters=days).values_list("municipality_id", "inspector_id")
+    for municipality_id, inspector_id in inspectors.distinct():
         counts[municipality_id].inspector_ids.add(inspector_id)
 
     findings = visible_to(Finding.objects.all(), user=user)

@@ -173,7 +173,7 @@ def _in_scope(rows: QuerySet, *, user) -> QuerySet:
     return rows.alias(scope_municipality=F("municipality_id") + 0).filter(scope_municipality__in=scope.municipality_ids)
 
 
-def _rollup_rows(model, *, user, filters: AnalyticsFilters) -> QuerySet:
+def rollup_rows(model, *, user, filters: AnalyticsFilters) -> QuerySet:
     """Roll-up rows (analytics.models) in the caller's scope matching the filters: the day column holds
     the Asia/Riyadh day, so inclusive local days are plain date comparisons."""
     rows = _in_scope(model.objects.all(), user=user)
@@ -203,10 +203,10 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     if group_by == "item":
         return _item_rates(user=user, filters=filters)
     if group_by == "inspector":
-        rows = _rollup_counts(_rollup_rows(InspectorDay, user=user, filters=filters), "inspector_id")
+        rows = _rollup_counts(rollup_rows(InspectorDay, user=user, filters=filters), "inspector_id")
         users = get_user_model().objects.filter(id__in=[r["inspector_id"] for r in rows])
         return _rates_by_id(rows, "inspector_id", {u.id: (u.get_full_name() or u.get_username()) for u in users})
-    days = _rollup_rows(VisitDay, user=user, filters=filters)
+    days = rollup_rows(VisitDay, user=user, filters=filters)
     if group_by == "municipality":
         return _rates_by_id(_rollup_counts(days, "municipality_id"), "municipality_id", _names(Municipality))
     if group_by == "amanah":
@@ -322,7 +322,7 @@ def _hijri_month_rates(per_day: list[dict]) -> list[Rate]:
 def _item_rates(*, user, filters: AnalyticsFilters) -> list[Rate]:
     """Per checklist item (stable code): failed answers over the completed visits that answered it."""
     rows = _rollup_counts(
-        _rollup_rows(ItemDay, user=user, filters=filters), "item_code", visits="answers", violating="failed"
+        rollup_rows(ItemDay, user=user, filters=filters), "item_code", visits="answers", violating="failed"
     )
     texts = item_labels(codes={r["item_code"] for r in rows})
     return [

@@ -211,3 +211,20 @@ def test_bad_targets_write_nothing(api, request, world, who, code, body, status)
     response = api.as_user(user).raw("PUT", f"analytics/indicators/targets/{code}", body)
     assert response.status_code == status, response.content
     assert IndicatorTarget.objects.count() == 0
+
+
+def test_violation_rate_and_inspections_agree_with_the_dashboards_rates(api, leader, world):
+    """The indicators and the overview read the same roll-ups: for October, each municipality's
+    completed and violating visits are the overview's rates for 1-31 October."""
+    client = api.as_user(leader)
+    rows = by_key(table(client, month="2026-10"))
+    response = client.get(
+        "analytics/violation-rates", {"group_by": "municipality", "from": "2026-10-01", "to": "2026-10-31"}
+    )
+    assert response.status_code == 200
+    rates = {row["key"]: row for row in response.json()}
+    assert rates  # the world has October visits
+    for key, rate in rates.items():
+        figure = rows[key]["violation_rate"]
+        assert (figure["numerator"], figure["denominator"]) == (rate["violating_visits"], rate["visits"])
+        assert rows[key]["inspections_per_inspector_day"]["numerator"] == rate["visits"]
