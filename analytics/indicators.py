@@ -6,10 +6,9 @@ docs/analytics.md), a Wilson 95% interval where it is a proportion, the target a
 the caller's scope (`visible_to`), grouped by municipality, and summed up to Amanahs and the total,
 so a group's figure is always the figure of its rows (never an average of rates).
 
-The institutional indicators read enforcement's notices and objections through apps.get_model (analytics
-does not import enforcement: the PDF's letterhead already reads it that way) and community's cases
-through settings.INDICATOR_CASE_STATES, community's own state expression (community imports
-analytics, so importing community here would close a cycle; the RISK_EXTRA_FACTORS pattern).
+The institutional indicators read enforcement's notices and objections and community's cases (their
+state derived by community's own `with_state`) directly: analytics sits on top of the apps whose
+figures it reports, and none of them imports analytics (tests/test_architecture_imports.py).
 
 A period is a closed range of Asia/Riyadh days: a Gregorian month, or an Umm al-Qura month through
 hijridate (the one calendar of every surface).
@@ -23,17 +22,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from hijridate import Gregorian, Hijri
 
 from analytics.models import IndicatorTarget, InspectorDay, VisitDay
 from analytics.selectors import COMPLETED_OUTCOMES, AnalyticsFilters, local_day_bounds, rollup_rows, wilson_interval
 from backend.exceptions import ApplicationError
+from community.models import Case
+from community.selectors.cases import with_state
+from enforcement.models import Objection, PenaltyNotice
 from inspections.domain.names import localized_name
 from inspections.models import Establishment, Finding, Municipality, RoundStop, Visit
 from inspections.selectors.scope import visible_to
@@ -336,15 +336,11 @@ def _per_municipality(*, user, period: Period) -> dict[int, _Counts]:
 
 def _enforcement_counts(counts: dict[int, _Counts], *, user, start, end) -> None:
     """Notices issued and objections decided in the period, per the notice's municipality."""
-    if not apps.is_installed("enforcement"):
-        return
-    notice_model = apps.get_model("enforcement", "PenaltyNotice")
-    objection_model = apps.get_model("enforcement", "Objection")
-    notices = visible_to(notice_model.objects.all(), user=user).filter(issued_at__gte=start, issued_at__lt=end)
+    notices = visible_to(PenaltyNotice.objects.all(), user=user).filter(issued_at__gte=start, issued_at__lt=end)
     for row in notices.values("municipality_id").annotate(n=Count("*"), amount=Sum("amount_sar")):
         counts[row["municipality_id"]].notices = row["n"]
         counts[row["municipality_id"]].notices_amount = row["amount"] or Decimal("0.00")
-    objections = visible_to(objection_model.objects.all(), user=user, field="notice__municipality").filter(
+    objections = visible_to(Objection.objects.all(), user=user, field="notice__municipality").filter(
         status="decided", decided_at__gte=start, decided_at__lt=end
     )
     for row in objections.values("notice__municipality_id").annotate(
@@ -356,12 +352,9 @@ def _enforcement_counts(counts: dict[int, _Counts], *, user, start, end) -> None
 
 def _case_counts(counts: dict[int, _Counts], *, user, start, end) -> None:
     """Public report cases closed in the period, and those closed within the target, through
-    community's own state expression (settings.INDICATOR_CASE_STATES)."""
-    path = getattr(settings, "INDICATOR_CASE_STATES", "")
-    if not path or not apps.is_installed("community"):
-        return
+    community's own state expression."""
     target = timedelta(days=getattr(settings, "COMMUNITY_CASE_TARGET_DAYS", 7))
-    cases = import_string(path)(visible_to(apps.get_model("community", "Case").objects.all(), user=user))
+    cases = with_state(visible_to(Case.objects.all(), user=user))
     for municipality_id, opened_at, finished_at in cases.filter(
         state="closed", visit_finished_at__gte=start, visit_finished_at__lt=end
     ).values_list("municipality_id", "opened_at", "visit_finished_at"):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.apps import apps
 from django.utils import timezone, translation
 
 from analytics import indicators
 from backend.pdf import FONT_FAMILY, arabic_pdf
+from enforcement.models import Letterhead
 from inspections.domain.calendar import hijri_label, hijri_month_name
 from inspections.models import Municipality
 
@@ -63,10 +63,9 @@ def _letterhead(chosen: Municipality | None) -> tuple[str, str, tuple[int, int, 
     else:
         amanah = Municipality.objects.defer("boundary").filter(kind=Municipality.Kind.AMANAH).order_by("pk").first()
     letterhead = None
-    if apps.is_installed("enforcement") and (chosen or amanah) is not None:
-        model = apps.get_model("enforcement", "Letterhead")
-        letterhead = model.objects.filter(municipality=chosen).first() if chosen is not None else None
-        letterhead = letterhead or model.objects.filter(municipality=amanah).first()
+    if (chosen or amanah) is not None:
+        letterhead = Letterhead.objects.filter(municipality=chosen).first() if chosen is not None else None
+        letterhead = letterhead or Letterhead.objects.filter(municipality=amanah).first()
     title = letterhead.title_ar if letterhead else (amanah.name_ar if amanah else "جولة")
     if chosen is not None and chosen.parent_id is not None:
         subtitle = letterhead.subtitle_ar if letterhead and letterhead.subtitle_ar else f"بلدية {chosen.name_ar}"

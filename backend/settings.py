@@ -411,9 +411,6 @@ RISK_EXTRA_FACTORS = {"confirmed_reports": "community.selectors.risk.confirmed_r
 # Institutional indicators (analytics.indicators): a public report case counts "closed within target"
 # when its visit finished within this many days of the case's opening.
 COMMUNITY_CASE_TARGET_DAYS = env.int("COMMUNITY_CASE_TARGET_DAYS", default=7)
-# community's case-state expression (queryset -> queryset annotated with state, visit_finished_at), read by
-# analytics without importing community (community imports analytics). "" turns the indicator off.
-INDICATOR_CASE_STATES = "community.selectors.cases.with_state"
 VOLUNTEER_REWARD_SHARE = env.float("VOLUNTEER_REWARD_SHARE", default=0.25)  # of the fines; computed, never paid
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=5.0)

@@ -104,7 +104,9 @@ def test_the_push_backends_do_not_import_each_other():
         # inspections is the base: it reads community's risk factor only through settings.RISK_EXTRA_FACTORS.
         ("inspections", ("community", "enforcement", "analytics")),
         # community reads enforcement's penalty notices (volunteers' rewards): never the other way round.
-        ("enforcement", ("community",)),
+        ("enforcement", ("community", "analytics")),
+        # analytics reports on community and enforcement (indicators): neither imports it back.
+        ("community", ("analytics",)),
     ],
 )
 def test_the_base_apps_never_import_the_apps_built_on_them(app, forbidden):

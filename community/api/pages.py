@@ -8,13 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
-from analytics.selectors import hijri_label
 from backend.client_ip import client_ip
 from backend.exceptions import ApplicationError, ThrottledError
 from community.models import ServiceType
 from community.selectors.shops import shop_public
 from community.services.reports import ReportIn, report_submit
 from community.services.throttle import report_rate_check
+from inspections.domain.calendar import hijri_label
 from inspections.domain.names import localized_name
 
 TEXTS = {
@@ -98,7 +98,7 @@ def shop_page(request: HttpRequest, code: str) -> HttpResponse:
         if visit is not None:
             day = timezone.localdate(visit.finished_at)
             context["last_gregorian"] = day.strftime("%Y-%m-%d")
-            context["last_hijri"] = hijri_label(day, english=language == "en")
+            context["last_hijri"] = hijri_label(day, language=language)
             context["last_result"] = texts["outcome"].get(visit.outcome, visit.outcome)
             context["last_ok"] = visit.outcome == "compliant"
         status = 200
