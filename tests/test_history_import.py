@@ -150,7 +150,14 @@ def test_the_past_opens_nothing_and_tells_no_one(api, world, imported):
     assert not Finding.objects.filter(assessment__isnull=False).exists()
     # The risk score does read the history (a closed major counts, decayed).
     assert Establishment.objects.get(pk=shops[1].pk).risk_score > risk_before
-    assert AuditEvent.objects.filter(action="history.imported").count() == 1
+    event = AuditEvent.objects.get(action="history.imported")  # one event, on the import, by who imported it
+    job = HistoryImport.objects.get()
+    assert (event.object_type, event.object_id, event.actor) == (
+        "inspections.historyimport",
+        str(job.pk),
+        world["admin"],
+    )
+    assert event.details["imported"] == job.imported and event.details["sha256"] == job.file_sha256
 
 
 def test_one_bad_row_writes_nothing_and_names_the_row_and_column(api, world):

@@ -48,7 +48,6 @@ from backend.cache import cache_quietly
 from backend.exceptions import ApplicationError
 from inspections.models import (
     Answer,
-    AuditEvent,
     ChecklistItem,
     ChecklistVersion,
     Establishment,
@@ -57,6 +56,7 @@ from inspections.models import (
     ImportedVisit,
     Visit,
 )
+from inspections.services.audit import audit_record
 from inspections.services.findings import establishments_risk_refresh, finding_due_date
 from inspections.signals import visits_stored
 
@@ -433,11 +433,10 @@ def _write(job: HistoryImport) -> None:
     for row in new_rows:
         report.append({"row": row["row"], "status": "imported", "visit_id": visit_ids[row["row"]]})
     report.sort(key=lambda entry: entry["row"])
-    AuditEvent.objects.create(
-        actor_id=job.imported_by_id,
+    audit_record(
+        actor=job.imported_by,
         action="history.imported",
-        object_type="inspections.historyimport",
-        object_id=str(job.pk),
+        target=job,
         details={"file": job.file_name, "sha256": job.file_sha256, "imported": len(new_rows),
                  "duplicates": len(rows) - len(new_rows), "findings": len(findings)},
     )  # fmt: skip
