@@ -183,6 +183,10 @@ def dashboard(request):
             "drill": _("One municipality:"),
             "no_hijri": _("The 'To' date is outside the Hijri calendar's table."),
             "choose": _("Show this municipality"),
+            "bad_link": _(
+                "this link's filters name a municipality, category or checklist outside your scope, or a "
+                "malformed date; the default view is shown."
+            ),
         },
     }
     return render(request, "analytics/dashboard.html", context)

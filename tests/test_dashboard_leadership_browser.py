@@ -7,7 +7,7 @@ Screenshots (Arabic and English, phone and desktop) go to var/screenshots/."""
 import pytest
 from django.utils import timezone
 
-from inspections.models import Finding, Visit
+from inspections.models import Category, Finding, Visit
 from tests.browser_support import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, single_threaded_live_server_on_sqlite
 from tests.test_analytics_overdue import finding as overdue_finding
 from tests.test_dashboard_browser import seeded  # noqa: F401 - six months of visits in Dammam and Khobar
@@ -132,6 +132,73 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
                 ".slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className)"
             )
             assert page.evaluate(NO_HORIZONTAL_SCROLL), wide
+            assert errors == [], errors
+        finally:
+            browser.close()
+
+
+def test_the_view_lives_in_its_address(live_server, seeded):  # noqa: F811
+    """A leader's view is a link: filters and drill-down are written to the address (Back walks them
+    back, a bookmark or a shared link reopens them, the language switch keeps them), and a link naming
+    something outside the reader's scope is refused whole and explained, never half-applied."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    khobar = seeded["khobar"]
+    grocery = Category.objects.get(code="grocery")
+    khobar_grocery = Visit.objects.filter(municipality=khobar, category=grocery).count()
+    assert 0 < khobar_grocery < Visit.objects.filter(municipality=khobar).count()
+    total = Visit.objects.filter(outcome__in=["compliant", "violations"]).count()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page, errors = sign_in(browser, live_server, DESKTOP)
+            assert page.evaluate("location.search") == ""  # the default view keeps a clean address
+            next_load(page, lambda: page.select_option("#f-category", str(grocery.id)))
+            assert page.evaluate("location.search") == f"?category={grocery.id}"
+            next_load(page, lambda: page.click(f'#municipality-table button[data-municipality="{khobar.id}"]'))
+            assert page.evaluate("location.search") == f"?municipality={khobar.id}&category={grocery.id}"
+            assert int(page.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
+            # Back: out of the drill-down, the category kept.
+            next_load(page, lambda: page.go_back())
+            assert page.input_value("#f-municipality") == "" and page.input_value("#f-category") == str(grocery.id)
+            assert page.get_attribute("#map", "data-fitted") == "all"
+            assert page.locator("#drill").is_hidden()
+
+            # A shared link opens the same view, in a fresh page.
+            link = f"{live_server.url}/dashboard/?municipality={khobar.id}&category={grocery.id}&trend=hijri_month"
+            shared, shared_errors = sign_in(browser, live_server, DESKTOP)  # another browser, signed in
+            shared.goto(link)
+            shared.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            assert shared.input_value("#f-municipality") == str(khobar.id)
+            assert shared.input_value("#f-trend") == "hijri_month"
+            assert int(shared.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
+            assert shared.get_attribute("#map", "data-fitted") == str(khobar.id)
+            assert "الخبر" in shared.text_content("#drill")
+            # The language switch keeps it.
+            shared.click("#lang-switch")
+            shared.wait_for_selector("html[dir='ltr']", timeout=20_000)
+            shared.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            assert f"municipality={khobar.id}" in shared.url and shared.input_value("#f-category") == str(grocery.id)
+            assert "Khobar" in shared.text_content("#drill")
+            assert int(shared.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
+            shared.screenshot(path=str(SCREENSHOTS / "overview-en-desktop-link.png"), full_page=True)
+            assert shared_errors == [], shared_errors
+            shared.close()
+
+            # A link naming a municipality outside the scope (and a valid category): refused whole.
+            page.goto(f"{live_server.url}/dashboard/?municipality=999999&category={grocery.id}")
+            page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            assert page.is_visible("#f-error")
+            assert "النطاق" in page.text_content("#f-error") or "نطاقك" in page.text_content("#f-error")
+            assert page.input_value("#f-municipality") == "" and page.input_value("#f-category") == ""
+            assert page.evaluate("location.search") == ""
+            assert int(page.text_content("#kpi-visits").replace(",", "")) == total  # the default view, whole
+            page.set_viewport_size(PHONE)
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone-refused-link.png"), full_page=False)
+            # A malformed date is refused the same way.
+            page.goto(f"{live_server.url}/dashboard/?from=2026-02-31&category={grocery.id}")
+            page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            assert page.is_visible("#f-error") and page.input_value("#f-category") == ""
             assert errors == [], errors
         finally:
             browser.close()

@@ -297,10 +297,59 @@
     document.getElementById("drill-label").textContent = select.value ? S.drill + " " + select.selectedOptions[0].textContent : "";
   }
 
+  // --- the filters in the address: a view can be bookmarked, shared, and walked back ----------------
+  // Only a whole link is applied: one value outside the caller's scope (or a malformed date) and the
+  // default view is shown with the reason, never a mix of the link and the defaults.
+  const ADDRESS = ["from", "to", "municipality", "category", "checklist", "resolution", "trend"];
+  const trendSelect = document.getElementById("f-trend");
+  let addressNotice = null;
+  function addressField(name) { return name === "trend" ? trendSelect : form.elements[name]; }
+  function fieldDefault(field) {
+    if (field.tagName !== "SELECT") return field.defaultValue;
+    // The option marked selected in the page, else the first (as the browser shows a fresh select).
+    const chosen = [...field.options].find((option) => option.defaultSelected) || field.options[0];
+    return chosen ? chosen.value : "";
+  }
+  function applyAddress() {
+    const query = new URLSearchParams(location.search);
+    // The page's own fields judge the link: a date input refuses a malformed date, a select a value
+    // it has no option for (a municipality, category or checklist outside the caller's scope).
+    const refused = ADDRESS.some((name) => {
+      if (!query.has(name)) return false;
+      const field = addressField(name);
+      field.value = query.get(name);
+      return field.value !== query.get(name);
+    });
+    ADDRESS.forEach((name) => {
+      const field = addressField(name);
+      field.value = !refused && query.has(name) ? query.get(name) : fieldDefault(field);
+    });
+    addressNotice = refused ? S.bad_link : null;
+  }
+  function addressOf() {
+    // Only what differs from the default view: a bookmark of the overview keeps its rolling dates.
+    const query = new URLSearchParams();
+    ADDRESS.forEach((name) => {
+      const field = addressField(name);
+      if (field.value !== fieldDefault(field)) query.set(name, field.value);
+    });
+    const text = query.toString();
+    return location.pathname + (text ? "?" + text : "");
+  }
+  function recordAddress(push) {
+    const address = addressOf();
+    const next = document.querySelector(".lang-switch input[name=next]");
+    if (next) next.value = address;  // switching language keeps the view
+    if (address === location.pathname + location.search) return;
+    history[push ? "pushState" : "replaceState"](null, "", address);
+  }
+
   // --- loading -----------------------------------------------------------------------------------
-  async function refresh() {
+  async function refresh(push = true) {
     const params = filterParams();
     document.getElementById("f-error").hidden = true;
+    recordAddress(push);
+    if (addressNotice) { showError(addressNotice); addressNotice = null; }
     drawDrill();
     if (params.get("from") && params.get("to") && params.get("from") > params.get("to")) {
       clearFigures();
@@ -339,7 +388,7 @@
     }
   }
   form.addEventListener("change", () => { updateHijri(); refresh(); });
-  document.getElementById("f-trend").addEventListener("change", () => refresh());
+  trendSelect.addEventListener("change", () => refresh());
   document.getElementById("overdue-all").addEventListener("click", showAllOverdue);
   document.getElementById("inspector-all").addEventListener("click", showAllInspectors);
   document.getElementById("drill-reset").addEventListener("click", () => { form.elements.municipality.value = ""; refresh(); });
@@ -351,6 +400,8 @@
     document.getElementById("map").scrollIntoView({ block: "nearest" });
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  window.addEventListener("popstate", () => { applyAddress(); updateHijri(); refresh(false); });
+  applyAddress();
   updateHijri();
-  refresh();
+  refresh(false);
 })();
