@@ -5,7 +5,7 @@ caller's municipalities. Query parameters are validated by ninja: a bad value is
 """
 
 import functools
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -81,6 +81,23 @@ class OverdueFindingOut(Schema):
 class OverdueOut(Schema):
     count: int
     results: list[OverdueFindingOut]
+
+
+class VisitRowOut(Schema):
+    id: int
+    finished_at: datetime
+    day: date = Field(description="the Asia/Riyadh day the visit finished")
+    day_hijri: str | None = Field(description="Umm al-Qura date; null outside its table (1924-2077)")
+    establishment: str
+    municipality: str
+    inspector: str
+    outcome: str
+    violation_count: int
+
+
+class VisitsOut(Schema):
+    count: int
+    results: list[VisitRowOut]
 
 
 def on_analytics_reads(view):
@@ -162,6 +179,38 @@ def overdue_findings(
         }
         for finding in findings
     ]
+    return {"count": total, "results": results}
+
+
+@router.get("/visits", response={200: VisitsOut, **ERRORS}, summary="The visits behind the figures")
+@on_analytics_reads
+def visits_index(
+    request: HttpRequest,
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=10_000_000, description="skip this many (newest first)"),
+    filters: Query[FiltersIn] = None,
+):
+    """Every visit in scope matching the filters (any outcome, as the export), newest first; `count` is
+    all of them, `offset` and `limit` page through. The dashboard's drill-down lists them."""
+    _require_analytics(request)
+    total, visits = selectors.visits_page(user=request.user, filters=filters.to_filters(), limit=limit, offset=offset)
+    language = "en" if selectors.is_english() else "ar"
+    results = []
+    for visit in visits:
+        day = timezone.localdate(visit.finished_at)
+        results.append(
+            {
+                "id": visit.id,
+                "finished_at": visit.finished_at,
+                "day": day,
+                "day_hijri": selectors.hijri_label(day),
+                "establishment": localized_name(visit.establishment, language),
+                "municipality": localized_name(visit.municipality, language),
+                "inspector": visit.inspector.get_full_name() or visit.inspector.get_username(),
+                "outcome": visit.outcome,
+                "violation_count": visit.violation_count,
+            }
+        )
     return {"count": total, "results": results}
 
 

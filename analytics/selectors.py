@@ -124,6 +124,18 @@ def visits_filtered(*, user, filters: AnalyticsFilters) -> QuerySet:
     return _filter_visits(visible_to(Visit.objects.all(), user=user), filters)
 
 
+def visits_page(*, user, filters: AnalyticsFilters, limit: int, offset: int) -> tuple[int, list[Visit]]:
+    """The visits behind the figures (any outcome), newest first, with their establishment, municipality
+    and inspector, and how many there are in all; `offset` pages on."""
+    visits = visits_filtered(user=user, filters=filters)
+    rows = (
+        visits.select_related("establishment", "municipality", "inspector")
+        .defer("municipality__boundary")
+        .order_by("-finished_at", "-id")[offset : offset + limit]
+    )
+    return visits.count(), list(rows)
+
+
 def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
     """Completed visits (compliant or violations) in scope matching the filters, unordered."""
     return visits_filtered(user=user, filters=filters).filter(outcome__in=COMPLETED_OUTCOMES).order_by()

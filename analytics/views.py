@@ -19,7 +19,7 @@ from analytics import selectors
 from analytics.indicators import INDICATORS
 from inspections.domain import calendar
 from inspections.domain.names import localized_name
-from inspections.models import Category, Checklist, Municipality
+from inspections.models import Category, Checklist, Municipality, Visit
 from inspections.selectors.scope import scope_for, visible_to
 
 
@@ -183,6 +183,9 @@ def dashboard(request):
             "drill": _("One municipality:"),
             "no_hijri": _("The 'To' date is outside the Hijri calendar's table."),
             "choose": _("Show this municipality"),
+            "outcome": {value: str(label) for value, label in Visit.Outcome.choices},
+            "no_visits": _("No visits match these filters."),
+            "show_more": _("Show 20 more"),
             "bad_link": _(
                 "this link's filters name a municipality, category or checklist outside your scope, or a "
                 "malformed date; the default view is shown."

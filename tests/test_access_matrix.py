@@ -512,6 +512,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "analytics/violation-rates"): Expect(ANALYTICS),
     ("GET", "analytics/heatmap"): Expect(ANALYTICS),
     ("GET", "analytics/overdue-findings"): Expect(ANALYTICS),
+    ("GET", "analytics/visits"): Expect(ANALYTICS),
     ("GET", "analytics/exports/visits.{fmt}"): Expect(ANALYTICS),
     ("GET", "analytics/exports/findings.{fmt}"): Expect(ANALYTICS),
     ("GET", "analytics/indicators"): Expect(ANALYTICS),

@@ -61,6 +61,7 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     khobar = many_overdue["khobar"]
     khobar_visits = Visit.objects.filter(municipality=khobar).count()
+    newest_khobar = Visit.objects.filter(municipality=khobar).order_by("-finished_at", "-id").first().id
     overdue_total = Finding.objects.filter(status="open", due_date__lt=timezone.localdate()).count()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
@@ -99,10 +100,22 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
             assert int(page.text_content("#kpi-visits").replace(",", "")) == khobar_visits
             assert "الخبر" in page.text_content("#drill")
             assert f"municipality={khobar.id}" in page.get_attribute('a[data-export="visits.csv"]', "href")
+            # ... and its visits, newest first, twenty at a time, each opening its report.
+            assert page.is_visible("#visits-card")
+            assert page.locator("#visits-table tbody tr").count() == 20 < khobar_visits
+            assert f"20 من {khobar_visits}" in page.text_content("#visits-note")
+            first = page.locator("#visits-table tbody tr").first
+            report = f"/api/v1/analytics/exports/visits/{newest_khobar}/report.pdf"
+            assert first.locator("a").get_attribute("href") == report
+            assert " هـ" in first.text_content()
+            page.click("#visits-more")
+            page.wait_for_selector(f"body[data-visits-loaded='{min(40, khobar_visits)}']", timeout=20_000)
+            assert page.locator("#visits-table tbody tr").count() == min(40, khobar_visits)
             assert page.evaluate(NO_HORIZONTAL_SCROLL)
             page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone-khobar.png"), full_page=True)
             next_load(page, lambda: page.click("#drill-reset"))
             assert page.get_attribute("#map", "data-fitted") == "all"
+            assert page.locator("#visits-card").is_hidden()  # the visits list is the drill-down's
 
             # A refused filter ('from' after 'to'): explained; nothing half-applied stays on screen.
             page.fill("#f-from", "2099-12-31")

@@ -202,6 +202,39 @@
     }
   }
 
+  // --- the drill-down's visits: newest first, twenty at a time, each opening its PDF report -------
+  let visitsShown = 0;
+  let visitsTotal = 0;
+  function drawVisits(data, append) {
+    const tbody = document.querySelector("#visits-table tbody");
+    visitsShown = (append ? visitsShown : 0) + data.results.length;
+    visitsTotal = data.count;
+    const rows = data.results.map((v) => "<tr><td>" + esc(v.day) + '<br><small class="muted">' + esc(v.day_hijri) +
+      '</small></td><td><a href="' + API + "exports/visits/" + v.id + '/report.pdf" target="_blank" rel="noopener">' +
+      esc(v.establishment) + "</a></td><td>" + esc(v.inspector) + "</td><td>" + esc(S.outcome[v.outcome] || v.outcome) +
+      '</td><td class="num">' + int.format(v.violation_count) + "</td></tr>").join("");
+    if (append) tbody.insertAdjacentHTML("beforeend", rows);
+    else tbody.innerHTML = rows || '<tr><td colspan="5" class="empty">' + esc(S.no_visits) + "</td></tr>";
+    const more = document.getElementById("visits-more");
+    more.hidden = visitsShown >= visitsTotal;
+    more.textContent = S.show_more;
+    document.getElementById("visits-note").textContent = visitsTotal
+      ? S.showing + " " + int.format(visitsShown) + " " + S.of + " " + int.format(visitsTotal) : "";
+    document.body.dataset.visitsLoaded = String(visitsShown);
+  }
+  async function moreVisits() {
+    const button = document.getElementById("visits-more");
+    button.disabled = true;
+    try {
+      const page = new URLSearchParams([...filterParams(), ["limit", "20"], ["offset", String(visitsShown)]]);
+      drawVisits(await getJSON("visits", page), true);
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // --- monthly trend: a hand-drawn SVG (rate line, 95% band, visits bars) ------------------------
   function drawTrend(rows) {
     const el = document.getElementById("trend");
@@ -279,8 +312,11 @@
   function clearFigures() {
     ["kpi-visits", "kpi-violating", "kpi-rate", "kpi-overdue"].forEach((id) => { document.getElementById(id).textContent = "—"; });
     document.getElementById("kpi-interval").textContent = "";
-    document.querySelectorAll("#municipality-table tbody, #item-table tbody, #overdue-table tbody, #inspector-table tbody")
+    document.querySelectorAll("#municipality-table tbody, #item-table tbody, #overdue-table tbody, #inspector-table tbody, #visits-table tbody")
       .forEach((tbody) => { tbody.innerHTML = ""; });
+    document.getElementById("visits-card").hidden = true;
+    document.getElementById("visits-more").hidden = true;
+    document.getElementById("visits-note").textContent = "";
     document.getElementById("trend").innerHTML = "";
     document.getElementById("overdue-all").hidden = true;
     document.getElementById("inspector-all").hidden = true;
@@ -362,12 +398,14 @@
     try {
       const heatParams = new URLSearchParams(params); heatParams.set("resolution", resolution); heatParams.set("layers", "municipalities");
       const withGroup = (g) => { const p = new URLSearchParams(params); p.set("group_by", g); return p; };
-      const [heat, byMunicipality, byMonth, byItem, byInspector, overdue] = await Promise.all([
+      const drilled = Boolean(params.get("municipality"));
+      const [heat, byMunicipality, byMonth, byItem, byInspector, overdue, , visits] = await Promise.all([
         getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup("municipality")),
         getJSON("violation-rates", withGroup(trendKind())), getJSON("violation-rates", withGroup("item")),
         getJSON("violation-rates", withGroup("inspector")),
         getJSON("overdue-findings", new URLSearchParams([...params, ["limit", "12"]])),
         drawComparison(params),
+        drilled ? getJSON("visits", new URLSearchParams([...params, ["limit", "20"]])) : null,
       ]);
       drawMap(heat);
       drawKpis(byMunicipality);
@@ -378,6 +416,8 @@
       rateRows(document.querySelector("#item-table tbody"), items, S.no_data, false, true);
       drawTrend(byMonth);
       drawOverdue(overdue, false);
+      document.getElementById("visits-card").hidden = !drilled;
+      if (drilled) drawVisits(visits, false);
       document.querySelectorAll("a[data-export]").forEach((a) => { a.href = API + "exports/" + a.dataset.export + "?" + params; a.removeAttribute("aria-disabled"); });
     } catch (error) {
       clearFigures();
@@ -391,6 +431,7 @@
   trendSelect.addEventListener("change", () => refresh());
   document.getElementById("overdue-all").addEventListener("click", showAllOverdue);
   document.getElementById("inspector-all").addEventListener("click", showAllInspectors);
+  document.getElementById("visits-more").addEventListener("click", moreVisits);
   document.getElementById("drill-reset").addEventListener("click", () => { form.elements.municipality.value = ""; refresh(); });
   document.getElementById("municipality-table").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-municipality]");
