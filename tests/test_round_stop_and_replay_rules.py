@@ -55,7 +55,13 @@ def test_a_visit_55_days_old_does_not_complete_todays_stop(api, world, inspector
 
 def test_todays_visit_does_not_complete_tomorrows_stop(api, world, inspector, dammam):
     stop = _stop(world, inspector, dammam, day=riyadh_today() + timedelta(days=1))
-    [result] = _sync(api, inspector, [visit_payload(world["shops"][0], world["version"], round_stop=stop)])
+    # Early today (Riyadh): a visit 'now' late in the evening would fall within the tolerance before
+    # tomorrow's midnight and rightly complete the stop (the test failed when CI ran after 21:00 Riyadh).
+    early = datetime.combine(riyadh_today(), datetime.min.time(), tzinfo=RIYADH) + timedelta(minutes=1)
+    payload = visit_payload(
+        world["shops"][0], world["version"], round_stop=stop, finished_at=min(early, timezone.now())
+    )
+    [result] = _sync(api, inspector, [payload])
     assert result["status"] == "rejected" and _types(result) == ["round_stop_other_day"]
     assert RoundStop.objects.get(pk=stop.pk).status == RoundStop.Status.PENDING
 
