@@ -56,7 +56,10 @@ def _require_draft(version: ChecklistVersion) -> None:
 
 
 def _lock_version(version_id: int) -> ChecklistVersion:
-    return ChecklistVersion.objects.select_for_update().select_related("checklist").get(pk=version_id)
+    # The version row only (`of=self`): locking its checklist through the join too took the two rows
+    # in whatever order the join produced them, while publishing and drafting lock the checklist first,
+    # then the version, and the two met in a deadlock (tests/test_checklists_concurrency.py).
+    return ChecklistVersion.objects.select_for_update(of=("self",)).select_related("checklist").get(pk=version_id)
 
 
 @transaction.atomic
