@@ -46,3 +46,55 @@ def test_racing_follow_ups_make_one_stop(dammam, inspector):
     assert errors == []
     assert len(results) == threads_count and len(set(results)) == 1
     assert RoundStop.objects.filter(establishment=shop, is_follow_up=True, status="pending").count() == 1
+
+
+def test_a_round_command_does_not_block_writes_in_its_municipality(dammam, inspector):
+    """A round command locks its round, not the municipality and inspector joined to it: FOR UPDATE on
+    the municipality row would hold off every insert referencing it (a visit, a finding, an audit
+    event: their foreign-key checks take KEY SHARE) until the command commits, and could meet the
+    visit sync in a deadlock. Another connection inserts while the round is held, under a short
+    lock_timeout: before the fix it timed out."""
+    from django.db import transaction
+
+    from inspections.models import AuditEvent
+    from inspections.services.rounds.common import _lock_round
+    from tests.factories import RoundFactory
+
+    round_ = RoundFactory(municipality=dammam, inspector=inspector)
+    held, release, outcome = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                _lock_round(round_.pk)
+                held.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+
+        def write():
+            try:
+                with transaction.atomic():
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '300ms'")
+                    AuditEvent.objects.create(
+                        actor=inspector, action="test.write", object_type="x", object_id="1", municipality=dammam
+                    )
+                outcome.append("written")
+            except Exception as error:  # noqa: BLE001 - reported below
+                outcome.append(repr(error))
+            finally:
+                connection.close()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=10)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert outcome == ["written"]

@@ -163,7 +163,9 @@ def objection_decide(
     *, objection: Objection, decider, decision: str, reasons: str, amount_sar: Decimal | None = None
 ) -> Objection:
     """Decide an objection: upheld, reduced (to `amount_sar`, below the current amount) or cancelled."""
-    objection = Objection.objects.select_for_update().select_related("notice__visit").get(pk=objection.pk)
+    objection = (  # the objection and its notice (whose amount is rewritten), not the inspection's visit
+        Objection.objects.select_for_update(of=("self", "notice")).select_related("notice__visit").get(pk=objection.pk)
+    )
     notice = objection.notice
     # Having had a part in the inspection is said first: it is the reason that matters to the caller.
     conflict = _had_part(user=decider, notice=notice)

@@ -34,7 +34,9 @@ def visit_review(*, actor, visit: Visit, action: str, reason: str = "", changes=
     """Decide on a visit (the caller fetched it through scope). A visit is decided once, except that a
     returned visit the inspector answered is decided again."""
     _require_reviewer(actor, visit)
-    visit = Visit.objects.select_for_update().select_related("establishment", "inspector").get(pk=visit.pk)
+    visit = (  # the visit row only, not its establishment and inspector through the join
+        Visit.objects.select_for_update(of=("self",)).select_related("establishment", "inspector").get(pk=visit.pk)
+    )
     review = VisitReview.objects.filter(visit=visit).first()
     if review is not None and review.status != VisitReview.Status.ANSWERED:
         raise ApplicationError(

@@ -117,7 +117,9 @@ def _optimize(stops: list[RoundStop]) -> list[RoundStop]:
 
 
 def _lock_round(round_id: int) -> Round:
-    return Round.objects.select_for_update().select_related("inspector", "municipality").get(pk=round_id)
+    # The round row only: FOR UPDATE on the joined municipality would block every insert that references
+    # it (their foreign-key KEY SHARE locks) until this command commits, and meet the sync in a deadlock.
+    return Round.objects.select_for_update(of=("self",)).select_related("inspector", "municipality").get(pk=round_id)
 
 
 def _require_checklist_applies(*, checklist: Checklist, establishments: list[Establishment]) -> None:
