@@ -13,14 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
+from ninja.pagination import paginate
 from pydantic import Field
 
 from analytics import exports, indicators, indicators_pdf, selectors, services
 from analytics.selectors import AnalyticsFilters
-from backend.api_basics import ERRORS, IsoDate, StrictIn
+from backend.api_basics import ERRORS, IsoDate, MappedList, Page, StrictIn
 from backend.db_routers import analytics_reads
 from backend.exceptions import ApplicationError, PermissionDeniedError
-from inspections.domain.names import localized_name
+from inspections.domain.names import localized_name, person_name
 from inspections.models import Visit
 from inspections.selectors.scope import visible_to
 
@@ -93,11 +94,6 @@ class VisitRowOut(Schema):
     inspector: str
     outcome: str
     violation_count: int
-
-
-class VisitsOut(Schema):
-    count: int
-    results: list[VisitRowOut]
 
 
 def on_analytics_reads(view):
@@ -182,36 +178,30 @@ def overdue_findings(
     return {"count": total, "results": results}
 
 
-@router.get("/visits", response={200: VisitsOut, **ERRORS}, summary="The visits behind the figures")
+@router.get("/visits", response={200: list[VisitRowOut], **ERRORS}, summary="The visits behind the figures")
 @on_analytics_reads
-def visits_index(
-    request: HttpRequest,
-    limit: int = Query(20, ge=1, le=200),
-    offset: int = Query(0, ge=0, le=10_000_000, description="skip this many (newest first)"),
-    filters: Query[FiltersIn] = None,
-):
-    """Every visit in scope matching the filters (any outcome, as the export), newest first; `count` is
-    all of them, `offset` and `limit` page through. The dashboard's drill-down lists them."""
+@paginate(Page)
+def visits_index(request: HttpRequest, filters: Query[FiltersIn] = None):
+    """Every visit in scope matching the filters (any outcome, as the export), newest first, paged by
+    `limit` and `offset` (`{items, count}`). The dashboard's drill-down lists them."""
     _require_analytics(request)
-    total, visits = selectors.visits_page(user=request.user, filters=filters.to_filters(), limit=limit, offset=offset)
-    language = "en" if selectors.is_english() else "ar"
-    results = []
-    for visit in visits:
-        day = timezone.localdate(visit.finished_at)
-        results.append(
-            {
-                "id": visit.id,
-                "finished_at": visit.finished_at,
-                "day": day,
-                "day_hijri": selectors.hijri_label(day),
-                "establishment": localized_name(visit.establishment, language),
-                "municipality": localized_name(visit.municipality, language),
-                "inspector": visit.inspector.get_full_name() or visit.inspector.get_username(),
-                "outcome": visit.outcome,
-                "violation_count": visit.violation_count,
-            }
-        )
-    return {"count": total, "results": results}
+    visits = selectors.visits_newest_first(user=request.user, filters=filters.to_filters())
+    return MappedList(visits, functools.partial(_visit_row, language="en" if selectors.is_english() else "ar"))
+
+
+def _visit_row(visit: Visit, *, language: str) -> dict:
+    day = timezone.localdate(visit.finished_at)
+    return {
+        "id": visit.id,
+        "finished_at": visit.finished_at,
+        "day": day,
+        "day_hijri": selectors.hijri_label(day),
+        "establishment": localized_name(visit.establishment, language),
+        "municipality": localized_name(visit.municipality, language),
+        "inspector": person_name(visit.inspector),
+        "outcome": visit.outcome,
+        "violation_count": visit.violation_count,
+    }
 
 
 ExportFormat = Literal["csv", "geojson"]

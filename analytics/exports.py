@@ -22,6 +22,7 @@ from analytics.selectors import LOCAL_TZ
 from backend.csv_cells import csv_text_cell, csv_text_cell_sql
 from backend.pdf import arabic_pdf
 from inspections.domain.calendar import hijri_iso, hijri_label
+from inspections.domain.names import person_name
 
 BOM = "\ufeff".encode()
 CHUNK_ROWS = 2000
@@ -300,7 +301,7 @@ def visit_report_pdf(visit) -> bytes:
         ("رقم الترخيص", establishment.licence_no),
         ("النشاط", establishment.category.name_ar),
         ("البلدية", visit.municipality.name_ar),
-        ("المراقب", visit.inspector.get_full_name() or visit.inspector.get_username()),
+        ("المراقب", person_name(visit.inspector)),
         ("قائمة الفحص", f"{visit.checklist_version.checklist.name_ar} (إصدار {visit.checklist_version.number})"),
         *([("التاريخ الهجري", f"{hijri_text} ({hijri_numeric})")] if hijri_text else []),
         ("التاريخ الميلادي", f"{day:%Y/%m/%d} — {finished:%H:%M}"),

@@ -33,7 +33,7 @@ from django.utils import timezone, translation
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 from analytics.rollups import QUARTER_RESOLUTIONS
 from inspections.domain import calendar
-from inspections.domain.names import label
+from inspections.domain.names import label, person_name
 from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
 from inspections.selectors.scope import Role, scope_for, visible_to
 
@@ -124,16 +124,15 @@ def visits_filtered(*, user, filters: AnalyticsFilters) -> QuerySet:
     return _filter_visits(visible_to(Visit.objects.all(), user=user), filters)
 
 
-def visits_page(*, user, filters: AnalyticsFilters, limit: int, offset: int) -> tuple[int, list[Visit]]:
+def visits_newest_first(*, user, filters: AnalyticsFilters) -> QuerySet:
     """The visits behind the figures (any outcome), newest first, with their establishment, municipality
-    and inspector, and how many there are in all; `offset` pages on."""
-    visits = visits_filtered(user=user, filters=filters)
-    rows = (
-        visits.select_related("establishment", "municipality", "inspector")
+    and inspector joined (a page of them is one query)."""
+    return (
+        visits_filtered(user=user, filters=filters)
+        .select_related("establishment", "municipality", "inspector")
         .defer("municipality__boundary")
-        .order_by("-finished_at", "-id")[offset : offset + limit]
+        .order_by("-finished_at", "-id")
     )
-    return visits.count(), list(rows)
 
 
 def completed_visits(*, user, filters: AnalyticsFilters) -> QuerySet:
@@ -217,7 +216,7 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     if group_by == "inspector":
         rows = _rollup_counts(rollup_rows(InspectorDay, user=user, filters=filters), "inspector_id")
         users = get_user_model().objects.filter(id__in=[r["inspector_id"] for r in rows])
-        return _rates_by_id(rows, "inspector_id", {u.id: (u.get_full_name() or u.get_username()) for u in users})
+        return _rates_by_id(rows, "inspector_id", {u.id: person_name(u) for u in users})
     days = rollup_rows(VisitDay, user=user, filters=filters)
     if group_by == "municipality":
         return _rates_by_id(_rollup_counts(days, "municipality_id"), "municipality_id", _names(Municipality))

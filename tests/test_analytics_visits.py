@@ -30,12 +30,12 @@ def test_visits_in_scope_newest_first_with_names_and_any_outcome(api, supervisor
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3
-    assert [row["id"] for row in body["results"]] == [newest.id, closed.id, older.id]
-    row = body["results"][2]
+    assert [row["id"] for row in body["items"]] == [newest.id, closed.id, older.id]
+    row = body["items"][2]
     assert (row["establishment"], row["municipality"], row["inspector"]) == ("Shop 9", "Dammam", "Saad Ali")
     assert (row["outcome"], row["violation_count"]) == ("violations", 2)
     assert row["day"] == timezone.localdate(older.finished_at).isoformat() and row["day_hijri"].endswith(" AH")
-    assert body["results"][1]["outcome"] == "closed"
+    assert body["items"][1]["outcome"] == "closed"
 
 
 def test_the_filters_and_paging_are_the_figures_own(api, leader, dammam, khobar):
@@ -47,14 +47,14 @@ def test_the_filters_and_paging_are_the_figures_own(api, leader, dammam, khobar)
     client.language = "ar"
     since = (timezone.localdate() - timedelta(days=30)).isoformat()
     body = client.get("analytics/visits", {"municipality": khobar.id, "from": since, "limit": 2}).json()
-    assert body["count"] == 3 and len(body["results"]) == 2
-    assert {row["municipality"] for row in body["results"]} == {"الخبر"}
-    assert body["results"][0]["day_hijri"].endswith(" هـ") and body["results"][0]["establishment"] == "محل 2"
+    assert body["count"] == 3 and len(body["items"]) == 2
+    assert {row["municipality"] for row in body["items"]} == {"الخبر"}
+    assert body["items"][0]["day_hijri"].endswith(" هـ") and body["items"][0]["establishment"] == "محل 2"
     rest = client.get("analytics/visits", {"municipality": khobar.id, "from": since, "limit": 2, "offset": 2}).json()
-    assert [row["establishment"] for row in rest["results"]] == ["محل 6"] and rest["count"] == 3
+    assert [row["establishment"] for row in rest["items"]] == ["محل 6"] and rest["count"] == 3
     # A municipality outside the caller's scope shows nothing of it.
     other = api.as_user(leader)
-    assert other.get("analytics/visits", {"municipality": 10**9}).json() == {"count": 0, "results": []}
+    assert other.get("analytics/visits", {"municipality": 10**9}).json() == {"items": [], "count": 0}
 
 
 def test_one_query_per_page_whatever_its_length(api, leader, dammam):
@@ -63,11 +63,11 @@ def test_one_query_per_page_whatever_its_length(api, leader, dammam):
     visit(dammam, days_ago=2)
     client.get("analytics/visits")  # warm the session and caches
     with CaptureQueriesContext(connection) as two:
-        assert len(client.get("analytics/visits").json()["results"]) == 2
+        assert len(client.get("analytics/visits").json()["items"]) == 2
     for days_ago in range(3, 9):
         visit(dammam, days_ago=days_ago)
     with CaptureQueriesContext(connection) as eight:
-        assert len(client.get("analytics/visits").json()["results"]) == 8
+        assert len(client.get("analytics/visits").json()["items"]) == 8
     assert len(eight.captured_queries) == len(two.captured_queries)  # names joined, not one query a row
 
 

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from inspections.domain.names import label, localized_name
+from inspections.domain.names import label, localized_name, person_name
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,10 @@ def test_localized_name_of_a_record_and_of_nothing():
     assert localized_name(shop, "en") == "بقالة النخيل"
     assert localized_name(SimpleNamespace(name_ar="ب", name_en="B"), "en") == "B"
     assert localized_name(None, "ar") == ""
+
+
+def test_a_person_is_named_by_full_name_else_username():
+    from django.contrib.auth.models import User
+
+    assert person_name(User(username="insp_dammam", first_name="Saad", last_name="Ali")) == "Saad Ali"
+    assert person_name(User(username="insp_dammam")) == "insp_dammam"  # never an empty cell

@@ -8,6 +8,7 @@ from django.urls import reverse
 from pydantic import BaseModel, Field
 
 from backend.api_basics import IsoDate, IsoDateTime, StrictIn
+from inspections.domain.names import person_name
 
 
 class CaseOut(BaseModel):
@@ -67,7 +68,7 @@ class CaseOut(BaseModel):
             round_stop_id=case.round_stop_id,
             round_id=round_.pk if round_ else None,
             round_date=round_.date if round_ else None,
-            inspector_name=(round_.inspector.get_full_name() or round_.inspector.get_username()) if round_ else None,
+            inspector_name=person_name(round_.inspector) if round_ else None,
             visit_id=case.visit_id,
             inspection_outcome=case.visit_outcome if case.state == "closed" else None,
             violation_count=case.visit_violations if case.state == "closed" else None,

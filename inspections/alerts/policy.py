@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from inspections.alerts.texts import Kind, change_words, language_or_default, render
 from inspections.domain.calendar import riyadh_today
-from inspections.domain.names import localized_name
+from inspections.domain.names import localized_name, person_name
 from inspections.models import Finding, Membership, Municipality, Round, RoundStop, Visit
 from inspections.selectors.scope import visible_to
 from notifications.models import Notification
@@ -276,7 +276,7 @@ def alerts_stops_open(*, day: date) -> int:
     for round in rounds:
         for supervisor in supervisors_of(municipality_id=round.municipality_id):
             language = language_of(supervisor)
-            inspector = round.inspector.get_full_name() or round.inspector.get_username()
+            inspector = person_name(round.inspector)
             result = _alert(
                 recipient=supervisor,
                 kind=Kind.STOPS_OPEN,

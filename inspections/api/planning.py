@@ -46,6 +46,7 @@ from inspections.api.schemas.console import (
     WorkloadOut,
 )
 from inspections.domain.calendar import riyadh_today
+from inspections.domain.names import person_name
 from inspections.models import Finding, Membership, RecurringVisit, Round, RoundStop, WeekPlan
 from inspections.selectors.findings import visible_findings
 from inspections.selectors.inspectors import consistency, last_seen, visible_inspectors, workloads
@@ -79,10 +80,6 @@ def _require_municipality(request: HttpRequest, municipality_id: int) -> None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def _inspectors_out(inspectors: list, today) -> list[InspectorOut]:
     ids = [inspector.pk for inspector in inspectors]
     loads = workloads(inspector_ids=ids, today=today)
@@ -100,7 +97,7 @@ def _inspectors_out(inspectors: list, today) -> list[InspectorOut]:
             InspectorOut(
                 id=inspector.pk,
                 username=inspector.get_username(),
-                name=_name(inspector),
+                name=person_name(inspector),
                 municipality_ids=sorted(municipalities.get(inspector.pk, [])),
                 workload=WorkloadOut(**(load.__dict__ if load else {k: 0 for k in WorkloadOut.model_fields})),
                 last_seen=LastSeenOut(**fix.__dict__) if fix else None,
@@ -135,7 +132,7 @@ def inspectors_consistency(
     return [
         ConsistencyOut(
             inspector_id=pk,
-            name=_name(user),
+            name=person_name(user),
             visits=figure.visits,
             observed=figure.observed,
             expected=figure.expected,
@@ -155,7 +152,7 @@ def flagged_out(visit, differed) -> FlaggedVisitOut:
         establishment_id=visit.establishment_id,
         establishment_name=visit.establishment.name_ar,
         inspector_id=visit.inspector_id,
-        inspector_name=_name(visit.inspector),
+        inspector_name=person_name(visit.inspector),
         municipality_id=visit.municipality_id,
         finished_at=visit.finished_at,
         outcome=visit.outcome,
@@ -349,7 +346,7 @@ def _rounds_out(rounds) -> list[PlanRoundOut]:
             id=round.pk,
             date=round.date,
             inspector_id=round.inspector_id,
-            inspector_name=_name(round.inspector),
+            inspector_name=person_name(round.inspector),
             checklist_id=round.checklist_id,
             status=round.status,
             is_draft=round.is_draft,

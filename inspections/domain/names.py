@@ -13,3 +13,8 @@ def label(name_ar: str | None, name_en: str | None, language: str | None) -> str
     if (language or "").startswith("en"):
         return name_en or name_ar or ""
     return name_ar or name_en or ""
+
+
+def person_name(user) -> str:
+    """A user as people read them: the full name, else the username (never empty)."""
+    return user.get_full_name() or user.get_username()
