@@ -171,6 +171,8 @@ def test_the_view_lives_in_its_address(live_server, seeded):  # noqa: F811
             next_load(page, lambda: page.click(f'#municipality-table button[data-municipality="{khobar.id}"]'))
             assert page.evaluate("location.search") == f"?municipality={khobar.id}&category={grocery.id}"
             assert int(page.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
+            assert page.locator("#visits-table tbody tr").count() == min(20, khobar_grocery)
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-desktop-khobar.png"), full_page=True)
             # Back: out of the drill-down, the category kept.
             next_load(page, lambda: page.go_back())
             assert page.input_value("#f-municipality") == "" and page.input_value("#f-category") == str(grocery.id)
@@ -195,6 +197,12 @@ def test_the_view_lives_in_its_address(live_server, seeded):  # noqa: F811
             assert "Khobar" in shared.text_content("#drill")
             assert int(shared.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
             shared.screenshot(path=str(SCREENSHOTS / "overview-en-desktop-link.png"), full_page=True)
+            shared.set_viewport_size(PHONE)  # the drill-down with its visits on an English phone
+            assert shared.evaluate(NO_HORIZONTAL_SCROLL)
+            # A row keeps its date and Hijri date on two lines (the narrow date column once broke them
+            # into a word per line: rows 160 px tall).
+            assert shared.locator("#visits-table tbody tr").first.bounding_box()["height"] < 70
+            shared.screenshot(path=str(SCREENSHOTS / "overview-en-phone-khobar.png"), full_page=True)
             assert shared_errors == [], shared_errors
             shared.close()
 

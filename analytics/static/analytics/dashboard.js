@@ -165,31 +165,47 @@
     document.getElementById("kpi-rate").textContent = visits ? fmtRate(violating / visits) : "—";
     document.getElementById("kpi-interval").textContent = visits ? S.interval + ": " + fmtRate(low) + " – " + fmtRate(high) : "";
   }
-  let overdueShown = 0, overdueTotal = 0;
+  // --- tables paged through their endpoint: rows, "Showing n of N", a button for more ----------------
+  function pagedTable({ table, more, note, empty, columns, row, moreLabel }) {
+    const tbody = document.querySelector(table + " tbody");
+    const paged = { shown: 0, total: 0 };
+    paged.draw = (rows, total, append) => {
+      paged.shown = (append ? paged.shown : 0) + rows.length;
+      paged.total = total;
+      const html = rows.map(row).join("");
+      if (append) tbody.insertAdjacentHTML("beforeend", html);
+      else tbody.innerHTML = html || '<tr><td colspan="' + columns + '" class="empty">' + esc(empty) + "</td></tr>";
+      const button = document.getElementById(more);
+      button.hidden = paged.shown >= paged.total;
+      button.textContent = moreLabel(paged.total);
+      document.getElementById(note).textContent = paged.total
+        ? S.showing + " " + int.format(paged.shown) + " " + S.of + " " + int.format(paged.total) : "";
+    };
+    return paged;
+  }
+  function reportLink(visitId, text) {
+    return '<a href="' + API + "exports/visits/" + visitId + '/report.pdf" target="_blank" rel="noopener">' + esc(text) + "</a>";
+  }
+
+  // Open findings past due: the first dozen, then all of them on request.
+  const overdueTable = pagedTable({
+    table: "#overdue-table", more: "overdue-all", note: "overdue-note", empty: S.no_overdue, columns: 6,
+    moreLabel: (total) => S.show_all + " (" + int.format(total) + ")",
+    row: (f) => "<tr><td>" + reportLink(f.visit_id, f.establishment) + "</td><td>" + esc(f.municipality) + "</td><td>" +
+      esc(f.item) + ' <small class="muted">' + esc(f.item_code) + '</small></td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
+      '</span></td><td class="when">' + esc(f.due_date) + '<br><small class="muted">' + esc(f.due_date_hijri) + '</small></td><td class="num">' +
+      int.format(f.days_overdue) + "</td></tr>",
+  });
   function drawOverdue(data, append) {
     document.getElementById("kpi-overdue").textContent = int.format(data.count);
-    const tbody = document.querySelector("#overdue-table tbody");
-    overdueShown = (append ? overdueShown : 0) + data.results.length;
-    overdueTotal = data.count;
-    const rows = data.results.map((f) => '<tr><td><a href="' + API + "exports/visits/" + f.visit_id +
-      '/report.pdf" target="_blank" rel="noopener">' + esc(f.establishment) + "</a></td><td>" + esc(f.municipality) + "</td><td>" +
-      esc(f.item) + ' <small class="muted">' + esc(f.item_code) + '</small></td><td><span class="sev ' + esc(f.severity) + '">' + esc(S.severity[f.severity] || f.severity) +
-      "</span></td><td>" + esc(f.due_date) + '<br><small class="muted">' + esc(f.due_date_hijri) + '</small></td><td class="num">' +
-      int.format(f.days_overdue) + "</td></tr>").join("");
-    if (append) tbody.insertAdjacentHTML("beforeend", rows);
-    else tbody.innerHTML = data.results.length ? rows : '<tr><td colspan="6" class="empty">' + esc(S.no_overdue) + "</td></tr>";
-    const more = document.getElementById("overdue-all");
-    more.hidden = overdueShown >= overdueTotal;
-    more.textContent = S.show_all + " (" + int.format(overdueTotal) + ")";
-    document.getElementById("overdue-note").textContent = overdueTotal
-      ? S.showing + " " + int.format(overdueShown) + " " + S.of + " " + int.format(overdueTotal) : "";
+    overdueTable.draw(data.results, data.count, append);
   }
   async function showAllOverdue() {
     const button = document.getElementById("overdue-all");
     button.disabled = true;
     try {
-      while (overdueShown < overdueTotal) {
-        const page = new URLSearchParams([...filterParams(), ["limit", "200"], ["offset", String(overdueShown)]]);
+      while (overdueTable.shown < overdueTable.total) {
+        const page = new URLSearchParams([...filterParams(), ["limit", "200"], ["offset", String(overdueTable.shown)]]);
         const data = await getJSON("overdue-findings", page);
         if (!data.results.length) break;
         drawOverdue(data, true);
@@ -198,35 +214,27 @@
       showError(error.message);
     } finally {
       button.disabled = false;
-      document.body.dataset.overdueLoaded = String(overdueShown);
+      document.body.dataset.overdueLoaded = String(overdueTable.shown);
     }
   }
 
-  // --- the drill-down's visits: newest first, twenty at a time, each opening its PDF report -------
-  let visitsShown = 0;
-  let visitsTotal = 0;
+  // The drill-down's visits: newest first, twenty at a time, each opening its PDF report.
+  const visitsTable = pagedTable({
+    table: "#visits-table", more: "visits-more", note: "visits-note", empty: S.no_visits, columns: 5,
+    moreLabel: () => S.show_more,
+    row: (v) => '<tr><td class="when">' + esc(v.day) + '<br><small class="muted">' + esc(v.day_hijri) + "</small></td><td>" +
+      reportLink(v.id, v.establishment) + "</td><td>" + esc(v.inspector) + "</td><td>" + esc(S.outcome[v.outcome] || v.outcome) +
+      '</td><td class="num">' + int.format(v.violation_count) + "</td></tr>",
+  });
   function drawVisits(data, append) {
-    const tbody = document.querySelector("#visits-table tbody");
-    visitsShown = (append ? visitsShown : 0) + data.results.length;
-    visitsTotal = data.count;
-    const rows = data.results.map((v) => "<tr><td>" + esc(v.day) + '<br><small class="muted">' + esc(v.day_hijri) +
-      '</small></td><td><a href="' + API + "exports/visits/" + v.id + '/report.pdf" target="_blank" rel="noopener">' +
-      esc(v.establishment) + "</a></td><td>" + esc(v.inspector) + "</td><td>" + esc(S.outcome[v.outcome] || v.outcome) +
-      '</td><td class="num">' + int.format(v.violation_count) + "</td></tr>").join("");
-    if (append) tbody.insertAdjacentHTML("beforeend", rows);
-    else tbody.innerHTML = rows || '<tr><td colspan="5" class="empty">' + esc(S.no_visits) + "</td></tr>";
-    const more = document.getElementById("visits-more");
-    more.hidden = visitsShown >= visitsTotal;
-    more.textContent = S.show_more;
-    document.getElementById("visits-note").textContent = visitsTotal
-      ? S.showing + " " + int.format(visitsShown) + " " + S.of + " " + int.format(visitsTotal) : "";
-    document.body.dataset.visitsLoaded = String(visitsShown);
+    visitsTable.draw(data.items, data.count, append);
+    document.body.dataset.visitsLoaded = String(visitsTable.shown);
   }
   async function moreVisits() {
     const button = document.getElementById("visits-more");
     button.disabled = true;
     try {
-      const page = new URLSearchParams([...filterParams(), ["limit", "20"], ["offset", String(visitsShown)]]);
+      const page = new URLSearchParams([...filterParams(), ["limit", "20"], ["offset", String(visitsTable.shown)]]);
       drawVisits(await getJSON("visits", page), true);
     } catch (error) {
       showError(error.message);
