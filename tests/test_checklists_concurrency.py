@@ -5,15 +5,14 @@ version. Now item edits lock the version only, so every path takes checklist bef
 PostgreSQL's row locks: skipped on the embedded SQLite default."""
 
 import functools
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
-from backend.exceptions import ApplicationError
 from inspections.models import ChecklistVersion
 from inspections.services.checklists import checklist_item_add, checklist_version_draft, checklist_version_publish
+from tests.concurrency_support import run_at_once
 from tests.rounds_helpers import published_checklist
 
 pytestmark = [
@@ -23,28 +22,10 @@ pytestmark = [
 ]
 
 
-def _race(actions) -> list[Exception]:
-    """Run the actions at once, one thread and connection each; the database errors they met."""
-    barrier = threading.Barrier(len(actions))
-    failures: list[Exception] = []
-
-    def run(action):
-        try:
-            barrier.wait(timeout=10)
-            action()
-        except ApplicationError:
-            pass  # an item arriving after the publish is refused: the version is no longer a draft
-        except OperationalError as error:
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return failures
+def _deadlocks(actions) -> list[Exception]:
+    """The database errors the racing actions met (an item arriving after the publish is refused with
+    an ApplicationError: the version is no longer a draft)."""
+    return [outcome for outcome in run_at_once(actions) if isinstance(outcome, OperationalError)]
 
 
 def test_items_added_while_the_draft_is_published_never_deadlock():
@@ -57,5 +38,5 @@ def test_items_added_while_the_draft_is_published_never_deadlock():
             for n in range(4)
         ]
         actions.append(functools.partial(checklist_version_publish, actor=None, version=draft))
-        assert _race(actions) == []  # before the fix: 'deadlock detected' in the first rounds
+        assert _deadlocks(actions) == []  # before the fix: 'deadlock detected' in the first rounds
         assert ChecklistVersion.objects.get(pk=draft.pk).status == ChecklistVersion.Status.PUBLISHED

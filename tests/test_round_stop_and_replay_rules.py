@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from inspections.domain.calendar import round_day_covers
+from inspections.domain.calendar import local_day_start, round_day_covers
 from inspections.models import AuditEvent, RoundStop, Visit
 from inspections.services.rounds import riyadh_today
 from tests.factories import RoundFactory, RoundStopFactory
@@ -57,7 +57,7 @@ def test_todays_visit_does_not_complete_tomorrows_stop(api, world, inspector, da
     stop = _stop(world, inspector, dammam, day=riyadh_today() + timedelta(days=1))
     # Early today (Riyadh): a visit 'now' late in the evening would fall within the tolerance before
     # tomorrow's midnight and rightly complete the stop (the test failed when CI ran after 21:00 Riyadh).
-    early = datetime.combine(riyadh_today(), datetime.min.time(), tzinfo=RIYADH) + timedelta(minutes=1)
+    early = local_day_start(riyadh_today()) + timedelta(minutes=1)
     payload = visit_payload(
         world["shops"][0], world["version"], round_stop=stop, finished_at=min(early, timezone.now())
     )

@@ -1,16 +1,19 @@
 """Follow-ups scheduled at the same time for one establishment (two visit batches racing) must end in
-one pending follow-up stop. Needs PostgreSQL's row locks: skipped on the embedded SQLite default."""
+one pending follow-up stop; a round command locks its round and nothing joined to it. Needs
+PostgreSQL's row locks: skipped on the embedded SQLite default."""
 
 import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-from inspections.models import RoundStop
+from inspections.models import AuditEvent, RoundStop
 from inspections.services.rounds import follow_up_schedule, riyadh_today
-from tests.factories import VisitFactory
+from inspections.services.rounds.common import _lock_round
+from tests.concurrency_support import run_at_once
+from tests.factories import RoundFactory, VisitFactory
 from tests.rounds_helpers import establishments_on_line, published_checklist
 
 pytestmark = [
@@ -25,24 +28,11 @@ def test_racing_follow_ups_make_one_stop(dammam, inspector):
     shop = establishments_on_line(dammam, 1)[0]
     VisitFactory(establishment=shop, checklist_version=checklist.versions.get())
     threads_count = 6
-    barrier = threading.Barrier(threads_count)
-    results, errors = [], []
-
-    def schedule():
-        try:
-            barrier.wait(timeout=10)
-            stop = follow_up_schedule(establishment=shop, due_date=riyadh_today() + timedelta(days=7))
-            results.append(stop.pk)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=schedule) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = run_at_once(
+        [lambda: follow_up_schedule(establishment=shop, due_date=riyadh_today() + timedelta(days=7))] * threads_count
+    )
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    results = [outcome.pk for outcome in outcomes if not isinstance(outcome, Exception)]
     assert errors == []
     assert len(results) == threads_count and len(set(results)) == 1
     assert RoundStop.objects.filter(establishment=shop, is_follow_up=True, status="pending").count() == 1
@@ -54,12 +44,6 @@ def test_a_round_command_does_not_block_writes_in_its_municipality(dammam, inspe
     event: their foreign-key checks take KEY SHARE) until the command commits, and could meet the
     visit sync in a deadlock. Another connection inserts while the round is held, under a short
     lock_timeout: before the fix it timed out."""
-    from django.db import transaction
-
-    from inspections.models import AuditEvent
-    from inspections.services.rounds.common import _lock_round
-    from tests.factories import RoundFactory
-
     round_ = RoundFactory(municipality=dammam, inspector=inspector)
     held, release, outcome = threading.Event(), threading.Event(), []
 

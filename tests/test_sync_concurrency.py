@@ -1,16 +1,16 @@
 """The same batch posted from several threads at once (own connections, real transactions) is stored
 exactly once: the unique client_id decides, each thread answers created or duplicate with the same ids."""
 
-import threading
+import functools
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from inspections.models import Answer, AuditEvent, Finding, Visit
+from tests.concurrency_support import run_at_once
 from tests.conftest import ApiClient
 from tests.visit_support import make_checklist, shop, visit_payload
 
@@ -35,23 +35,11 @@ def test_concurrent_replays_store_each_visit_once(dammam, inspector):
         )
         for i in range(40)
     ]
-    barrier = threading.Barrier(THREADS)
-    answers: list = [None] * THREADS
-
-    def post(slot: int) -> None:
-        try:
-            client = ApiClient().as_user(inspector)
-            barrier.wait(timeout=30)
-            response = client.post("visits/sync", {"visits": batch})
-            answers[slot] = (response.status_code, response.json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(slot,)) for slot in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    clients = [ApiClient().as_user(inspector) for _ in range(THREADS)]
+    outcomes = run_at_once([functools.partial(client.post, "visits/sync", {"visits": batch}) for client in clients])
+    answers = [
+        (outcome.status_code, outcome.json()) if hasattr(outcome, "status_code") else outcome for outcome in outcomes
+    ]
 
     assert all(answer is not None and answer[0] == 200 for answer in answers), answers
     assert Visit.objects.count() == 40
