@@ -176,7 +176,7 @@ def login_refresh(*, refresh: str) -> TokenPair:
         raise _invalid_refresh()
     with transaction.atomic():
         token = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))  # the token row, not its user's
             .select_related("user")
             .filter(jti=_uuid_or_none(claims["jti"]), user_id=claims["sub"])
             .first()
