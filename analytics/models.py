@@ -97,3 +97,16 @@ class CellPeriod(_VisitCounts):
     period = models.DateField()
     municipality_id = models.IntegerField()
     cell = models.BigIntegerField()
+
+
+class RollupPending(models.Model):
+    """A synced visit whose contribution is not in the roll-ups yet (settings.ROLLUPS_DEFERRED): the
+    visit sync writes one row per visit in its transaction; `rollups_flush` (the Celery task
+    analytics.rollups_flush, every ROLLUPS_FLUSH_SECONDS) adds the contribution of many at once and
+    deletes their rows in the same transaction. A plain id, not a foreign key: a visit deleted meanwhile
+    simply contributes nothing when flushed. See analytics/rollups.py for the guarantee."""
+
+    visit_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"pending visit {self.visit_id}"

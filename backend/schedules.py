@@ -31,6 +31,9 @@ SCHEDULES: dict[str, tuple] = {
         "inspections.weekly_summary",
         {"minute": "0", "hour": "8", "day_of_week": "0"},
     ),
+    # Deferred roll-ups (settings.ROLLUPS_DEFERRED): the visits synced since the last run are added to
+    # the analytics roll-ups; the bound on how stale leadership's figures can be (docs/analytics.md).
+    "analytics: roll-ups of the visits just synced": ("analytics.rollups_flush", {"every": 5}),
     "community: webhook events from inspections, cases reconciled": ("community.collect", {"every": 30}),
     "community: webhook outbox sweeper": ("community.sweep_webhooks", {"every": 60}),
     # Wednesday morning: a draft of next week for every municipality that turned weekly_auto on,
