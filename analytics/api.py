@@ -12,11 +12,11 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from analytics import exports, indicators, indicators_pdf, selectors, services
+from analytics import exports, indicators, indicators_csv, indicators_pdf, selectors, services
 from analytics.selectors import AnalyticsFilters
 from backend.api_basics import ERRORS, IsoDate, MappedList, Page, StrictIn
 from backend.db_routers import analytics_reads
@@ -286,14 +286,25 @@ class IndicatorFigureOut(Schema):
     denominator: int
     ci_low: float | None
     ci_high: float | None
-    target: float | None
+    target: float | None = Field(description="the target this figure is held against (analytics.targets)")
     amber_margin: float | None = Field(None, description="a miss within this margin of the target is amber")
+    target_scope: int | None = Field(
+        None, description="the municipality or Amanah the target was set on; null: the national default (or no target)"
+    )
+    target_scope_label: str | None = Field(
+        None, description="that scope's name, 'National' for the national default; null without a target"
+    )
     light: Literal["green", "amber", "red"] | None
 
 
 class IndicatorRowOut(Schema):
     key: str
     label: str
+    scope: int | None = Field(
+        None,
+        description="the municipality or Amanah whose targets (else its ancestors') this row takes; null: national",
+    )
+    scope_label: str = ""
     indicators: dict[str, IndicatorFigureOut]
 
 
@@ -324,12 +335,16 @@ class IndicatorsOut(Schema):
 class IndicatorTargetIn(StrictIn):
     target: float = Field(..., ge=0, le=1e9)
     amber_margin: float = Field(0.0, ge=0, le=1e9)
+    municipality: int | None = Field(
+        None, ge=1, le=2**62, description="the municipality or Amanah this target is for; absent or null: national"
+    )
 
 
 class IndicatorTargetOut(Schema):
     code: str
     target: float
     amber_margin: float
+    municipality: int | None = Field(description="the scope it was set on; null: the national default")
 
 
 def _indicators(request: HttpRequest, query: IndicatorsIn) -> tuple[indicators.Period, list[dict]]:
@@ -386,9 +401,10 @@ def indicator_table(request: HttpRequest, query: Query[IndicatorsIn]):
 @router.get("/indicators.csv", response={200: None, **ERRORS}, summary="Indicators as CSV")
 @on_analytics_reads
 def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
-    """One line per group and indicator: value, interval, numerator, denominator, target, light."""
+    """One line per group and indicator: value, interval, numerator, denominator, target, light, then the
+    target's margin and the scope it was set on (`target_scope`, empty: national; `target_scope_label`)."""
     period, rows = _indicators(request, query)
-    body = exports.indicators_csv(period=period, rows=rows)
+    body = indicators_csv.indicators_csv(period=period, rows=rows)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="jawla-indicators-{period.calendar}-{period.key}.csv"'
     return response
@@ -410,8 +426,34 @@ def indicator_pdf(request: HttpRequest, query: Query[IndicatorsIn]):
     "/indicators/targets/{code}", response={200: IndicatorTargetOut, **ERRORS}, summary="Set an indicator's target"
 )
 def indicator_target_put(request: HttpRequest, payload: IndicatorTargetIn, code: str = Path(..., max_length=64)):
-    """Admins only. A proportion's target and margin are shares between 0 and 1."""
+    """Admins only. For one scope: `municipality` (a municipality or an Amanah), or the national
+    default without it. A proportion's target and margin are shares between 0 and 1."""
     row = services.indicator_target_set(
-        actor=request.user, code=code, target=payload.target, amber_margin=payload.amber_margin
+        actor=request.user,
+        code=code,
+        target=payload.target,
+        amber_margin=payload.amber_margin,
+        municipality_id=payload.municipality,
     )
-    return {"code": row.code, "target": row.target, "amber_margin": row.amber_margin}
+    return {
+        "code": row.code,
+        "target": row.target,
+        "amber_margin": row.amber_margin,
+        "municipality": row.municipality_id,
+    }
+
+
+@router.delete(
+    "/indicators/targets/{code}", response={204: None, **ERRORS}, summary="Remove an indicator's target for a scope"
+)
+def indicator_target_delete(
+    request: HttpRequest,
+    code: str = Path(..., max_length=64),
+    municipality: int | None = Query(
+        None, ge=1, le=2**62, description="the scope whose own target goes; absent: the national default"
+    ),
+):
+    """Admins only. The scope's figures fall back to the nearest ancestor's target, else the national
+    default; 404 when the scope has no target of its own for this indicator."""
+    services.indicator_target_delete(actor=request.user, code=code, municipality_id=municipality)
+    return Status(204, None)

@@ -1,8 +1,9 @@
 """Institutional performance indicators per Amanah and municipality, by Gregorian or Hijri month.
 
 Each indicator has a written definition (INDICATORS, served with the figures and in
-docs/analytics.md), a Wilson 95% interval where it is a proportion, the target an admin set
-(`IndicatorTarget`) and a traffic light against it. Every figure is computed in the database over
+docs/analytics.md), a Wilson 95% interval where it is a proportion, the target an admin set for
+its scope or the nearest one above it (`IndicatorTarget`, resolved by analytics.targets) and a
+traffic light against it. Every figure is computed in the database over
 the caller's scope (`visible_to`), grouped by municipality, and summed up to Amanahs and the total,
 so a group's figure is always the figure of its rows (never an average of rates).
 
@@ -30,6 +31,7 @@ from hijridate import Gregorian, Hijri
 
 from analytics.models import IndicatorTarget, InspectorDay, VisitDay
 from analytics.selectors import COMPLETED_OUTCOMES, AnalyticsFilters, local_day_bounds, rollup_rows, wilson_interval
+from analytics.targets import TargetBook
 from backend.exceptions import ApplicationError
 from community.models import Case
 from community.selectors.cases import with_state
@@ -441,7 +443,9 @@ def scope_choice(*, user, municipality_id: int) -> tuple[Municipality, set[int]]
 def indicators_table(*, user, period: Period, group_by: str, municipality_ids: set[int] | None = None) -> list[dict]:
     """One row per group ("municipality", "amanah" or "total"), each with every indicator's value,
     interval, numerator and denominator, target and traffic light; only over `municipality_ids` when
-    given (scope_choice)."""
+    given (scope_choice). A row's `scope` is the municipality or Amanah its targets resolve for
+    (analytics.targets; None: the national default), each figure's `target_scope` where its target
+    was set."""
     per_municipality = _per_municipality(user=user, period=period)
     english = translation.get_language() == "en"
     municipalities = {
@@ -451,29 +455,37 @@ def indicators_table(*, user, period: Period, group_by: str, municipality_ids: s
         )
         if municipality_ids is None or municipality.pk in municipality_ids
     }
-    groups: dict[str, tuple[str, _Counts]] = {}
+    book = TargetBook.load()
+    groups: dict[str, tuple[str, _Counts, int | None, set[int]]] = {}
     for municipality_id, municipality in municipalities.items():
         if municipality.parent_id is None and group_by != "amanah":
             continue  # an Amanah itself holds no establishments
         if group_by == "municipality":
-            key, label = str(municipality_id), localized_name(municipality, "en" if english else "ar")
+            key, label, scope = (
+                str(municipality_id),
+                localized_name(municipality, "en" if english else "ar"),
+                municipality_id,
+            )
         elif group_by == "amanah":
             amanah = municipality.parent or municipality
-            key, label = str(amanah.pk), localized_name(amanah, "en" if english else "ar")
+            key, label, scope = str(amanah.pk), localized_name(amanah, "en" if english else "ar"), amanah.pk
         else:
-            key, label = "total", str(_("All"))
-        _label, total = groups.setdefault(key, (label, _Counts()))
+            key, label, scope = "total", str(_("All")), None  # its scope: the one covering its members, below
+        _label, total, _scope, members = groups.setdefault(key, (label, _Counts(), scope, set()))
         total.add(per_municipality.get(municipality_id, _Counts()))
-    targets = {target.code: target for target in IndicatorTarget.objects.all()}
+        members.add(municipality_id)
     rows = []
-    for key, (label, counts) in sorted(groups.items(), key=lambda item: item[1][0]):
+    for key, (label, counts, scope, members) in sorted(groups.items(), key=lambda item: item[1][0]):
+        if key == "total":
+            scope = book.common_scope(members)
         figures = _figures(counts, period)
         for code, figure in figures.items():
-            target = targets.get(code)
-            figure["target"] = target.target if target else None
-            figure["amber_margin"] = target.amber_margin if target else None
+            target, fields = book.figure_target(code=code, scope_id=scope)
+            figure.update(fields)
             figure["light"] = traffic_light(indicator=BY_CODE[code], value=figure["value"], target=target)
-        rows.append({"key": key, "label": label, "indicators": figures})
+        rows.append(
+            {"key": key, "label": label, "scope": scope, "scope_label": book.scope_label(scope), "indicators": figures}
+        )
     return rows
 
 

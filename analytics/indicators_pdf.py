@@ -1,5 +1,6 @@
 """The monthly indicators report: an Arabic A4 PDF (right to left) of every indicator for one
-Gregorian or Umm al-Qura month, per group, with its interval, target and traffic light written out
+Gregorian or Umm al-Qura month, per group, with its interval, target (and the scope that target was
+set on: the municipality, its Amanah, or national) and traffic light written out
 (the light is a word and a mark, not a colour alone), and the written definitions.
 
 The letterhead is the municipality's (or its Amanah's) from enforcement's configurable Letterhead when
@@ -109,9 +110,19 @@ def indicators_pdf(*, period: indicators.Period, rows: list[dict], chosen: Munic
     line(f"أيام العمل في الشهر (الأحد إلى الخميس): {period.working_days}", size=9, rgb=(100, 116, 139))
     pdf.ln(2)
 
-    # Columns from the right edge: indicator, value, interval, n/d, target, light.
-    columns = (("المؤشر", 58), ("القيمة", 22), ("فترة الثقة 95%", 32), ("البسط / المقام", 24), ("الهدف", 18))
+    # Columns from the right edge: indicator, value, interval, n/d, target, where the target was set, light.
+    columns = (
+        ("المؤشر", 52), ("القيمة", 20), ("فترة الثقة 95%", 29), ("البسط / المقام", 21), ("الهدف", 17),
+        ("مصدر الهدف", 28),
+    )  # fmt: skip
     light_width = width - sum(w for _label, w in columns)
+
+    def fitted(text: str, column_width: float, *, bold: bool, size: float = 8.5) -> None:
+        """Set the font, smaller (down to 6 pt) when the text would not fit its cell (a long name)."""
+        pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
+        while size > 6 and pdf.get_string_width(text) > column_width - 1.5:
+            size -= 0.5
+            pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
 
     def cells(values: list[str], *, bold: bool, fill: tuple[int, int, int], light: str | None = None, header=False):
         if pdf.get_y() > pdf.h - 30:
@@ -123,7 +134,7 @@ def indicators_pdf(*, period: indicators.Period, rows: list[dict], chosen: Munic
         for (label, column_width), text in zip(columns, values, strict=True):
             x -= column_width
             pdf.set_xy(x, y)
-            pdf.set_font(FONT_FAMILY, "B" if bold else "", 8.5)
+            fitted(text, column_width, bold=bold)
             pdf.set_text_color(15, 23, 42)
             align = "R" if label == "المؤشر" else "C"
             pdf.cell(column_width, 8, f"\u200f{text}" if align == "R" else text, align=align, fill=True, border="B")
@@ -134,7 +145,7 @@ def indicators_pdf(*, period: indicators.Period, rows: list[dict], chosen: Munic
             pdf.cell(light_width, 8, "الحالة", align="C", fill=True, border="B")
         else:
             pdf.set_text_color(*LIGHT_RGB[light])
-            pdf.set_font(FONT_FAMILY, "B", 8.5)
+            fitted(f"{LIGHT_AR[light]} {LIGHT_MARK[light]}", light_width, bold=True)
             pdf.cell(light_width, 8, f"{LIGHT_AR[light]} {LIGHT_MARK[light]}", align="C", fill=True, border="B")
         pdf.set_y(y + 8)
 
@@ -153,8 +164,9 @@ def indicators_pdf(*, period: indicators.Period, rows: list[dict], chosen: Munic
             )
             ratio = f"{figure['numerator']} / {figure['denominator']}" if figure["numerator"] is not None else "—"
             target = format_value(indicator, figure["target"]) if figure["target"] is not None else "—"
+            origin = figure["target_scope_label"] or "—"
             cells(
-                [names[indicator.code], format_value(indicator, figure["value"]), interval, ratio, target],
+                [names[indicator.code], format_value(indicator, figure["value"]), interval, ratio, target, origin],
                 bold=False,
                 fill=(248, 250, 252) if index % 2 == 0 else (255, 255, 255),
                 light=figure["light"],
@@ -177,6 +189,12 @@ def indicators_pdf(*, period: indicators.Period, rows: list[dict], chosen: Munic
     )
     line(
         "الفترات: فترة ويلسون بثقة 95% للنسب. ✓ يحقق الهدف، ! قريب من الهدف (ضمن الهامش)، × دون الهدف.",
+        size=8,
+        rgb=(100, 116, 139),
+    )
+    line(
+        "مصدر الهدف: النطاق الذي حُدد عليه الهدف (البلدية نفسها، أو أمانتها إن لم يكن لها هدف خاص)، "
+        "أو «وطني» للهدف الوطني الافتراضي.",
         size=8,
         rgb=(100, 116, 139),
     )

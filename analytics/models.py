@@ -6,9 +6,21 @@ from django.utils.translation import gettext_lazy as _
 
 class IndicatorTarget(models.Model):
     """The target an admin set for one indicator (analytics.indicators.INDICATORS), with the margin
-    within which a miss shows amber rather than red. One target per indicator for every scope."""
+    within which a miss shows amber rather than red, for one scope: a municipality or an Amanah
+    (`municipality`), or the national default (`municipality` null, the ministry's). A figure takes the
+    target of its own scope, else of its nearest ancestor, else the national default
+    (analytics.targets.TargetBook.resolve)."""
 
-    code = models.CharField(_("indicator"), max_length=64, unique=True)
+    code = models.CharField(_("indicator"), max_length=64)
+    municipality = models.ForeignKey(
+        "inspections.Municipality",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scope"),
+        help_text=_("A municipality or an Amanah; empty for the national default."),
+    )
     target = models.FloatField(_("target"))
     amber_margin = models.FloatField(_("amber margin"), default=0.0)
     updated_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -17,10 +29,17 @@ class IndicatorTarget(models.Model):
     class Meta:
         verbose_name = _("indicator target")
         verbose_name_plural = _("indicator targets")
-        constraints = [models.CheckConstraint(condition=models.Q(amber_margin__gte=0), name="target_margin_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amber_margin__gte=0), name="target_margin_positive"),
+            models.UniqueConstraint(fields=["code", "municipality"], name="target_one_per_scope"),
+            # NULLs are distinct in a unique constraint: the national default needs its own.
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(municipality__isnull=True), name="target_one_national"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.target}"
+        return f"{self.code} @ {self.municipality_id or 'national'}: {self.target}"
 
 
 # Roll-ups (issue 16): daily aggregates of completed visits, kept exact in the same transaction as the

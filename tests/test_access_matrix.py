@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from analytics.models import IndicatorTarget
 from backend.api import api as ninja_api
 from community.models import WebhookSubscription
 from community.services.reports import ReportIn, report_submit
@@ -207,6 +208,7 @@ def world(dammam, khobar, amanah, inspector, supervisor, leader, admin_user, ins
         },
     }
     world.objects.update(_enforcement_objects(world, establishments))
+    IndicatorTarget.objects.create(code="coverage", target=0.5)  # a national target for DELETE to remove
     for user in [inspector, supervisor, leader, ministry, admin_user, inspector_khobar]:
         DeviceFactory(user=user, token=f"device-of-{user.username}")
         Notification.objects.create(
@@ -519,6 +521,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "analytics/indicators.csv"): Expect(ANALYTICS),
     ("GET", "analytics/indicators.pdf"): Expect(ANALYTICS, note="the monthly Arabic report"),
     ("PUT", "analytics/indicators/targets/{code}"): Expect(signed_in(403, admin=200), note="targets are the admins'"),
+    ("DELETE", "analytics/indicators/targets/{code}"): Expect(
+        signed_in(403, admin=204), note="the world's national coverage target; scoped ones in test_analytics_targets"
+    ),
     ("GET", "analytics/exports/visits/{visit_id}/report.pdf"): Expect(
         signed_in(200, inspector=403), scoped(200, inspector=403)
     ),
@@ -679,7 +684,9 @@ def test_the_matrix_covers_the_contract():
 
 
 def _row_counts() -> dict[str, int]:
-    models = (Visit, Photo, VisitAmendment, Round, Device, Finding, Objection, Acknowledgement, VisitReport)
+    models = (
+        Visit, Photo, VisitAmendment, Round, Device, Finding, Objection, Acknowledgement, VisitReport, IndicatorTarget
+    )  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
 
