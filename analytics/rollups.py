@@ -2,18 +2,32 @@
 Visit and Answer tables (issue 16, docs/analytics.md "Roll-ups").
 
 The guarantee: after every committed write, each roll-up row equals the aggregate of the raw rows it
-stands for. Every write path adds (or subtracts) the contribution of the visits it wrote in the same
-transaction, set-based: one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE per table,
-whatever the number of visits (PostgreSQL and SQLite alike):
+stands for, leaving out only the visits still listed in RollupPending (none unless
+settings.ROLLUPS_DEFERRED). Every write path adds (or subtracts) the contribution of the visits it
+wrote, set-based: one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE per table, whatever the
+number of visits (PostgreSQL and SQLite alike):
 
-- the visit sync (`inspections.services.visits._visits_store`) sends `inspections.signals.visits_stored`
-  with the ids it inserted; `analytics.apps` connects `rollups_apply` to it (inspections never imports
-  analytics: the dependency stays one way);
+- the visit sync (`inspections.services.visits._visits_store`) and the history import send
+  `inspections.signals.visits_stored` with the ids they inserted; `analytics.signals` connects
+  `rollups_visits_stored` to it (inspections never imports analytics: the dependency stays one way).
+  In the same transaction it either adds them (ROLLUPS_DEFERRED off) or lists them in RollupPending
+  (on: one small insert instead of four aggregates per batch); then `rollups_flush` (the Celery task
+  analytics.rollups_flush, every 5 s: backend/schedules.py) adds the pending visits many thousands at a
+  time and deletes their rows in one transaction. Bound: a synced visit is in the roll-ups within one
+  flush interval plus one flush's run while a worker and beat run; `rollups_pending_count()` (and the
+  health page) shows what waits;
 - single-row ORM writes (the admin, factories, the demo seed, any `Visit.save()` / `Answer.save()` /
-  `.delete()`) are followed by the model signals below: the old contribution is subtracted before the
-  write (pre_save / pre_delete) and the new one added after it;
+  `.delete()`) are followed by the model signals (analytics/signals.py): the old contribution is
+  subtracted before the write (pre_save / pre_delete) and the new one added after it;
 - bulk paths that bypass both (raw SQL, COPY, queryset.update(), a restore) call `rollups_apply`
   themselves or run `manage.py rollups_rebuild`, which recomputes every table from the raw rows.
+
+A pending visit changed by any other path is settled first: every subtraction (and `rollups_settle`,
+which the answer signals call before a new answer is written) deletes the visit's RollupPending row
+and adds its contribution as it stands, before the change is made; the flush claims its rows with
+FOR UPDATE, so the two never count one visit twice (the settle waits for a flush holding the row,
+then finds it gone and subtracts what the flush added), and the flush yields to the settle when each
+waits for the other (see `rollups_flush`).
 
 A completed visit is one with outcome compliant or violations (analytics.selectors); `day` is its
 finished_at as an Asia/Riyadh day.
@@ -26,9 +40,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
+from psycopg.errors import LockNotAvailable
 
-from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
+from analytics.models import CellPeriod, InspectorDay, ItemDay, RollupPending, VisitDay
 
 RESOLUTIONS = (5, 6, 7, 8, 9)
 # Resolutions whose cells are many (a year of r9 month rows is about twelve rows per cell): they also
@@ -42,6 +57,10 @@ INSPECTOR_DAY = InspectorDay._meta.db_table
 ITEM_DAY = ItemDay._meta.db_table
 CELL_PERIOD = CellPeriod._meta.db_table
 TABLES = (VISIT_DAY, INSPECTOR_DAY, ITEM_DAY, CELL_PERIOD)
+PENDING = RollupPending._meta.db_table
+FLUSH_BATCH = 20000  # pending visits per flush transaction
+FLUSH_LOCK_KEY = 0x4A41574C  # the advisory lock of the flush ("JAWL")
+FLUSH_LOCK_TIMEOUT_MS = 200
 
 
 def _alias() -> str:
@@ -152,14 +171,26 @@ def _execute(alias: str, statements: Iterable[tuple[str, list]]) -> None:
 def rollups_apply(*, visit_ids: Iterable[int], sign: int = 1, answers: bool = True, **_signal_kwargs) -> None:
     """Add (sign=1) or subtract (sign=-1) the current contribution of these visits (and, with
     `answers`, of their answers) to every roll-up, set-based, in the caller's transaction. Subtract
-    before changing or deleting the rows, add after writing them. Also the receiver of
-    `inspections.signals.visits_stored` (the visit sync)."""
+    before changing or deleting the rows (a subtraction first settles pending visits), add after
+    writing them."""
     tables = TABLES if answers else tuple(table for table in TABLES if table != ITEM_DAY)
+    if sign < 0:
+        rollups_settle(visit_ids=visit_ids)
     _apply(ids=visit_ids, rows="inspections_visit v", column="v.id", sign=sign, tables=tables)
 
 
 def rollups_apply_answers(*, answer_ids: Iterable[int], sign: int = 1) -> None:
     """Add or subtract the item roll-up contribution of single answers (an answer written on its own)."""
+    answer_ids = sorted({int(i) for i in answer_ids})
+    if sign < 0 and answer_ids:
+        with connections[_alias()].cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT visit_id FROM inspections_answer WHERE id IN ("
+                + ", ".join(["%s"] * len(answer_ids))
+                + ")",
+                answer_ids,
+            )
+            rollups_settle(visit_ids=[row[0] for row in cursor.fetchall()])
     _apply(
         ids=answer_ids,
         rows="inspections_answer a JOIN inspections_visit v ON v.id = a.visit_id",
@@ -169,26 +200,127 @@ def rollups_apply_answers(*, answer_ids: Iterable[int], sign: int = 1) -> None:
     )
 
 
+def rollups_visits_stored(*, visit_ids: Iterable[int], **_signal_kwargs) -> None:
+    """Receiver of `inspections.signals.visits_stored` (the visit sync, the history import): the new
+    visits are added now, or listed for the next flush when settings.ROLLUPS_DEFERRED is on."""
+    if not getattr(settings, "ROLLUPS_DEFERRED", False):
+        rollups_apply(visit_ids=visit_ids)
+        return
+    ids = sorted({int(i) for i in visit_ids})
+    if not ids:
+        return
+    alias = _alias()
+    with connections[alias].cursor() as cursor:
+        if connections[alias].vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {PENDING} (visit_id) SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING", [ids]
+            )
+        else:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                cursor.execute(
+                    f"INSERT INTO {PENDING} (visit_id) VALUES " + ", ".join(["(%s)"] * len(chunk)) + " "
+                    "ON CONFLICT DO NOTHING",
+                    chunk,
+                )
+
+
+def rollups_settle(*, visit_ids: Iterable[int]) -> None:
+    """Add the contribution of those of these visits still pending and remove them from
+    RollupPending, in the caller's transaction: before any other path changes a visit or its answers.
+    Waits for a flush that holds one of their rows (and then finds it gone: the flush added it)."""
+    ids = sorted({int(i) for i in visit_ids})
+    if not ids:
+        return
+    alias = _alias()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {PENDING} WHERE visit_id IN (" + ", ".join(["%s"] * len(ids)) + ") RETURNING visit_id",
+            ids,
+        )
+        settled = [row[0] for row in cursor.fetchall()]
+    _apply(ids=settled, rows="inspections_visit v", column="v.id", sign=1, tables=TABLES)
+
+
+def rollups_flush(*, batch: int = FLUSH_BATCH, attempts: int = 5) -> int:
+    """Add every pending visit to the roll-ups, `batch` visits a transaction; returns how many were
+    added. The body of the task analytics.rollups_flush.
+
+    On PostgreSQL one flush runs at a time (a transaction-level advisory lock: a second one returns
+    at once, the first drains what is pending), and a flush always yields to the other writers: it
+    waits at most FLUSH_LOCK_TIMEOUT for a roll-up row, then rolls back (its claimed visits stay
+    pending) and tries again. An admin edit that settles a pending visit the flush holds therefore
+    waits for it instead of meeting it in a deadlock."""
+    added = 0
+    while True:
+        try:
+            claimed = _flush_once(batch)
+        except OperationalError as error:
+            if not isinstance(error.__cause__, LockNotAvailable) or attempts <= 0:
+                raise
+            attempts -= 1
+            time.sleep(0.05)
+            continue
+        if claimed is None:  # another flush is at work
+            return added
+        added += claimed
+        if claimed < batch:
+            return added
+
+
+def _flush_once(batch: int) -> int | None:
+    alias = _alias()
+    postgres = connections[alias].vendor == "postgresql"
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        if postgres:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FLUSH_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                return None
+            cursor.execute(f"SET LOCAL lock_timeout = '{FLUSH_LOCK_TIMEOUT_MS}ms'")
+        cursor.execute(
+            f"DELETE FROM {PENDING} WHERE visit_id IN "
+            f"(SELECT visit_id FROM {PENDING} ORDER BY visit_id LIMIT %s{' FOR UPDATE' if postgres else ''}) "
+            "RETURNING visit_id",
+            [batch],
+        )
+        claimed = [row[0] for row in cursor.fetchall()]
+        _apply(ids=claimed, rows="inspections_visit v", column="v.id", sign=1, tables=TABLES)
+    return len(claimed)
+
+
+def rollups_pending_count(*, using: str | None = None) -> int:
+    """Visits synced but not yet in the roll-ups (0 unless settings.ROLLUPS_DEFERRED)."""
+    with connections[using or _alias()].cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {PENDING}")
+        return cursor.fetchone()[0]
+
+
 def _apply(*, ids: Iterable[int], rows: str, column: str, sign: int, tables: tuple[str, ...]) -> None:
     """The statements of `tables` for the rows whose `column` is in `ids` (visits `v`, or answers `a`
-    joined to their visits: `rows` is that FROM clause), CHUNK ids a statement. After a subtraction
-    the keys left at zero are deleted, found through the days of those visits."""
+    joined to their visits: `rows` is that FROM clause): on PostgreSQL one statement a table with the
+    ids as one array, elsewhere CHUNK ids a statement. After a subtraction the keys left at zero are
+    deleted, found through the days of those visits."""
     ids = sorted({int(i) for i in ids})
     if not ids:
         return
     alias = _alias()
     vendor = connections[alias].vendor
     day, day_params = _local_day(vendor, "v.finished_at")
+    if vendor == "postgresql":
+        chunks = [(f"{column} = ANY(%s::bigint[])", [ids])]
+    else:
+        chunks = [
+            (f"{column} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk)
+            for chunk in (ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK))
+        ]
     days: set = set()
     with transaction.atomic(using=alias, savepoint=False), connections[alias].cursor() as cursor:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            where = f"{column} IN (" + ", ".join(["%s"] * len(chunk)) + ")"
-            by_table = dict(zip(TABLES, _statements(vendor, where, chunk, sign), strict=True))
+        for where, params in chunks:
+            by_table = dict(zip(TABLES, _statements(vendor, where, params, sign), strict=True))
             for table in tables:
                 cursor.execute(*by_table[table])
             if sign < 0:
-                cursor.execute(f"SELECT DISTINCT {day} FROM {rows} WHERE {where}", [*day_params, *chunk])
+                cursor.execute(f"SELECT DISTINCT {day} FROM {rows} WHERE {where}", [*day_params, *params])
                 days.update(row[0] for row in cursor.fetchall())
         if days:
             _drop_empty(cursor, days, tables)
@@ -229,6 +361,12 @@ def rollups_rebuild(*, using: str | None = None) -> dict[str, float]:
     timings: dict[str, float] = {}
     with transaction.atomic(using=alias):
         with connections[alias].cursor() as cursor:
+            if PENDING in connections[alias].introspection.table_names(cursor):  # not in the oldest migrations
+                if vendor == "postgresql":
+                    # Syncs that list visits meanwhile wait for the rebuild, which counts every visit
+                    # committed before it: no visit is counted twice, none left out.
+                    cursor.execute(f"LOCK TABLE {PENDING} IN EXCLUSIVE MODE")
+                cursor.execute(f"DELETE FROM {PENDING}")
             for table in TABLES:
                 cursor.execute(f"DELETE FROM {table}")
         for table, statement in zip(TABLES, _statements(vendor, "1 = 1", [], 1), strict=True):

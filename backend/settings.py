@@ -278,6 +278,13 @@ FINDING_DUE_DAYS = {"minor": 14, "major": 7, "critical": 1}
 # The phone's delta sync re-reads this window behind its cursor, so a round committed while a sync ran is not missed.
 ROUNDS_SYNC_OVERLAP_SECONDS = env.int("ROUNDS_SYNC_OVERLAP_SECONDS", default=300)
 H3_RESOLUTIONS = (5, 6, 7, 8, 9)
+# Analytics roll-ups (analytics/rollups.py): on PostgreSQL the visit sync only lists its visits and the
+# task analytics.rollups_flush adds them every 5 s, many thousands at a time (the sync stays at plain-SQL
+# speed; leadership's figures lag by at most one interval while a worker runs). On SQLite, and in tests
+# unless a test turns it on, they are added in the sync's own transaction.
+ROLLUPS_DEFERRED = env.bool(
+    "ROLLUPS_DEFERRED", default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not TESTING
+)
 
 # --- enforcement (penalties, objections, evidence, signed reports) --------------------
 # The class and size factors are SAMPLE values for the demo; a municipality sets its own (JSON).

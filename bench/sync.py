@@ -14,7 +14,9 @@ What it does (about a minute on 2 cores):
    transaction per 100 visits: psycopg `executemany` and `COPY`, and reports visits/s for each; for the
    violating visits `executemany` of the same visits, answers and findings;
 4. prints the ratios; then places the follow-ups still waiting (timed, in-process: no Celery worker runs
-   during the bench) and prints the roll-up maintenance cost per batch.
+   during the bench) and prints the roll-up maintenance cost: per batch inside the sync's transaction,
+   and per 100 visits for the deferred flush (settings.ROLLUPS_DEFERRED, on by default on PostgreSQL;
+   `ROLLUPS_DEFERRED=false python bench/sync.py` measures the sync with the roll-ups in its transaction).
 """
 
 import argparse
@@ -24,6 +26,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -64,9 +67,15 @@ def database_recreate(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
+# The bench's own folder for the file cache and the broker: another process on this machine (another
+# bench, `make run`) with another database must not share cached scopes with its server.
+VAR_DIR = tempfile.mkdtemp(prefix="jawla-bench-sync-")
+
+
 def django_env(url: str) -> dict:
     return {
         **os.environ,
+        "JAWLA_VAR_DIR": VAR_DIR,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "backend.settings",
         "DEBUG": "false",
@@ -507,13 +516,15 @@ def follow_ups_drain() -> None:
 
 
 def rollups_cost(visits_round: int, size: int, batch_p50: float) -> None:
-    """What the roll-up maintenance (analytics, in the sync's transaction) costs per batch: the latest
-    visits applied again in batches of `size`, each in a transaction rolled back, one connection."""
+    """What the roll-up maintenance costs: in the sync's transaction (ROLLUPS_DEFERRED off: the latest
+    visits applied again in batches of `size`, each in a transaction rolled back, one connection), and
+    deferred (on: what the HTTP runs left pending, added by the flush task's service, timed)."""
     try:
         from analytics.rollups import rollups_apply
     except ImportError:
         print("roll-ups: not maintained by this code")
         return
+    from django.conf import settings
     from django.db import transaction
 
     from inspections.models import Visit
@@ -528,9 +539,23 @@ def rollups_cost(visits_round: int, size: int, batch_p50: float) -> None:
             transaction.set_rollback(True)
     per_batch = statistics.median(timings)
     print(
-        f"roll-ups: maintenance {per_batch * 1000:.1f} ms per batch of {size} visits (median of {len(timings)}, "
-        f"one connection), {per_batch / batch_p50:.0%} of a compliant sync batch's p50 latency "
+        f"roll-ups in the sync's transaction: {per_batch * 1000:.1f} ms per batch of {size} visits (median of "
+        f"{len(timings)}, one connection), {per_batch / batch_p50:.0%} of a compliant sync batch's p50 latency "
         f"({batch_p50 * 1000:.0f} ms)"
+    )
+    try:
+        from analytics.rollups import rollups_flush, rollups_pending_count
+    except ImportError:
+        return
+    pending = rollups_pending_count()
+    began = time.perf_counter()
+    added = rollups_flush()
+    elapsed = time.perf_counter() - began
+    mode = "on" if getattr(settings, "ROLLUPS_DEFERRED", False) else "off"
+    print(
+        f"roll-ups deferred (ROLLUPS_DEFERRED {mode} in the server): {pending} visits pending after the HTTP runs, "
+        f"{added} added by the flush in {elapsed:.2f} s, one process: "
+        f"{elapsed / max(added, 1) * size * 1000:.1f} ms per {size} visits ({added / max(elapsed, 1e-9):.0f} visits/s)"
     )
 
 
