@@ -136,3 +136,35 @@ def test_embedded_default_filesystem_broker_and_sqlite_file_deliver_end_to_end(
     assert len(deliveries) == 1 and deliveries[0][0] == "sent" and deliveries[0][1].startswith("projects/")
     assert fake.accepted_tokens() == [created["token"]]
     assert fake.accepted[0]["data"]["round_id"] == str(created["round_id"])
+
+
+@pytest.mark.services
+@needs_services
+@pytest.mark.django_db(transaction=True)
+def test_deferred_rollups_reach_the_dashboard_through_a_real_worker(worker, dammam, inspector, leader):
+    """ROLLUPS_DEFERRED: visits synced through the API wait in RollupPending (the rates do not show them
+    yet); the flush task, run by the real worker from the broker (as beat sends it every 5 s), adds
+    them and the leadership endpoint counts them."""
+    from django.test import override_settings
+
+    from analytics.models import RollupPending
+    from analytics.tasks import rollups_flush_task
+    from tests.conftest import ApiClient
+    from tests.visit_support import make_checklist, shop, visit_payload
+
+    version, _ = make_checklist()
+    store = shop(dammam)
+    with override_settings(ROLLUPS_DEFERRED=True):
+        body = {"visits": [visit_payload(store, version, MASKS="no"), visit_payload(store, version)]}
+        response = ApiClient().as_user(inspector).post("visits/sync", body)
+    assert response.status_code == 200, response.content
+    assert RollupPending.objects.count() == 2
+
+    def dammam_visits() -> int:
+        rates = ApiClient().as_user(leader).get("analytics/violation-rates").json()
+        return sum(row["visits"] for row in rates if row["key"] == str(dammam.id))
+
+    assert dammam_visits() == 0
+    rollups_flush_task.delay()
+    assert wait_for(lambda: not RollupPending.objects.exists(), timeout=30), worker.output()
+    assert dammam_visits() == 2
