@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from community.selectors.cases import CLOSED, public_cases
+from community.selectors.cases import confirmed_cases
 
 CONFIRMED_REPORT_POINTS = 2.0
 HALF_LIFE_DAYS = 90.0
@@ -25,8 +25,8 @@ def confirmed_report_factor(establishment_ids) -> dict[int, float]:
     now = timezone.now()
     points: dict[int, float] = defaultdict(float)
     for establishment_id, received in (
-        public_cases()
-        .filter(establishment_id__in=list(establishment_ids), state=CLOSED, visit_violations__gt=0)
+        confirmed_cases()
+        .filter(establishment_id__in=list(establishment_ids))
         .values_list("establishment_id", "visit_received_at")
     ):
         age_days = max((now - received).total_seconds() / 86400.0, 0.0)
