@@ -73,7 +73,8 @@ def _role_label(scope) -> str:
 @login_required
 def indicators_page(request):
     """Leadership's indicators for one month (Gregorian or Umm al-Qura) over a scope; the figures come
-    from GET analytics/indicators (static JS), admins set targets through its PUT."""
+    from GET analytics/indicators (static JS), admins set targets per scope through its PUT and remove a
+    scope's own through its DELETE."""
     user = request.user
     _activate_dashboard_language(request)
     if not selectors.can_view_analytics(user=user):
@@ -118,6 +119,12 @@ def indicators_page(request):
             "loading": _("Loading…"),
             "error": _("The indicators could not be loaded."),
             "saved": _("Target saved."),
+            "removed": _("Target removed."),
+            "target_from": _("Target from"),
+            "inherited": _("inherited"),
+            "national": _("National"),
+            "applies_to": _("Applies to"),
+            "remove_target": _("Remove the target set for {scope}"),
             "all": _("All in my scope"),
             "scope_total": _("Whole scope"),
             "no_rows": _("No municipalities in this scope."),

@@ -1,6 +1,8 @@
 /* Jawla indicators page: one month (Gregorian or Umm al-Qura) over a scope, from GET analytics/indicators
    (session cookie). Each indicator shows its value, interval, target and traffic light (an icon and a
-   word, never colour alone), its definition on demand; admins set targets with the PUT endpoint.
+   word, never colour alone) and where the target was set (the scope's own, its Amanah's or the national
+   default), its definition on demand; admins set a target for the chosen scope or nationally (PUT) and
+   remove a scope's own target (DELETE), so the scope falls back to its Amanah's or the national one.
    The page's query string keeps the choice, so a link opens the same month and scope. */
 (function () {
   "use strict";
@@ -84,7 +86,13 @@
     const key = name || "none";
     return '<span class="light light-' + key + '"><span class="light-icon" aria-hidden="true">' + ICON[key] + "</span>" + esc(S.light[key]) + "</span>";
   }
-  function card(def, figure) {
+  /** "Target from: <scope>", and "(inherited)" when it was set above the scope the figure is for. */
+  function origin(figure, scope) {
+    if (figure.target == null) return "";
+    const inherited = figure.target_scope !== scope;
+    return S.target_from + ": " + (figure.target_scope_label || S.national) + (inherited ? " (" + S.inherited + ")" : "");
+  }
+  function card(def, figure, row) {
     const interval = figure.ci_low != null ? S.interval + ": " + fmt(def, figure.ci_low) + " – " + fmt(def, figure.ci_high) : "";
     const ratio = figure.numerator != null && figure.denominator ? int.format(figure.numerator) + " " + S.of + " " + int.format(figure.denominator) : "";
     const target = figure.target != null ? S.target + ": " + fmt(def, figure.target) : "";
@@ -95,6 +103,7 @@
       (interval ? '<p class="ind-ci">' + esc(interval) + "</p>" : "") +
       (ratio ? '<p class="muted small ind-ratio">' + esc(ratio) + "</p>" : "") +
       (target ? '<p class="ind-target">' + esc(target) + "</p>" : "") +
+      (target ? '<p class="muted small ind-origin">' + esc(origin(figure, row.scope)) + "</p>" : "") +
       '<details class="ind-def"><summary>' + esc(S.definition) + "</summary><p>" + esc(def.definition) + "</p></details>";
     if (isAdmin) {
       const scale = def.proportion ? 100 : 1;
@@ -104,14 +113,21 @@
         (def.proportion ? ' max="100"' : "") + ' required value="' + (figure.target != null ? +(figure.target * scale).toFixed(4) : "") + '"></label>' +
         "<label>" + esc(S.margin + unit) + '<input name="amber_margin" type="number" step="any" min="0"' + (def.proportion ? ' max="100"' : "") +
         ' value="' + (figure.amber_margin != null ? +(figure.amber_margin * scale).toFixed(4) : "0") + '"></label>' +
-        '<button type="submit" class="primary">' + esc(S.save) + '</button><output class="small"></output></form></details>';
+        "<label>" + esc(S.applies_to) + '<select name="municipality"><option value="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
+        esc(row.scope_label) + "</option>" + (row.scope == null ? "" : '<option value="">' + esc(S.national) + "</option>") + "</select></label>" +
+        '<button type="submit" class="primary">' + esc(S.save) + "</button>" +
+        (figure.target != null && figure.target_scope === row.scope
+          ? '<button type="button" class="link-button small remove-target" data-scope="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
+            esc(S.remove_target.replace("{scope}", row.scope_label)) + "</button>"
+          : "") +
+        '<output class="small"></output></form></details>';
     }
     return html + "</article>";
   }
   function drawCards(body) {
     const row = body.rows[0];
     el("i-cards").innerHTML = row
-      ? body.definitions.map((def) => card(def, row.indicators[def.code])).join("")
+      ? body.definitions.map((def) => card(def, row.indicators[def.code], row)).join("")
       : '<p class="card empty">' + esc(S.no_rows) + "</p>";
   }
   function drawBreakdown(body) {
@@ -122,7 +138,9 @@
     table.querySelector("tbody").innerHTML = body.rows.map((row) => "<tr><th scope=\"row\">" + esc(row.label) + "</th>" +
       body.definitions.map((def) => {
         const figure = row.indicators[def.code], key = figure.light || "none";
-        return '<td class="num" data-light="' + key + '">' + fmt(def, figure.value) +
+        const title = figure.target != null ? S.target + ": " + fmt(def, figure.target) + " · " + origin(figure, row.scope) : S.light.none;
+        const own = figure.target != null && figure.target_scope === row.scope;
+        return '<td class="num" data-light="' + key + '" title="' + esc(title) + '"' + (own ? ' data-own-target="1"' : "") + ">" + fmt(def, figure.value) +
           (figure.light ? ' <span class="light-icon light-' + key + '" title="' + esc(S.light[key]) + '" aria-label="' + esc(S.light[key]) + '">' + ICON[key] + "</span>" : "") + "</td>";
       }).join("") + "</tr>").join("");
   }
@@ -174,24 +192,32 @@
   }
   function finish() { document.body.dataset.loads = String(++loads); }
 
-  async function saveTarget(formEl) {
-    const scale = Number(formEl.dataset.scale);
+  /** PUT (set) or DELETE (remove) a target for the form's indicator and scope ("" is national). */
+  async function writeTarget(formEl, method, scope) {
+    const code = formEl.dataset.code;
     const out = formEl.querySelector("output");
-    const target = Number(formEl.elements.target.value) / scale, margin = Number(formEl.elements.amber_margin.value || 0) / scale;
-    const response = await fetch(API + "indicators/targets/" + encodeURIComponent(formEl.dataset.code), {
-      method: "PUT", credentials: "same-origin",
+    let url = API + "indicators/targets/" + encodeURIComponent(code), payload;
+    if (method === "PUT") {
+      const scale = Number(formEl.dataset.scale);
+      payload = { target: Number(formEl.elements.target.value) / scale, amber_margin: Number(formEl.elements.amber_margin.value || 0) / scale };
+      if (scope) payload.municipality = Number(scope);
+    } else if (scope) {
+      url += "?municipality=" + encodeURIComponent(scope);
+    }
+    const response = await fetch(url, {
+      method: method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": lang, "X-CSRFToken": csrf },
-      body: JSON.stringify({ target: target, amber_margin: margin }),
+      body: payload ? JSON.stringify(payload) : undefined,
     });
-    const body = await response.json().catch(() => null);
+    const body = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
       out.textContent = (body && body.detail) || S.error;
       out.className = "small alert-text";
       return;
     }
     await refresh();
-    const again = document.querySelector('.target-form[data-code="' + CSS.escape(body.code) + '"]');
-    if (again) { again.closest("details").open = true; again.querySelector("output").textContent = S.saved; }
+    const again = document.querySelector('.target-form[data-code="' + CSS.escape(code) + '"]');
+    if (again) { again.closest("details").open = true; again.querySelector("output").textContent = method === "PUT" ? S.saved : S.removed; }
   }
 
   form.addEventListener("change", () => { showCalendar(); refresh(); });
@@ -199,7 +225,12 @@
   el("i-cards").addEventListener("submit", (event) => {
     if (!event.target.matches(".target-form")) return;
     event.preventDefault();
-    saveTarget(event.target);
+    writeTarget(event.target, "PUT", event.target.elements.municipality.value);
+  });
+  el("i-cards").addEventListener("click", (event) => {
+    const button = event.target.closest(".remove-target");
+    if (!button) return;
+    writeTarget(button.closest(".target-form"), "DELETE", button.dataset.scope);
   });
   fromQuery();
   showCalendar();

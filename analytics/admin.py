@@ -1,0 +1,30 @@
+"""Indicator targets in the Django admin: listed with their scope, read-only. Targets are set and
+removed through the indicators page or the API (analytics.services: admins only, audited), so the
+admin never writes around the service."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from analytics.models import IndicatorTarget
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(admin.ModelAdmin):
+    list_display = ("code", "scope", "target", "amber_margin", "updated_by", "updated_at")
+    list_filter = ("code", ("municipality", admin.EmptyFieldListFilter))
+    list_select_related = ("municipality", "updated_by")
+    search_fields = ("code", "municipality__name_ar", "municipality__name_en", "municipality__code")
+    ordering = ("code", "municipality__code")
+
+    @admin.display(description=_("scope"), ordering="municipality__code")
+    def scope(self, target: IndicatorTarget) -> str:
+        return str(target.municipality) if target.municipality_id else str(_("National"))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
