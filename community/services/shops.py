@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -32,6 +31,7 @@ def shop_public_url(code: str) -> str:
 
 def shop_sticker_pdf(*, establishment: Establishment) -> bytes:
     """An A6 sticker in Arabic: the shop's name and licence, a QR to its public page, and the code."""
+    import segno  # here, as fpdf: only the sticker needs it
     from fpdf.enums import XPos, YPos
 
     code = shop_code_ensure(establishment=establishment).code

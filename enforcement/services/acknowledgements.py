@@ -14,7 +14,6 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from enforcement.models import Acknowledgement
@@ -33,6 +32,8 @@ def _signature_png(encoded: str) -> bytes:
         raise ApplicationError(_("The signature is not valid base64."), code="signature_invalid", status=422) from error
     if len(raw) > SIGNATURE_MAX_BYTES:
         raise ApplicationError(_("The signature image is too large."), code="signature_too_large", status=422)
+    from PIL import Image, UnidentifiedImageError  # here: see inspections.services.photos
+
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG":

@@ -16,7 +16,6 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from enforcement.models import Objection, ObjectionAttachment, PenaltyNotice
@@ -42,9 +41,11 @@ def _attachment_type(attachment: AttachmentIn) -> str:
         raise ApplicationError(_("An attachment is too large."), code="attachment_too_large", status=422)
     if attachment.content.startswith(b"%PDF-"):
         return "application/pdf"
-    try:
-        import io
+    import io
 
+    from PIL import Image, UnidentifiedImageError  # here: see inspections.services.photos
+
+    try:
         with Image.open(io.BytesIO(attachment.content)) as image:
             image.verify()
             kind = image.format

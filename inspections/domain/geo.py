@@ -1,16 +1,23 @@
 """Geometry helpers: H3 cells, point-in-polygon on municipality boundaries, geodesic distance,
-and boundary validation/repair. Points are (lat, lon); GeoJSON is (lon, lat)."""
+and boundary validation/repair. Points are (lat, lon); GeoJSON is (lon, lat).
+
+shapely (and numpy, which it loads: ~17 MiB of RSS together) is imported by the functions that use
+it, not here: every web process imports this module for `distance_m` and `h3_cells`, and most of
+them never touch a boundary (the CSV export's workers among them)."""
+
+from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import h3
 from django.conf import settings
 from geographiclib.geodesic import Geodesic
-from shapely import make_valid
-from shapely.geometry import Point, mapping, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.prepared import PreparedGeometry, prep
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+    from shapely.prepared import PreparedGeometry
 
 
 def h3_cells(lat: float, lon: float) -> dict[str, int]:
@@ -46,6 +53,8 @@ class BoundaryError(ValueError):
 
 def boundary_clean(geometry: dict) -> CleanBoundary:
     """Validate a GeoJSON (Multi)Polygon; repair invalid rings with make_valid and say why."""
+    from shapely import make_valid
+    from shapely.geometry import mapping, shape
     from shapely.validation import explain_validity
 
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
@@ -84,6 +93,8 @@ def _polygonal_part(geom: BaseGeometry) -> BaseGeometry | None:
 
 
 def _as_geojson(geom: BaseGeometry) -> dict:
+    from shapely.geometry import mapping
+
     mapped = mapping(geom)
     return {"type": mapped["type"], "coordinates": _lists(mapped["coordinates"])}
 
@@ -111,6 +122,9 @@ class _BoundaryIndex:
         return (agg["n"], agg["latest"])
 
     def _rebuild(self) -> None:
+        from shapely.geometry import shape
+        from shapely.prepared import prep
+
         from inspections.models import Municipality
 
         entries = []
@@ -123,6 +137,8 @@ class _BoundaryIndex:
         self._entries = entries
 
     def municipality_at(self, lat: float, lon: float) -> int | None:
+        from shapely.geometry import Point
+
         stamp = self._current_stamp()
         with self._lock:
             if stamp != self._stamp:

@@ -17,12 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy
-import shapely
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from shapely.geometry import shape
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.domain.geo import h3_cells, municipality_at
@@ -415,6 +412,12 @@ def _locate(parsed_rows: list[_ValidRow]) -> list[RowError]:
     """Point-in-polygon for the rows without a municipality code, set-based: each boundary tests every
     point at once (shapely's vectorised intersects_xy), smallest municipality first, as
     inspections.domain.geo.municipality_at does one point at a time."""
+    # numpy and shapely (~17 MiB of RSS) are imported by the import that uses them, not by every web
+    # process that loads this module (see inspections.domain.geo).
+    import numpy
+    import shapely
+    from shapely.geometry import shape
+
     pending = [parsed for parsed in parsed_rows if parsed.values["municipality_id"] is None]
     if not pending:
         return []

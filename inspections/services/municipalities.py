@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from shapely.geometry import Point, shape
 
 from backend.exceptions import ApplicationError
 from inspections.domain.geo import BoundaryError, boundary_clean
@@ -110,6 +109,8 @@ def _polygonal_geometry(geometry: Any) -> tuple[dict | None, int]:
 def _centre(geometry: dict, properties: dict[str, Any]) -> tuple[float, float]:
     """(lat, lon) of a point inside the boundary: the file's own centre if it lies inside, else the
     centroid if inside, else shapely's representative point (always inside)."""
+    from shapely.geometry import Point, shape  # here, not at the top: see inspections.domain.geo
+
     shp = shape(geometry)
     given = _pick(properties, CENTRE_KEYS)
     if isinstance(given, list | tuple) and len(given) == 2:

@@ -18,10 +18,13 @@ marker decodes fully and is accepted, but only the re-encoded pixels are ever st
 so the appended payload is dropped. Only the SHA-256 of the upload is kept as evidence.
 """
 
+from __future__ import annotations
+
 import hashlib
 import io
 import warnings
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
@@ -30,13 +33,15 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from backend.exceptions import ApplicationError, PermissionDeniedError
 from inspections.domain.calendar import datetime_supported
 from inspections.domain.geo import distance_m
 from inspections.models import Answer, Photo, Visit, photo_upload_path, thumbnail_upload_path
 from inspections.selectors.scope import scope_for
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 THUMBNAIL_PX = 512
@@ -144,6 +149,10 @@ def _invalid(message: str, code: str = "invalid_image") -> ApplicationError:
 
 def photo_process(data: bytes) -> ProcessedPhoto:
     """Validate and re-encode an uploaded image (see the module docstring); raises ApplicationError."""
+    # Pillow (~8 MiB of RSS) is imported by the requests that decode a photo, not by every web process
+    # that loads this module (the CSV export's workers among them).
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -202,6 +211,8 @@ def photo_process(data: bytes) -> ProcessedPhoto:
 
 def _rotated(image: Image.Image) -> bool:
     """Whether EXIF asks for a rotation or flip (Orientation other than 1)."""
+    from PIL import ExifTags
+
     try:
         return image.getexif().get(ExifTags.Base.Orientation, 1) not in (1, None)
     except Exception:  # noqa: BLE001 - unreadable EXIF: nothing to apply
@@ -210,6 +221,8 @@ def _rotated(image: Image.Image) -> bool:
 
 def _exif_evidence(image: Image.Image) -> tuple[float | None, float | None, datetime | None]:
     """EXIF GPS position and DateTimeOriginal, when present and sane (never raises)."""
+    from PIL import ExifTags
+
     try:
         exif = image.getexif()
     except Exception:  # noqa: BLE001 - a broken EXIF block is no evidence, not an error
