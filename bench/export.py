@@ -13,7 +13,9 @@ raw COPY of the same columns in the same run.
 - The endpoint: `GET /api/v1/analytics/exports/visits.csv` served by one gunicorn sync worker on
   127.0.0.1:8651 (DEBUG off), read over HTTP by this process. Memory is the serving processes' RSS
   sampled every 20 ms with psutil (absolute peak, and the rise over the idle worker just before
-  the request).
+  the request). The worker gets this process's environment, so its cache is Redis only when REDIS_URL
+  is set (as deployed: every request's scope lookup then imports redis-py, ~20 MiB); the figure says
+  which cache it ran with.
 - The export once more in a child process through Django's handler (no HTTP), with tracemalloc:
   the peak of Python allocations during the export, and that process's ru_maxrss (getrusage).
 """
@@ -248,8 +250,11 @@ def main() -> None:
     ]
     for name, first, seconds in rows:
         print(f"{name:44} {first:12.2f} {seconds:8.2f} {seconds / copy_seconds:6.2f}")
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 2)[-2]
     print(
-        f"memory, serving worker RSS (psutil, 20 ms samples): idle {http['idle'] / MiB:.0f} MiB, "
+        f"memory, serving worker RSS (psutil, 20 ms samples, {cache} cache): idle {http['idle'] / MiB:.0f} MiB, "
         f"peak {http['peak'] / MiB:.0f} MiB (+{(http['peak'] - http['idle']) / MiB:.1f} MiB during the export)"
     )
     print(
