@@ -372,20 +372,3 @@ def visit_report_pdf(visit) -> bytes:
     )
     return bytes(pdf.output())
 
-
-def indicators_csv(*, period, rows: list[dict]) -> bytes:
-    """The indicators table, one line per group and indicator (UTF-8 with a BOM for Excel)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["calendar", "period", "group", "label", "indicator", "value", "ci_low", "ci_high", "numerator",
-         "denominator", "target", "light"]
-    )  # fmt: skip
-    for row in rows:
-        for code, figure in row["indicators"].items():
-            writer.writerow(
-                [period.calendar, period.key, row["key"], csv_text_cell(row["label"]), code]
-                + ["" if figure[name] is None else figure[name] for name in (
-                    "value", "ci_low", "ci_high", "numerator", "denominator", "target", "light")]
-            )  # fmt: skip
-    return BOM + buffer.getvalue().encode()
