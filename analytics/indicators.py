@@ -427,17 +427,26 @@ def scope_choice(*, user, municipality_id: int) -> tuple[Municipality, set[int]]
     """The municipality (or Amanah) a caller narrowed the indicators to, and the ids it covers (an
     Amanah covers itself and its municipalities). Unknown or outside the caller's scope: refused
     with the same answer either way (422), so nothing is filtered halfway."""
+    chosen = municipality_in_scope(user=user, municipality_id=municipality_id, loc=["query", "municipality"])
     visible = visible_to(Municipality.objects.defer("boundary"), user=user, field="id")
-    chosen = visible.filter(pk=municipality_id).first()
+    ids = {chosen.pk} | set(visible.filter(parent_id=chosen.pk).values_list("pk", flat=True))
+    return chosen, ids
+
+
+def municipality_in_scope(*, user, municipality_id: int, loc: list[str]) -> Municipality:
+    """The municipality or Amanah `municipality_id` if the user sees it; unknown and out of scope are
+    refused alike (422, the error at `loc`), so nobody learns which ids exist elsewhere."""
+    chosen = (
+        visible_to(Municipality.objects.defer("boundary"), user=user, field="id").filter(pk=municipality_id).first()
+    )
     if chosen is None:
         raise ApplicationError(
             _("No municipality with this id in your scope."),
             code="validation_error",
             status=422,
-            extra={"errors": [{"loc": ["query", "municipality"], "msg": "not in scope", "type": "value_error"}]},
+            extra={"errors": [{"loc": loc, "msg": "not in scope", "type": "value_error"}]},
         )
-    ids = {chosen.pk} | set(visible.filter(parent_id=chosen.pk).values_list("pk", flat=True))
-    return chosen, ids
+    return chosen
 
 
 def indicators_table(*, user, period: Period, group_by: str, municipality_ids: set[int] | None = None) -> list[dict]:

@@ -3,15 +3,15 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from analytics.indicators import BY_CODE, Indicator
+from analytics.indicators import BY_CODE, Indicator, municipality_in_scope
 from analytics.models import IndicatorTarget
 from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from inspections.models import Municipality
-from inspections.selectors.scope import Role, scope_for, visible_to
+from inspections.selectors.scope import Role, scope_for
 from inspections.services.audit import audit_record
 
 
-def _checked(*, actor, code: str, municipality_id: int | None) -> tuple[Indicator, Municipality | None]:
+def _checked(*, actor, code: str, municipality_id: int | None, loc: list[str]) -> tuple[Indicator, Municipality | None]:
     """The indicator and the scope a target write is for. Admins only (leadership reads targets);
     the scope must be a municipality or Amanah the actor sees (visible_to), refused alike when it does
     not exist (422), like the indicators' own `municipality` filter."""
@@ -22,16 +22,7 @@ def _checked(*, actor, code: str, municipality_id: int | None) -> tuple[Indicato
         raise NotFoundError(_("Unknown indicator."))
     if municipality_id is None:
         return indicator, None
-    municipality = (
-        visible_to(Municipality.objects.defer("boundary"), user=actor, field="id").filter(pk=municipality_id).first()
-    )
-    if municipality is None:
-        raise ApplicationError(
-            _("No municipality with this id in your scope."),
-            code="validation_error",
-            status=422,
-            extra={"errors": [{"loc": ["body", "municipality"], "msg": "not in scope", "type": "value_error"}]},
-        )
+    municipality = municipality_in_scope(user=actor, municipality_id=municipality_id, loc=loc)
     return indicator, municipality
 
 
@@ -42,7 +33,9 @@ def indicator_target_set(
     """Set (or replace) the target of one indicator for one scope: a municipality or an Amanah, or
     the national default when `municipality_id` is None. Admins only. A proportion's target and
     margin are shares between 0 and 1."""
-    indicator, municipality = _checked(actor=actor, code=code, municipality_id=municipality_id)
+    indicator, municipality = _checked(
+        actor=actor, code=code, municipality_id=municipality_id, loc=["body", "municipality"]
+    )
     if target < 0 or amber_margin < 0 or (indicator.proportion and (target > 1 or amber_margin > 1)):
         raise ApplicationError(_("A proportion's target and margin are shares between 0 and 1; others are >= 0."))
     row, _created = IndicatorTarget.objects.update_or_create(
@@ -65,7 +58,9 @@ def indicator_target_delete(*, actor, code: str, municipality_id: int | None = N
     """Remove the target of one indicator set on one scope, so its figures fall back to the nearest
     ancestor's target (or the national default; removing that leaves no target). Admins only; a
     scope with no target of its own for `code` is a 404."""
-    _indicator, municipality = _checked(actor=actor, code=code, municipality_id=municipality_id)
+    _indicator, municipality = _checked(
+        actor=actor, code=code, municipality_id=municipality_id, loc=["query", "municipality"]
+    )
     row = IndicatorTarget.objects.select_for_update().filter(code=code, municipality=municipality).first()
     if row is None:
         raise NotFoundError(_("No target is set for this indicator in this scope."))

@@ -324,3 +324,12 @@ def test_the_admin_lists_targets_with_their_scope_read_only(targets, siblings):
     row = IndicatorTarget.objects.get(code="coverage", municipality=siblings["dammam"])
     delete = client.post(reverse("admin:analytics_indicatortarget_delete", args=[row.pk]), {"post": "yes"})
     assert delete.status_code == 403 and IndicatorTarget.objects.filter(pk=row.pk).exists()
+
+
+def test_an_unknown_scope_is_named_where_the_client_sent_it(api, admin_user, targets, siblings):
+    """The PUT's municipality is in its body, the DELETE's in its query: the 422 points there."""
+    client = api.as_user(admin_user)
+    put_error = put(client, "coverage", {"target": 0.5, "municipality": 999_999}).json()
+    delete_error = client.delete("analytics/indicators/targets/coverage?municipality=999999").json()
+    assert [error["loc"] for error in put_error["errors"]] == [["body", "municipality"]]
+    assert [error["loc"] for error in delete_error["errors"]] == [["query", "municipality"]]
