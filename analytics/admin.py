@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import IndicatorTarget
+from inspections.admin import ReadOnlyAdmin
 
 
 @admin.register(IndicatorTarget)
-class IndicatorTargetAdmin(admin.ModelAdmin):
+class IndicatorTargetAdmin(ReadOnlyAdmin):
     list_display = ("code", "scope", "target", "amber_margin", "updated_by", "updated_at")
     list_filter = ("code", ("municipality", admin.EmptyFieldListFilter))
     list_select_related = ("municipality", "updated_by")
@@ -19,12 +20,3 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
     @admin.display(description=_("scope"), ordering="municipality__code")
     def scope(self, target: IndicatorTarget) -> str:
         return str(target.municipality) if target.municipality_id else str(_("National"))
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,7 +16,7 @@ from ninja import Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from analytics import exports, indicators, indicators_csv, indicators_pdf, selectors, services
+from analytics import exports, indicators, indicators_pdf, selectors, services
 from analytics.selectors import AnalyticsFilters
 from backend.api_basics import ERRORS, IsoDate, MappedList, Page, StrictIn
 from backend.db_routers import analytics_reads
@@ -404,7 +404,7 @@ def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
     """One line per group and indicator: value, interval, numerator, denominator, target, light, then the
     target's margin and the scope it was set on (`target_scope`, empty: national; `target_scope_label`)."""
     period, rows = _indicators(request, query)
-    body = indicators_csv.indicators_csv(period=period, rows=rows)
+    body = exports.indicators_csv(period=period, rows=rows)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="jawla-indicators-{period.calendar}-{period.key}.csv"'
     return response
