@@ -121,7 +121,7 @@ class CellPeriod(_VisitCounts):
 class RollupPending(models.Model):
     """A synced visit whose contribution is not in the roll-ups yet (settings.ROLLUPS_DEFERRED): the
     visit sync writes one row per visit in its transaction; `rollups_flush` (the Celery task
-    analytics.rollups_flush, every ROLLUPS_FLUSH_SECONDS) adds the contribution of many at once and
+    analytics.rollups_flush, every 5 s: backend/schedules.py) adds the contribution of many at once and
     deletes their rows in the same transaction. A plain id, not a foreign key: a visit deleted meanwhile
     simply contributes nothing when flushed. See analytics/rollups.py for the guarantee."""
 

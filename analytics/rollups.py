@@ -14,8 +14,8 @@ number of visits (PostgreSQL and SQLite alike):
   (on: one small insert instead of four aggregates per batch); then `rollups_flush` (the Celery task
   analytics.rollups_flush, every 5 s: backend/schedules.py) adds the pending visits many thousands at a
   time and deletes their rows in one transaction. Bound: a synced visit is in the roll-ups within one
-  flush interval plus one flush's run while a worker and beat run; `rollups_pending_count()` (and the
-  health page) shows what waits;
+  flush interval plus one flush's run while a worker and beat run; `rollups_pending_count()` tells
+  how many wait;
 - single-row ORM writes (the admin, factories, the demo seed, any `Visit.save()` / `Answer.save()` /
   `.delete()`) are followed by the model signals (analytics/signals.py): the old contribution is
   subtracted before the write (pre_save / pre_delete) and the new one added after it;

@@ -117,3 +117,21 @@ def test_the_base_apps_never_import_the_apps_built_on_them(app, forbidden):
         if any(module == name or module.startswith(f"{name}.") for name in forbidden)
     ]
     assert offenders == []
+
+
+def test_a_web_process_loads_no_imaging_or_geometry_library_until_a_request_needs_one():
+    """shapely with numpy, Pillow and segno (~30 MiB of RSS together) are imported by the functions that
+    use them (boundaries, photos, signatures, stickers), not by every gunicorn worker: the CSV export's
+    workers stay small (bench/export.py). Django set up and every URL resolved, none of them loaded."""
+    code = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from django.urls import get_resolver\n"
+        "get_resolver().url_patterns\n"
+        "import backend.api, analytics.exports, inspections.services.visits\n"
+        "print(sorted(m for m in ('shapely', 'numpy', 'PIL', 'segno') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

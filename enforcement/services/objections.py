@@ -8,6 +8,7 @@ it to zero. Every step is audited and notified in the same transaction; a decisi
 """
 
 import hashlib
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,8 +42,6 @@ def _attachment_type(attachment: AttachmentIn) -> str:
         raise ApplicationError(_("An attachment is too large."), code="attachment_too_large", status=422)
     if attachment.content.startswith(b"%PDF-"):
         return "application/pdf"
-    import io
-
     from PIL import Image, UnidentifiedImageError  # here: see inspections.services.photos
 
     try:
