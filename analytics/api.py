@@ -27,7 +27,9 @@ from inspections.selectors.scope import visible_to
 
 router = Router(tags=["analytics"])
 
-GroupBy = Literal["municipality", "amanah", "category", "item", "month", "hijri_month", "inspector"]
+GroupBy = Literal[
+    "municipality", "amanah", "municipality_class", "category", "item", "month", "hijri_month", "inspector"
+]
 
 
 class FiltersIn(Schema):

@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 from analytics.rollups import QUARTER_RESOLUTIONS
@@ -222,6 +223,8 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
         return _rates_by_id(_rollup_counts(days, "municipality_id"), "municipality_id", _names(Municipality))
     if group_by == "amanah":
         return _amanah_rates(_rollup_counts(days, "municipality_id"))
+    if group_by == "municipality_class":
+        return _class_rates(_rollup_counts(days, "municipality_id"))
     if group_by == "category":
         return _rates_by_id(_rollup_counts(days, "category_id"), "category_id", _names(Category))
     if group_by == "month":
@@ -248,6 +251,21 @@ def _amanah_rates(rows: list[dict]) -> list[Rate]:
     return [
         rate_row(key=str(amanah_id), label=names.get(amanah_id, ""), visits=visits, violating=violating)
         for amanah_id, (visits, violating) in sorted(totals.items())
+    ]
+
+
+def _class_rates(rows: list[dict]) -> list[Rate]:
+    """The per-municipality counts folded into the municipalities' classes (A-E, the class the penalty
+    table scales fines by): class A municipalities against class E ones, say, across Amanahs."""
+    classes = dict(Municipality.objects.values_list("id", "municipality_class"))
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        total = totals.setdefault(classes.get(row["municipality_id"], ""), [0, 0])
+        total[0] += row["visits"]
+        total[1] += row["violating"]
+    return [
+        rate_row(key=code, label=_("Class %(code)s") % {"code": code}, visits=visits, violating=violating)
+        for code, (visits, violating) in sorted(totals.items())
     ]
 
 

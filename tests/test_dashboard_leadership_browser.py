@@ -223,3 +223,55 @@ def test_the_view_lives_in_its_address(live_server, seeded):  # noqa: F811
             assert errors == [], errors
         finally:
             browser.close()
+
+
+def test_the_municipalities_card_groups_by_amanah_and_class(live_server, seeded):  # noqa: F811
+    """Leadership compares Amanahs and municipality classes on the same card: the rows fold the
+    municipalities (Dammam class C, Khobar class A), the totals stay, the grouping is in the address,
+    and only municipalities open a drill-down."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    dammam = seeded["dammam"]
+    dammam.municipality_class = "C"
+    dammam.save(update_fields=["municipality_class"])
+    completed = Visit.objects.filter(outcome__in=["compliant", "violations"])
+    total = completed.count()
+    in_dammam = completed.filter(municipality=dammam).count()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page, errors = sign_in(browser, live_server, DESKTOP)
+            next_load(page, lambda: page.select_option("#f-area", "municipality_class"))
+            assert page.evaluate("location.search") == "?area=municipality_class"
+            rows = page.locator("#municipality-table tbody tr")
+            assert rows.count() == 2
+            assert page.text_content("#area-head") == "فئة البلدية"
+            cells = {rows.nth(i).locator("td").first.text_content(): rows.nth(i).locator("td").nth(1).text_content()
+                     for i in range(2)}  # fmt: skip
+            assert cells == {"الفئة A": f"{total - in_dammam:,}", "الفئة C": f"{in_dammam:,}"}
+            assert page.locator("#municipality-table button[data-municipality]").count() == 0
+            assert int(page.text_content("#kpi-visits").replace(",", "")) == total
+            page.locator("#municipality-table").scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "overview-ar-desktop-by-class.png"), full_page=False)
+
+            # By Amanah, in English on a phone, from a link.
+            page.click("#lang-switch")
+            page.wait_for_selector("html[dir='ltr']", timeout=20_000)
+            page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            page.goto(f"{live_server.url}/dashboard/?area=amanah")
+            page.wait_for_selector("body[data-loads='1']", timeout=20_000)
+            page.set_viewport_size(PHONE)
+            assert page.input_value("#f-area") == "amanah"
+            assert rows.count() == 1 and page.text_content("#area-head") == "Amanah"
+            assert rows.first.locator("td").nth(1).text_content() == f"{total:,}"
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.locator("#municipality-table").scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "overview-en-phone-by-amanah.png"), full_page=False)
+
+            # Back to municipalities: the drill-down buttons return.
+            next_load(page, lambda: page.select_option("#f-area", "municipality"))
+            assert page.evaluate("location.search") == ""
+            assert page.locator("#municipality-table button[data-municipality]").count() == 2
+            assert errors == [], errors
+        finally:
+            browser.close()

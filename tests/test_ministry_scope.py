@@ -139,3 +139,21 @@ def test_only_leadership_can_be_national(dammam):
     assert "national" in raised.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
         membership.save()
+
+
+def test_rates_by_municipality_class_fold_municipalities_across_amanahs(api, world, dammam, riyadh_north):
+    """Class A (Khobar, the default) against class C (Dammam and Riyadh North, in two Amanahs)."""
+    for municipality in (dammam, riyadh_north):
+        municipality.municipality_class = "C"
+        municipality.save(update_fields=["municipality_class"])
+    assert _rates(api, world["ministry"], "municipality_class") == {"Class A": (2, 0), "Class C": (7, 4)}
+    # An Amanah's leadership folds only its own municipalities.
+    assert _rates(api, world["ep_leader"], "municipality_class") == {"Class A": (2, 0), "Class C": (2, 1)}
+    response = api.as_user(world["ministry"]).get(
+        "analytics/violation-rates",
+        {"group_by": "municipality_class", "from": "2026-11-01", "to": "2026-11-30"},
+        headers={"Accept-Language": "ar"},
+    )
+    assert [row["label"] for row in response.json()] == ["الفئة A", "الفئة C"]
+    bad = api.as_user(world["ministry"]).get("analytics/violation-rates", {"group_by": "class"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "group_by"

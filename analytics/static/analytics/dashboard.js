@@ -344,10 +344,14 @@
   // --- the filters in the address: a view can be bookmarked, shared, and walked back ----------------
   // Only a whole link is applied: one value outside the caller's scope (or a malformed date) and the
   // default view is shown with the reason, never a mix of the link and the defaults.
-  const ADDRESS = ["from", "to", "municipality", "category", "checklist", "resolution", "trend"];
+  const ADDRESS = ["from", "to", "municipality", "category", "checklist", "resolution", "trend", "area"];
   const trendSelect = document.getElementById("f-trend");
+  const areaSelect = document.getElementById("f-area");
   let addressNotice = null;
-  function addressField(name) { return name === "trend" ? trendSelect : form.elements[name]; }
+  function addressField(name) {
+    if (name === "trend") return trendSelect;
+    return name === "area" ? areaSelect : form.elements[name];
+  }
   function fieldDefault(field) {
     if (field.tagName !== "SELECT") return field.defaultValue;
     // The option marked selected in the page, else the first (as the browser shows a fresh select).
@@ -408,7 +412,7 @@
       const withGroup = (g) => { const p = new URLSearchParams(params); p.set("group_by", g); return p; };
       const drilled = Boolean(params.get("municipality"));
       const [heat, byMunicipality, byMonth, byItem, byInspector, overdue, , visits] = await Promise.all([
-        getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup("municipality")),
+        getJSON("heatmap", heatParams), getJSON("violation-rates", withGroup(areaSelect.value)),
         getJSON("violation-rates", withGroup(trendKind())), getJSON("violation-rates", withGroup("item")),
         getJSON("violation-rates", withGroup("inspector")),
         getJSON("overdue-findings", new URLSearchParams([...params, ["limit", "12"]])),
@@ -417,7 +421,11 @@
       ]);
       drawMap(heat);
       drawKpis(byMunicipality);
-      rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data, true);
+      // Municipalities open their drill-down; Amanahs and classes are compared, not drilled into.
+      const byArea = areaSelect.value === "municipality";
+      document.getElementById("area-head").textContent = areaSelect.selectedOptions[0].textContent;
+      document.getElementById("area-note").hidden = !byArea;
+      rateRows(document.querySelector("#municipality-table tbody"), byMunicipality.slice().sort((a, b) => (b.rate || 0) - (a.rate || 0)), S.no_data, byArea);
       drawInspectors(byInspector);
       const items = byItem.filter((r) => r.violating_visits > 0)
         .sort((a, b) => b.violating_visits - a.violating_visits || (b.rate || 0) - (a.rate || 0)).slice(0, 10);
@@ -437,6 +445,7 @@
   }
   form.addEventListener("change", () => { updateHijri(); refresh(); });
   trendSelect.addEventListener("change", () => refresh());
+  areaSelect.addEventListener("change", () => refresh());
   document.getElementById("overdue-all").addEventListener("click", showAllOverdue);
   document.getElementById("inspector-all").addEventListener("click", showAllInspectors);
   document.getElementById("visits-more").addEventListener("click", moreVisits);
