@@ -100,13 +100,15 @@ class ItemDay(models.Model):
 
 
 class CellPeriod(_VisitCounts):
-    """Completed and violating visits per H3 cell (each stored resolution 5..9) x municipality, at two
-    grains: a Riyadh day (`grain` "d", `period` the day), a Riyadh month ("m", `period` its first day)
-    and, at the resolutions with many cells, a calendar quarter ("q"). A range reads its whole
-    quarters and months from those rows and its edge days from the day rows."""
+    """Completed and violating visits per H3 cell (each stored resolution 5..9) x municipality, per
+    grain: a Riyadh day (`grain` "d", `period` the day), a Riyadh month ("m", `period` its first day)
+    and, at the resolutions with many cells, an ISO week of Riyadh days ("w", `period` its Monday) and
+    a calendar quarter ("q"). A range reads its whole quarters, months and weeks from those rows and
+    the days left at its edges from the day rows (analytics.periods.cover)."""
 
     class Grain(models.TextChoices):
         DAY = "d"
+        WEEK = "w"  # ISO weeks (Monday to Sunday), kept for analytics.rollups.WEEK_RESOLUTIONS only
         MONTH = "m"
         QUARTER = "q"  # calendar quarters, kept for analytics.rollups.QUARTER_RESOLUTIONS only
 

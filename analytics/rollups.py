@@ -37,18 +37,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import OperationalError, connections, router, transaction
+from django.utils import timezone
 from psycopg.errors import LockNotAvailable
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, RollupPending, VisitDay
+from analytics.periods import month_of, quarter_of, week_of
+from inspections.models import Visit
 
 RESOLUTIONS = (5, 6, 7, 8, 9)
 # Resolutions whose cells are many (a year of r9 month rows is about twelve rows per cell): they also
 # keep calendar-quarter rows, so a year reads about four quarters and a few months, not twelve months.
 QUARTER_RESOLUTIONS = (8, 9)
+# Resolutions whose edge days are many rows (at 10M visits a year, r9 has about one day row per cell
+# and day, r7 five visits per cell and day): they also keep ISO-week rows, so a range that starts or
+# ends mid-month reads at most six days and a few weeks at each edge instead of up to thirty days.
+WEEK_RESOLUTIONS = (7, 8, 9)
 COMPLETED = ("compliant", "violations")
 CHUNK = 500  # ids per statement: SQLite's bound-variable limit is far above, and plans stay small
 
@@ -87,6 +94,14 @@ def _quarter_of(vendor: str, column: str) -> str:
     return (
         f"date({column}, 'start of month', '-' || ((CAST(strftime('%%m', {column}) AS INTEGER) - 1) %% 3) || ' months')"
     )
+
+
+def _week_of(vendor: str, column: str) -> str:
+    """The Monday of the ISO week of a date column (PostgreSQL's date_trunc('week') is ISO: Monday)."""
+    if vendor == "postgresql":
+        return f"date_trunc('week', {column})::date"
+    # strftime('%w'): 0 for Sunday .. 6 for Saturday; (w + 6) % 7 days back is the Monday.
+    return f"date({column}, '-' || ((CAST(strftime('%%w', {column}) AS INTEGER) + 6) %% 7) || ' days')"
 
 
 def _counted_answer(vendor: str) -> str:
@@ -138,20 +153,24 @@ def _statements(vendor: str, where: str, where_params: list, sign: int) -> list[
             [*day_params, sign, sign, *where_params],
         ),
     ]
-    # Cells: every stored resolution at both grains from one scan of the visits.
+    # Cells: every stored resolution at each of its grains from one scan of the visits.
     resolutions = " UNION ALL ".join(f"SELECT {r} AS res" for r in RESOLUTIONS)
     cell = "CASE r.res " + " ".join(f"WHEN {r} THEN v.h3_r{r}" for r in RESOLUTIONS) + " END"
     period = (
-        f"CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {_month_of(vendor, day)} ELSE {_quarter_of(vendor, day)} END"
+        f"CASE g.grain WHEN 'd' THEN {day} WHEN 'w' THEN {_week_of(vendor, day)} "
+        f"WHEN 'm' THEN {_month_of(vendor, day)} ELSE {_quarter_of(vendor, day)} END"
     )
     quarters = ", ".join(str(r) for r in QUARTER_RESOLUTIONS)
+    weeks = ", ".join(str(r) for r in WEEK_RESOLUTIONS)
     statements.append(
         (
             f"INSERT INTO {CELL_PERIOD} (resolution, grain, period, municipality_id, cell, visits, violating) "
             f"SELECT r.res, g.grain, {period}, v.municipality_id, {cell}, {counts} "
             "FROM inspections_visit v CROSS JOIN "
-            f"({resolutions}) r CROSS JOIN (SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'q') g "
-            f"WHERE {completed} AND (g.grain <> 'q' OR r.res IN ({quarters})) AND {where} "
+            f"({resolutions}) r CROSS JOIN "
+            "(SELECT 'd' AS grain UNION ALL SELECT 'w' UNION ALL SELECT 'm' UNION ALL SELECT 'q') g "
+            f"WHERE {completed} AND (g.grain IN ('d', 'm') OR (g.grain = 'q' AND r.res IN ({quarters})) "
+            f"OR (g.grain = 'w' AND r.res IN ({weeks}))) AND {where} "
             "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (resolution, grain, period, municipality_id, cell) DO UPDATE SET "
             f"visits = {CELL_PERIOD}.visits + excluded.visits, "
@@ -295,6 +314,35 @@ def rollups_pending_count(*, using: str | None = None) -> int:
         return cursor.fetchone()[0]
 
 
+# The flush runs every 5 s (backend/schedules.py); a visit still pending after this long means no
+# flush is running (worker or beat down): GET health reports it late (inspections.services.health).
+BACKLOG_BOUND = timedelta(seconds=60)
+
+
+def rollups_backlog(*, now: datetime) -> tuple[int, float | None, timedelta]:
+    """(visits pending, seconds since the oldest of them was received, the bound) for GET health. The
+    oldest is the lowest pending id that is still a visit (ids grow with time; one deleted meanwhile
+    contributes nothing and is not late by itself). Reads the primary, where the sync writes."""
+    with connections[_alias()].cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {PENDING}")
+        pending = cursor.fetchone()[0]
+        if not pending:
+            return 0, None, BACKLOG_BOUND
+        cursor.execute(
+            f"SELECT v.received_at FROM {PENDING} p JOIN {Visit._meta.db_table} v ON v.id = p.visit_id "
+            "ORDER BY p.visit_id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return pending, None, BACKLOG_BOUND
+    received = row[0]
+    if isinstance(received, str):  # SQLite without converters
+        received = datetime.fromisoformat(received)
+    if timezone.is_naive(received):
+        received = timezone.make_aware(received, UTC)
+    return pending, max((now - received).total_seconds(), 0.0), BACKLOG_BOUND
+
+
 def _apply(*, ids: Iterable[int], rows: str, column: str, sign: int, tables: tuple[str, ...]) -> None:
     """The statements of `tables` for the rows whose `column` is in `ids` (visits `v`, or answers `a`
     joined to their visits: `rows` is that FROM clause): on PostgreSQL one statement a table with the
@@ -329,12 +377,12 @@ def _apply(*, ids: Iterable[int], rows: str, column: str, sign: int, tables: tup
 def _drop_empty(cursor, days: set, tables: tuple[str, ...]) -> None:
     # Only the subtracted rows can have reached zero; a whole-table DELETE would scan a national table
     # on every amendment, so the few emptied keys are found through their days.
-    # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: months and quarters in the same type.
+    # PostgreSQL answers dates, SQLite 'YYYY-MM-DD' text: weeks, months and quarters in the same type.
     days = sorted(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days)
-    months = sorted(
-        {d.replace(day=1) for d in days} | {d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1) for d in days}
-    )
+    weeks = sorted({week_of(d) for d in days})
+    months = sorted({month_of(d) for d in days} | {quarter_of(d) for d in days})
     day_marks = ", ".join(["%s"] * len(days))
+    week_marks = ", ".join(["%s"] * len(weeks))
     month_marks = ", ".join(["%s"] * len(months))
     figures = {
         VISIT_DAY: ("visits", "violating"),
@@ -345,8 +393,9 @@ def _drop_empty(cursor, days: set, tables: tuple[str, ...]) -> None:
         if table == CELL_PERIOD:
             cursor.execute(
                 f"DELETE FROM {CELL_PERIOD} WHERE visits = 0 AND violating = 0 AND "
-                f"((grain = 'd' AND period IN ({day_marks})) OR (grain IN ('m', 'q') AND period IN ({month_marks})))",
-                [*days, *months],
+                f"((grain = 'd' AND period IN ({day_marks})) OR (grain = 'w' AND period IN ({week_marks})) "
+                f"OR (grain IN ('m', 'q') AND period IN ({month_marks})))",
+                [*days, *weeks, *months],
             )
         else:
             a, b = figures[table]

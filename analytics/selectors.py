@@ -21,7 +21,7 @@ import functools
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import h3
 from django.conf import settings
@@ -32,7 +32,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
-from analytics.rollups import QUARTER_RESOLUTIONS
+from analytics.periods import cover
+from analytics.rollups import QUARTER_RESOLUTIONS, WEEK_RESOLUTIONS
 from inspections.domain import calendar
 from inspections.domain.names import label, person_name
 from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
@@ -374,41 +375,19 @@ def item_labels(*, codes: set[str]) -> dict[str, str]:
     return texts
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _cell_periods(date_from: date, date_to: date, *, quarters: bool) -> Q:
-    """The CellPeriod rows that add up to the inclusive days [date_from, date_to]: greedily from the
-    start, a whole calendar quarter where one begins and fits (at the resolutions that keep quarter
-    rows), else a whole month, else a day; consecutive pieces of one grain become one period range."""
+def _cell_periods(date_from: date, date_to: date, *, resolution: int) -> Q:
+    """The CellPeriod rows that add up to the inclusive days [date_from, date_to]: the coarsest
+    pieces that fit (analytics.periods.cover), with the grains this resolution keeps."""
     grain = CellPeriod.Grain
-    pieces: list[list] = []  # [grain, first period, last period]
-    cursor = date_from
-    while cursor <= date_to:
-        if cursor.day == 1 and quarters and cursor.month % 3 == 1 and _add_months(cursor, 3) <= date_to + ONE_DAY:
-            kind, step = grain.QUARTER, _add_months(cursor, 3)
-        elif cursor.day == 1 and _add_months(cursor, 1) <= date_to + ONE_DAY:
-            kind, step = grain.MONTH, _add_months(cursor, 1)
-        else:
-            kind, step = grain.DAY, cursor + ONE_DAY
-        if pieces and pieces[-1][0] == kind:
-            pieces[-1][2] = cursor
-        else:
-            pieces.append([kind, cursor, cursor])
-        cursor = step
+    grains = [
+        *([grain.QUARTER] if resolution in QUARTER_RESOLUTIONS else []),
+        grain.MONTH,
+        *([grain.WEEK] if resolution in WEEK_RESOLUTIONS else []),
+    ]
     periods = Q(pk__in=[])
-    for kind, first, last in pieces:
-        periods |= Q(grain=kind, period__gte=first, period__lte=last)
+    for piece in cover(date_from, date_to, grains=grains):
+        periods |= Q(grain=piece.grain, period__gte=piece.first, period__lte=piece.last)
     return periods
-
-
-ONE_DAY = timedelta(days=1)
 
 
 def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tuple[int, int, int]]:
@@ -434,7 +413,7 @@ def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tu
     rows = _in_scope(cells, user=user)
     if filters.municipality_id is not None:
         rows = rows.filter(municipality_id=filters.municipality_id)
-    rows = rows.filter(_cell_periods(date_from, date_to, quarters=int(resolution) in QUARTER_RESOLUTIONS))
+    rows = rows.filter(_cell_periods(date_from, date_to, resolution=int(resolution)))
     grouped = rows.values_list("cell").annotate(visits=Sum("visits"), violating=Sum("violating")).order_by()
     return [row for row in grouped if row[1]]
 

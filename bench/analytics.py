@@ -372,21 +372,35 @@ def bench_queries(world: dict, runs: int) -> list[tuple[str, float, float]]:
         return call
 
     cases = []
-    # A year that ends mid-month: its edges are read from day rows (the worst case for the roll-ups).
-    mid = today - timedelta(days=15 if today.day > 20 or today.day < 10 else 0)
+    # The visits span the 365 days before now. Beside the last year and 30 days (what the dashboard
+    # asks), two ranges whose every edge lies in those days: a year from the 1st of a month (whole
+    # quarters: the fewest roll-up rows) and, the worst case, from the 16th of a month to the 15th
+    # eleven months later (days at both edges, which the cell roll-ups read as weeks and days; a whole
+    # year from mid-month would reach past the visits at one edge unless today is mid-month).
+    first = (today - timedelta(days=365)).replace(day=1)
+    if first < today - timedelta(days=365):
+        first = (first + timedelta(days=31)).replace(day=1)
+    aligned_to = (first + timedelta(days=366)).replace(day=1) - timedelta(days=1)
+    mid_from = (today - timedelta(days=365)).replace(day=16)
+    if mid_from < today - timedelta(days=365):
+        mid_from = (mid_from + timedelta(days=31)).replace(day=16)
+    mid_to = (mid_from + timedelta(days=334)).replace(day=15)
+    every = ("rates by municipality", "rates by month", "heatmap r7", "heatmap r9")
     spans = (
-        ("1 year", year_from, today),
-        ("30 days", month_from, today),
-        ("1 year to mid-month", mid - timedelta(days=364), mid),
+        ("1 year", year_from, today, every),
+        ("30 days", month_from, today, every),
+        ("year from the 1st", first, aligned_to, ("heatmap r7", "heatmap r9")),
+        ("mid-month to mid-month", mid_from, mid_to, every),
     )
-    for label, date_from, date_to in spans:
+    print("\n" + "; ".join(f"{label}: {date_from} .. {date_to}" for label, date_from, date_to, _ in spans))
+    for label, date_from, date_to, queries in spans:
         start, end = local_day_bounds(date_from=date_from, date_to=date_to)
         where = (
             "finished_at >= %s AND finished_at < %s AND outcome IN ('compliant', 'violations') "
             f"AND municipality_id IN ({id_list})"
         )
         common = {"from": date_from.isoformat(), "to": date_to.isoformat()}
-        cases += [
+        span_cases = [
             (
                 f"rates by municipality, {label}",
                 endpoint("violation-rates", {**common, "group_by": "municipality"}),
@@ -424,6 +438,7 @@ def bench_queries(world: dict, runs: int) -> list[tuple[str, float, float]]:
                 ),
             ),
         ]
+        cases += [case for case in span_cases if case[0].split(",")[0] in queries]
     results = []
     for name, api_call, sql_call in cases:
         # Same figures? Compare the total visits the two ways.
@@ -543,11 +558,11 @@ def main() -> None:
     results = bench_queries(world, args.runs)
     scope = "admin, 17 Amanahs" if args.national else "leadership, whole Amanah"
     print(
-        f"\n{'query (' + scope + ')':38} {'API ms':>8} {'SQL ms':>8} {'ratio':>6} {'visits':>10} {'rows':>6}"
+        f"\n{'query (' + scope + ')':46} {'API ms':>8} {'SQL ms':>8} {'ratio':>6} {'visits':>10} {'rows':>6}"
         "   (API: the endpoint on roll-ups; SQL: hand-written over the raw table)"
     )
     for name, api_ms, sql_ms, visits, rows in results:
-        print(f"{name:38} {api_ms:8.1f} {sql_ms:8.1f} {api_ms / sql_ms:6.2f} {visits:10,} {rows:6,}")
+        print(f"{name:46} {api_ms:8.1f} {sql_ms:8.1f} {api_ms / sql_ms:6.2f} {visits:10,} {rows:6,}")
     if not args.skip_export:
         seconds, size, peak_mb, rows = bench_export(world, args.visits)
         print(

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, RollupPending, VisitDay
-from analytics.rollups import QUARTER_RESOLUTIONS, RESOLUTIONS, rollups_apply, rollups_flush
+from analytics.periods import Piece, cover
+from analytics.rollups import QUARTER_RESOLUTIONS, RESOLUTIONS, WEEK_RESOLUTIONS, rollups_apply, rollups_flush
 from inspections.models import Answer, Membership, Visit
 from inspections.services.amendments import visit_amend
 from inspections.services.inputs import AmendmentChangesIn
@@ -60,6 +61,9 @@ def expected() -> dict[str, dict]:
             if resolution in QUARTER_RESOLUTIONS:
                 quarter = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
                 add("cells", (resolution, "q", quarter, municipality, cell), flag)
+            if resolution in WEEK_RESOLUTIONS:
+                monday = day - timedelta(days=day.isoweekday() - 1)
+                add("cells", (resolution, "w", monday, municipality, cell), flag)
     for answer in Answer.objects.select_related("visit"):
         visit = answer.visit
         if visit.outcome not in COMPLETED or visit.pk in pending or answer.value is None or answer.value == "na":
@@ -356,6 +360,25 @@ def test_a_visit_near_midnight_counts_on_its_riyadh_day_and_month(world):
 
 
 @pytest.mark.django_db
+def test_a_visit_counts_in_the_iso_week_of_its_riyadh_day(world):
+    # Nine consecutive days hold a Sunday and the Monday after it whatever today is; 00:10 Riyadh on a
+    # Monday is 21:10 UTC on the Sunday before: the visit belongs to the Monday's week.
+    establishment = world["shops"][0]
+    inspector = world["inspectors"][establishment.municipality_id][0]
+    payloads = [
+        visit_payload(establishment, world["versions"][0], finished_at=_finished_at(days_ago, 10), MASKS="no")
+        for days_ago in range(1, 10)
+    ]
+    assert [r.status for r in visit_sync(inspector=inspector, visits=payloads)] == ["created"] * 9
+    mondays = set(CellPeriod.objects.filter(grain="w", resolution=9).values_list("period", flat=True))
+    days = {_finished_at(days_ago, 10).date() for days_ago in range(1, 10)}
+    assert mondays == {day - timedelta(days=day.weekday()) for day in days}
+    assert all(monday.weekday() == 0 for monday in mondays) and len(mondays) >= 2
+    assert not CellPeriod.objects.filter(grain="w", resolution__in=set(RESOLUTIONS) - set(WEEK_RESOLUTIONS))
+    assert_exact("weeks")
+
+
+@pytest.mark.django_db
 def test_rebuild_restores_rollups_after_a_write_that_bypassed_them(world, capsys):
     establishment = world["shops"][1]
     inspector = world["inspectors"][establishment.municipality_id][0]
@@ -463,3 +486,97 @@ def test_an_answer_edit_drops_only_its_own_emptied_rows_through_its_day(world):
     assert ItemDay.objects.count() == before - 1
     assert not ItemDay.objects.filter(item_code="MASKS", day=answer.visit.finished_at.astimezone(RIYADH).date())
     assert_exact("answer to N/A")
+
+
+def D(text: str):  # noqa: N802 - a date literal
+    return datetime.strptime(text, "%Y-%m-%d").date()
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "grains", "pieces"),
+    [
+        # A year from a Monday mid-March: two weeks and a day before April's quarter, three quarters,
+        # January and February, then March 1 (a Sunday), two weeks, and March 16 (a Monday).
+        (
+            "2025-03-17",
+            "2026-03-16",
+            "qmw",
+            [
+                ("w", "2025-03-17", "2025-03-24"),
+                ("d", "2025-03-31", "2025-03-31"),
+                ("q", "2025-04-01", "2025-10-01"),
+                ("m", "2026-01-01", "2026-02-01"),
+                ("d", "2026-03-01", "2026-03-01"),
+                ("w", "2026-03-02", "2026-03-09"),
+                ("d", "2026-03-16", "2026-03-16"),
+            ],
+        ),
+        # The same year at a resolution without quarters or weeks: edge days and months.
+        (
+            "2025-03-17",
+            "2026-03-16",
+            "m",
+            [("d", "2025-03-17", "2025-03-31"), ("m", "2025-04-01", "2026-02-01"), ("d", "2026-03-01", "2026-03-16")],
+        ),
+        # Shorter than a week, across a week's and a month's end (Saturday to Wednesday): days only.
+        ("2026-11-28", "2026-12-02", "qmw", [("d", "2026-11-28", "2026-12-02")]),
+        # Across a year's end: the week of Monday 29 December holds days of both years.
+        (
+            "2025-12-24",
+            "2026-01-14",
+            "qmw",
+            [("d", "2025-12-24", "2025-12-28"), ("w", "2025-12-29", "2026-01-05"), ("d", "2026-01-12", "2026-01-14")],
+        ),
+        ("2026-11-23", "2026-11-29", "qmw", [("w", "2026-11-23", "2026-11-23")]),  # Monday to Sunday
+        ("2026-01-01", "2026-12-31", "qmw", [("q", "2026-01-01", "2026-10-01")]),
+        ("2026-05-05", "2026-05-05", "qmw", [("d", "2026-05-05", "2026-05-05")]),
+        ("2026-05-05", "2026-05-04", "qmw", []),
+    ],
+)
+def test_a_range_is_covered_by_its_coarsest_whole_periods(date_from, date_to, grains, pieces):
+    assert cover(D(date_from), D(date_to), grains=grains) == [Piece(g, D(a), D(b)) for g, a, b in pieces]
+
+
+def _days_of(piece: Piece) -> list:
+    """The days a piece stands for: those whose period (computed here, as in `expected`) is in it."""
+    period_of = {
+        "d": lambda day: day,
+        "w": lambda day: day - timedelta(days=day.isoweekday() - 1),
+        "m": lambda day: day.replace(day=1),
+        "q": lambda day: day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1),
+    }[piece.grain]
+    day, days = piece.first, []
+    while day <= piece.last + timedelta(days=92):
+        if piece.first <= period_of(day) <= piece.last:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    start=st.dates(min_value=D("2024-01-01"), max_value=D("2027-12-31")),
+    length=st.integers(-1, 800),
+    grains=st.sampled_from(["qmw", "mw", "m"]),
+)
+def test_the_pieces_hold_every_day_of_the_range_once(start, length, grains):
+    pieces = cover(start, start + timedelta(days=length), grains=grains)
+    days = [day for piece in pieces for day in _days_of(piece)]
+    assert days == [start + timedelta(days=i) for i in range(length + 1)]
+    assert all(piece.first.weekday() == 0 for piece in pieces if piece.grain == "w")
+
+
+@pytest.mark.django_db
+def test_the_week_migration_fills_the_week_rows_from_the_day_rows(history):
+    """analytics/migrations/0008 sums the stored day rows into week rows: the same rows the writers keep."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    weeks = importlib.import_module("analytics.migrations.0008_cellperiod_weeks")
+    assert CellPeriod.objects.filter(grain="w").exists()
+    weeks.drop(None, SimpleNamespace(connection=connection))
+    assert not CellPeriod.objects.filter(grain="w").exists()
+    weeks.fill(None, SimpleNamespace(connection=connection))
+    assert_exact("weeks from days")
