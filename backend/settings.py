@@ -415,6 +415,9 @@ REPORTS_RATE_WINDOW_SECONDS = env.int("REPORTS_RATE_WINDOW_SECONDS", default=360
 # {factor name: dotted path of a callable (establishment_ids) -> {establishment_id: points}}, each
 # capped at inspections.domain.risk.EXTRA_FACTOR_MAX_POINTS. {} turns them off.
 RISK_EXTRA_FACTORS = {"confirmed_reports": "community.selectors.risk.confirmed_report_factor"}
+# Queues other apps' tasks work off, reported by GET health (inspections.services.health.backlogs):
+# name -> callable(now=) -> (pending, age of the oldest in seconds or None, bound as a timedelta).
+HEALTH_BACKLOGS = {"rollups": "analytics.rollups.rollups_backlog"}
 # Institutional indicators (analytics.indicators): a public report case counts "closed within target"
 # when its visit finished within this many days of the case's opening.
 COMMUNITY_CASE_TARGET_DAYS = env.int("COMMUNITY_CASE_TARGET_DAYS", default=7)

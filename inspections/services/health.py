@@ -1,17 +1,31 @@
-"""What `GET health` reports: can we reach the database and the Celery broker?
+"""What `GET health` reports: can we reach the database and the Celery broker, and is the work that
+bounded-lag tasks owe being done?
 
 Bounded time: the broker probe connects once with a short timeout (HEALTH_PROBE_TIMEOUT_SECONDS, no
 retries), and callers that arrive while a probe is running wait for that probe's answer instead of
 starting their own (one probe in flight per process), so an outage cannot hold many threads for long.
 Anonymous callers get "ok"/"down" only; the reasons and the redacted broker address are for admins.
+
+Backlogs: work the visit sync leaves to a task, with the bound its guarantee promises (follow-ups
+waiting for placement; the roll-ups of visits just synced, settings.HEALTH_BACKLOGS for other apps'
+queues). A backlog whose oldest item is older than its bound means the task is not running (worker
+or beat down): the status is "degraded" and admins see which backlog, how many items, how old.
 """
 
 import threading
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+from django.utils.module_loading import import_string
 from kombu import Connection
+
+from inspections.services.rounds.follow_ups import FOLLOW_UP_SWEEP_AFTER, follow_ups_backlog
+
+# The sweeper places rows older than FOLLOW_UP_SWEEP_AFTER every minute (backend/schedules.py).
+FOLLOW_UPS_BOUND = FOLLOW_UP_SWEEP_AFTER + timedelta(seconds=150)
 
 
 def _redacted(url: str) -> str:
@@ -86,15 +100,36 @@ class _SingleFlight:
 broker_status = _SingleFlight(_broker_probe)
 
 
-def health_check(*, details: bool) -> dict[str, str]:
-    """Database and broker status; `details` adds the failure reasons and the (redacted) broker address."""
+def backlogs() -> dict[str, dict]:
+    """{name: {pending, oldest_seconds, bound_seconds, late}} for each queue a task works off."""
+    now = timezone.now()
+    measured = {"follow_ups": (*follow_ups_backlog(now=now), FOLLOW_UPS_BOUND)}
+    for name, path in getattr(settings, "HEALTH_BACKLOGS", {}).items():
+        measured[name] = import_string(path)(now=now)  # (pending, oldest seconds or None, bound)
+    return {
+        name: {
+            "pending": pending,
+            "oldest_seconds": None if oldest is None else round(oldest, 1),
+            "bound_seconds": bound.total_seconds(),
+            "late": oldest is not None and oldest > bound.total_seconds(),
+        }
+        for name, (pending, oldest, bound) in measured.items()
+    }
+
+
+def health_check(*, details: bool) -> dict:
+    """Database and broker status and the backlogs' lateness; `details` adds the failure reasons, the
+    (redacted) broker address and the backlogs themselves."""
     database = _database_status()
     broker = broker_status()
+    queues = backlogs() if database == "ok" else {}
+    late = any(queue["late"] for queue in queues.values())
     report = {
-        "status": "ok" if database == "ok" and broker == "ok" else "degraded",
+        "status": "ok" if database == "ok" and broker == "ok" and not late else "degraded",
         "database": database if details else database.split(":")[0],
         "broker": broker if details else broker.split(":")[0],
     }
     if details:
         report["broker_url"] = _redacted(settings.CELERY_BROKER_URL)
+        report["backlogs"] = queues
     return report

@@ -11,7 +11,7 @@ from datetime import date as Date
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from inspections.alerts.policy import notify_round_assigned, notify_round_changed
@@ -385,6 +385,13 @@ def follow_ups_schedule(*, requests: list[tuple[Establishment, Date, object]]) -
 # within a second of the commit; the margin keeps the sweeper from racing it).
 FOLLOW_UP_SWEEP_AFTER = timedelta(seconds=30)
 FOLLOW_UP_PLACE_BATCH = 500
+
+
+def follow_ups_backlog(*, now) -> tuple[int, float | None]:
+    """(rows waiting for placement, age in seconds of the oldest): what `GET health` reports."""
+    row = FollowUpPending.objects.aggregate(pending=Count("id"), oldest=Min("created_at"))
+    oldest = row["oldest"]
+    return row["pending"], None if oldest is None else max((now - oldest).total_seconds(), 0.0)
 
 
 def follow_ups_request(*, requests: list[tuple[int, Date, int | None, list[int]]], now) -> list[int]:
