@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import h3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -420,6 +419,8 @@ def _cell_counts(*, user, filters: AnalyticsFilters, resolution: int) -> list[tu
 
 def heatmap_cells(*, user, filters: AnalyticsFilters, resolution: int) -> list[dict]:
     """One row per H3 cell at `resolution` (5..9, the stored resolutions), ordered by cell."""
+    import h3  # here, not at the top: a web process that serves no map never loads it
+
     rows = sorted(_cell_counts(user=user, filters=filters, resolution=resolution))
     return [{"cell": h3.int_to_str(cell), **_figures(visits, violating)} for cell, visits, violating in rows]
 
@@ -437,6 +438,8 @@ def _figures(visits: int, violating: int) -> dict:
 
 def cell_polygon(cell: str) -> dict:
     """The GeoJSON Polygon of an H3 cell: h3 gives (lat, lng) pairs; GeoJSON wants [lon, lat], ring closed."""
+    import h3
+
     ring = [[round(lng, 7), round(lat, 7)] for lat, lng in h3.cell_to_boundary(cell)]
     ring.append(ring[0])
     return {"type": "Polygon", "coordinates": [ring]}
@@ -451,6 +454,8 @@ def cell_polygon_json(cell: str) -> str:
 @functools.lru_cache(maxsize=200_000)
 def _cell_feature_head(cell_int: int, resolution: int) -> str:
     # Everything of a cell's Feature that never changes: id, geometry and the start of its properties.
+    import h3
+
     cell = h3.int_to_str(cell_int)
     return (
         f'{{"type":"Feature","id":"{cell}","geometry":{cell_polygon_json(cell)},'

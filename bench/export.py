@@ -7,15 +7,22 @@ raw COPY of the same columns in the same run.
   postgres://postgres@127.0.0.1:5432/jawla_national_export), migrates it and seeds it with
   bench/analytics.py's seeding (COPY; one year, 15 municipalities). `--reuse` keeps a database
   already seeded with the same number of visits.
-- Baseline: the export's own COPY statement (same columns, joins, formula guard and date format)
-  run straight through psycopg, and a plain `COPY inspections_visit (...) TO STDOUT` of the visit
-  table alone, read to the end; time to the first byte and to the last.
+- Baseline: the export's own COPY statement (same columns, joins, formula guard and date format, JIT
+  off as the export sets it) run straight through psycopg, and a plain `COPY inspections_visit (...)
+  TO STDOUT` of the visit table alone, read to the end; time to the first byte and to the last, and
+  the CPU seconds of the database process serving it (plus those of its parallel workers).
 - The endpoint: `GET /api/v1/analytics/exports/visits.csv` served by one gunicorn sync worker on
   127.0.0.1:8651 (DEBUG off), read over HTTP by this process. Memory is the serving processes' RSS
   sampled every 20 ms with psutil (absolute peak, and the rise over the idle worker just before
-  the request). The worker gets this process's environment, so its cache is Redis only when REDIS_URL
-  is set (as deployed: every request's scope lookup then imports redis-py, ~20 MiB); the figure says
-  which cache it ran with.
+  the request), and the worker's USS (its private pages) and PSS from /proc/PID/smaps_rollup: what a
+  further worker would add. The worker gets this process's environment, so its cache is Redis only
+  when REDIS_URL is set (as deployed: every request's scope lookup then imports redis-py); the figure
+  says which cache it ran with.
+- Bytecode: the server runs from cached bytecode (.pyc, as Python keeps it by default), kept in
+  var/bench-pycache/ and filled by a first server start, even when PYTHONDONTWRITEBYTECODE is set in
+  this environment: a worker that compiles every module from source at start keeps the compiler's
+  garbage in its heap (redis-py's 400 KB command module alone: ~20 MiB of RSS). `--no-pycache` measures
+  that case.
 - The export once more in a child process through Django's handler (no HTTP), with tracemalloc:
   the peak of Python allocations during the export, and that process's ru_maxrss (getrusage).
 """
@@ -96,10 +103,23 @@ def export_sql() -> tuple[str, tuple]:
     return exports._copy_sql(Visit.objects.all(), exports.VISIT_COLUMNS)
 
 
-def time_copy(sql: str, params=()) -> tuple[float, float, int]:
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    # utime + stime (or, for children, those of its reaped children: the parallel workers it started).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_copy(sql: str, params=()) -> tuple[float, float, int, float]:
+    """First byte and total seconds, bytes, and CPU seconds of the database: the backend and the
+    parallel workers the postmaster reaped meanwhile (another client's exiting backend would count too)."""
     import psycopg
 
     with psycopg.connect(BENCH_URL) as conn, conn.cursor() as cursor:
+        cursor.execute("SET jit = off")  # as the export does
+        backend = cursor.execute("SELECT pg_backend_pid()").fetchone()[0]
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        cpu0 = _cpu_seconds(backend) + _cpu_seconds(postmaster, children=True)
         t0 = time.perf_counter()
         first = None
         size = 0
@@ -108,13 +128,27 @@ def time_copy(sql: str, params=()) -> tuple[float, float, int]:
                 if first is None:
                     first = time.perf_counter() - t0
                 size += len(data)
-        return first or 0.0, time.perf_counter() - t0, size
+        seconds = time.perf_counter() - t0
+        cpu = _cpu_seconds(backend) + _cpu_seconds(postmaster, children=True) - cpu0
+        return first or 0.0, seconds, size, cpu
 
 
-def bench_http(token: str, n_visits: int) -> dict:
+def _private_and_proportional(pid: int) -> tuple[int, int]:
+    """USS (private pages) and PSS of a process, in bytes, from /proc/PID/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) * 1024
+    return fields["Private_Clean"] + fields["Private_Dirty"], fields["Pss"]
+
+
+def bench_http(token: str, n_visits: int, *, pycache: bool, measure: bool = True) -> dict:
     import psutil
 
     env = {**os.environ, "DATABASE_URL": BENCH_URL, "LOG_LEVEL": "WARNING", "DEBUG": "false", "ALLOWED_HOSTS": "*"}
+    if pycache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(ROOT / "var" / "bench-pycache")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "backend.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", "1", "--timeout", "300"],
         cwd=ROOT,
@@ -136,19 +170,27 @@ def bench_http(token: str, n_visits: int) -> dict:
             headers={"Authorization": f"Bearer {token}"},
         )
         urllib.request.urlopen(warm, timeout=30).read()
+        if not measure:  # a first start that only fills the bytecode cache
+            return {}
         time.sleep(0.2)
 
         def rss_each() -> list[int]:
             return [p.memory_info().rss for p in [parent, *parent.children(recursive=True)]]
 
+        def private_each() -> list[tuple[int, int]]:
+            return [_private_and_proportional(p.pid) for p in parent.children(recursive=True)]
+
         idle = max(rss_each())
-        peak = {"rss": idle}
+        idle_uss, idle_pss = max(private_each())
+        peak = {"rss": idle, "uss": idle_uss, "pss": idle_pss}
         stop = threading.Event()
 
         def sample():
             while not stop.is_set():
-                with contextlib.suppress(psutil.Error):  # a process that just exited
+                with contextlib.suppress(psutil.Error, OSError):  # a process that just exited
                     peak["rss"] = max(peak["rss"], *rss_each())
+                    uss, pss = max(private_each())
+                    peak["uss"], peak["pss"] = max(peak["uss"], uss), max(peak["pss"], pss)
                 time.sleep(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -178,6 +220,9 @@ def bench_http(token: str, n_visits: int) -> dict:
             "size": size,
             "idle": idle,
             "peak": peak["rss"],
+            "idle_uss": idle_uss,
+            "peak_uss": peak["uss"],
+            "peak_pss": peak["pss"],
         }
     finally:
         server.terminate()
@@ -209,6 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep a database already seeded with --visits")
+    parser.add_argument("--no-pycache", action="store_true", help="let the server compile every module at start")
     parser.add_argument("--child-token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_token:
@@ -224,15 +270,18 @@ def main() -> None:
 
     connection.close()
 
-    copy_first, copy_seconds, copy_size = time_copy(sql, params)
+    copy_first, copy_seconds, copy_size, copy_cpu = time_copy(sql, params)
     plain_columns = (
         "id, client_id, finished_at, received_at, municipality_id, category_id, establishment_id, inspector_id, "
         "checklist_version_id, outcome, has_violation, violation_count, geo_status, lat, lon, accuracy_m, h3_r9"
     )
-    plain_first, plain_seconds, plain_size = time_copy(
+    plain_first, plain_seconds, plain_size, plain_cpu = time_copy(
         f"COPY inspections_visit ({plain_columns}) TO STDOUT WITH (FORMAT csv, HEADER)"
     )
-    http = bench_http(token, args.visits)
+    pycache = not args.no_pycache
+    if pycache:
+        bench_http(token, args.visits, pycache=True, measure=False)
+    http = bench_http(token, args.visits, pycache=pycache)
     child = subprocess.run(
         [sys.executable, __file__, "--child-token", token], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -241,21 +290,28 @@ def main() -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\nCSV export of {args.visits:,} visits on PostgreSQL ({http['size'] / MiB:.0f} MiB of CSV)")
     print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the end of the run")
-    print(f"{'':44} {'first byte s':>12} {'total s':>8} {'ratio':>6}")
+    print(f"{'':44} {'first byte s':>12} {'total s':>8} {'ratio':>6} {'db cpu s':>9}")
     rows = [
-        ("API over HTTP (gunicorn, 1 sync worker)", http["first"], http["seconds"]),
-        ("  the same request, to its first visit row", http["first_row"], http["seconds"]),
-        ("baseline: the export's COPY via psycopg", copy_first, copy_seconds),
-        ("baseline: plain COPY of the visit table", plain_first, plain_seconds),
+        ("API over HTTP (gunicorn, 1 sync worker)", http["first"], http["seconds"], None),
+        ("  the same request, to its first visit row", http["first_row"], http["seconds"], None),
+        ("baseline: the export's COPY via psycopg", copy_first, copy_seconds, copy_cpu),
+        ("baseline: plain COPY of the visit table", plain_first, plain_seconds, plain_cpu),
     ]
-    for name, first, seconds in rows:
-        print(f"{name:44} {first:12.2f} {seconds:8.2f} {seconds / copy_seconds:6.2f}")
+    for name, first, seconds, cpu in rows:
+        cpu_text = "" if cpu is None else f"{cpu:9.2f}"
+        print(f"{name:44} {first:12.2f} {seconds:8.2f} {seconds / copy_seconds:6.2f} {cpu_text}")
     from django.conf import settings
 
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 2)[-2]
+    bytecode = "cached bytecode" if pycache else "compiled at start"
     print(
-        f"memory, serving worker RSS (psutil, 20 ms samples, {cache} cache): idle {http['idle'] / MiB:.0f} MiB, "
-        f"peak {http['peak'] / MiB:.0f} MiB (+{(http['peak'] - http['idle']) / MiB:.1f} MiB during the export)"
+        f"memory, serving worker RSS (psutil, 20 ms samples, {cache} cache, {bytecode}): idle "
+        f"{http['idle'] / MiB:.0f} MiB, peak {http['peak'] / MiB:.0f} MiB "
+        f"(+{(http['peak'] - http['idle']) / MiB:.1f} MiB during the export)"
+    )
+    print(
+        f"memory, the worker's own pages (smaps_rollup): USS idle {http['idle_uss'] / MiB:.0f} MiB, "
+        f"peak {http['peak_uss'] / MiB:.0f} MiB; PSS peak {http['peak_pss'] / MiB:.0f} MiB"
     )
     print(
         f"memory, in-process export (child process): tracemalloc peak {traced['traced_peak'] / MiB:.2f} MiB of "

@@ -120,16 +120,18 @@ def test_the_base_apps_never_import_the_apps_built_on_them(app, forbidden):
 
 
 def test_a_web_process_loads_no_imaging_or_geometry_library_until_a_request_needs_one():
-    """shapely with numpy, Pillow and segno (~30 MiB of RSS together) are imported by the functions that
-    use them (boundaries, photos, signatures, stickers), not by every gunicorn worker: the CSV export's
-    workers stay small (bench/export.py). Django set up and every URL resolved, none of them loaded."""
+    """shapely with numpy, Pillow and segno (~30 MiB of RSS together), h3 and geographiclib (~3 MiB) are
+    imported by the functions that use them (boundaries, photos, signatures, stickers, cells, distances),
+    not by every gunicorn worker: the CSV export's workers stay small (bench/export.py). Django set up
+    and every URL resolved, none of them loaded."""
     code = (
         "import sys, django\n"
         "django.setup()\n"
         "from django.urls import get_resolver\n"
         "get_resolver().url_patterns\n"
         "import backend.api, analytics.exports, inspections.services.visits\n"
-        "print(sorted(m for m in ('shapely', 'numpy', 'PIL', 'segno') if m in sys.modules))\n"
+        "lazy = ('shapely', 'numpy', 'PIL', 'segno', 'h3', 'geographiclib')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)

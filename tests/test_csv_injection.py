@@ -7,7 +7,10 @@ import io
 from datetime import date
 
 import pytest
+from django.db import connection
 
+from analytics import exports
+from analytics.selectors import AnalyticsFilters, findings_filtered, visits_filtered
 from backend.csv_cells import csv_text_cell
 from inspections.models import Answer, Finding, Visit
 from tests.factories import ChecklistItemFactory, ChecklistVersionFactory, EstablishmentFactory, VisitFactory
@@ -95,3 +98,22 @@ def test_the_volunteer_rewards_csv_neutralises_usernames():
     ]
     (row,) = csv.DictReader(io.StringIO(rewards_csv(rows).decode("utf-8-sig")))
     assert row["username"] == "'@cmd" and row["fines_sar"] == "-5.00"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path runs on PostgreSQL only")
+def test_the_copy_statement_writes_the_bytes_of_the_flat_join(leader, visit, dammam):
+    # The export's COPY takes related names from memoized lateral subqueries (analytics.exports._copy_sql);
+    # the same columns through the ORM's own joins, one flat SELECT, give the same bytes, on a scoped and
+    # filtered queryset as the endpoints pass it.
+    visits = visits_filtered(user=leader, filters=AnalyticsFilters(municipality_id=dammam.id))
+    findings = findings_filtered(user=leader, filters=AnalyticsFilters())
+    for queryset, columns in ((visits, exports.VISIT_COLUMNS), (findings, exports.FINDING_COLUMNS)):
+        wrapped = [(name, exports._copy_wrapped(name, expression)) for name, expression in columns]
+        flat, params = exports._aliased(queryset, wrapped).query.sql_with_params()
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY ({flat}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                expected = b"".join(bytes(data) for data in copy)
+            with cursor.copy(*exports._copy_sql(queryset, columns)) as copy:
+                actual = b"".join(bytes(data) for data in copy)
+        assert actual == expected
+        assert actual.count(b"\n") == 1 and b"HYPERLINK" in actual

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import h3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -153,6 +152,8 @@ def _matching_case(*, service_type: ServiceType, establishment, lat: float, lon:
         if same_shop is not None:
             return same_shop
         candidates = candidates.filter(establishment__isnull=True)
+    import h3  # here, not at the top: only a report with a location needs it
+
     radius = settings.CASE_MERGE_RADIUS_M
     edge = h3.average_hexagon_edge_length(9, unit="m")
     origin = h3.latlng_to_cell(lat, lon, 9)
@@ -190,6 +191,8 @@ def report_submit(*, payload: ReportIn) -> Submitted:
             case = _matching_case(service_type=service_type, establishment=establishment, lat=lat, lon=lon, now=now)
             joined = case is not None
             if case is None:
+                import h3
+
                 case = Case.objects.create(
                     service_type=service_type,
                     establishment=establishment,

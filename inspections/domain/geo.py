@@ -1,9 +1,9 @@
 """Geometry helpers: H3 cells, point-in-polygon on municipality boundaries, geodesic distance,
 and boundary validation/repair. Points are (lat, lon); GeoJSON is (lon, lat).
 
-shapely (and numpy, which it loads: ~17 MiB of RSS together) is imported by the functions that use
-it, not here: every web process imports this module for `distance_m` and `h3_cells`, and most of
-them never touch a boundary (the CSV export's workers among them)."""
+shapely (and numpy, which it loads: ~17 MiB of RSS together), h3 and geographiclib (~3 MiB) are
+imported by the functions that use them, not here: every web process imports this module, and most
+of them never touch a boundary or a point (the CSV export's workers among them)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import h3
 from django.conf import settings
-from geographiclib.geodesic import Geodesic
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -25,19 +23,20 @@ def h3_cells(lat: float, lon: float) -> dict[str, int]:
 
     Each resolution is computed from the point itself: H3 is not exactly nested, so the parent of
     the r9 cell is a neighbour of the containing cell for several percent of points."""
+    import h3
+
     return {
         f"h3_r{resolution}": h3.str_to_int(h3.latlng_to_cell(lat, lon, resolution))
         for resolution in settings.H3_RESOLUTIONS
     }
 
 
-_WGS84 = Geodesic.WGS84
-
-
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Geodesic distance on the WGS-84 ellipsoid, in metres: Karney's algorithm (geographiclib, what
     geopy's `geodesic` wraps), asked for the distance only, ~1.8x faster than through geopy."""
-    return _WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]
+    from geographiclib.geodesic import Geodesic
+
+    return Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]
 
 
 @dataclass(frozen=True)

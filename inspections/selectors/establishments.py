@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import h3
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 
@@ -92,6 +91,8 @@ def near_plan(*, lat: float, lon: float, radius_m: float) -> NearPlan:
     Neighbouring cell centres are about sqrt(3) edges apart, so k rings reach at least k edges;
     one extra ring covers the origin cell's own extent and the distortion of the grid.
     """
+    import h3  # here, not at the top: a web process that never searches near a point never loads it
+
     for resolution in NEAR_RESOLUTIONS:
         edge = h3.average_hexagon_edge_length(resolution, unit="m")
         ring = math.ceil(radius_m / edge) + 1
