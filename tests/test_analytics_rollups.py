@@ -580,3 +580,30 @@ def test_the_week_migration_fills_the_week_rows_from_the_day_rows(history):
     assert not CellPeriod.objects.filter(grain="w").exists()
     weeks.fill(None, SimpleNamespace(connection=connection))
     assert_exact("weeks from days")
+
+
+@pytest.mark.django_db
+def test_the_cell_read_runs_without_jit_and_puts_it_back(history, leader):
+    """PostgreSQL: the heatmap's roll-up read runs with JIT and plain index scans off (the planner's
+    misjudgements at 10M visits) and the transaction's settings are as before afterwards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    today = timezone.now().astimezone(RIYADH).date()
+    filters = selectors.AnalyticsFilters(date_from=today - timedelta(days=120), date_to=today)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_indexscan')")
+        before = cursor.fetchone()
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.heatmap_cells(user=leader, filters=filters, resolution=9)
+    statements = [query["sql"] for query in queries.captured_queries]
+    read = next(i for i, sql in enumerate(statements) if "analytics_cellperiod" in sql and "GROUP BY" in sql)
+    assert "'jit', 'off', true" in statements[read - 1] and "'enable_indexscan', 'off', true" in statements[read - 1]
+    assert "'jit'" in statements[read + 1] and "'enable_indexscan'" in statements[read + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_indexscan')")
+        assert cursor.fetchone() == before
