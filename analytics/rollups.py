@@ -37,11 +37,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import OperationalError, connections, router, transaction
-from django.utils import timezone
 from psycopg.errors import LockNotAvailable
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, RollupPending, VisitDay
@@ -323,23 +322,19 @@ def rollups_backlog(*, now: datetime) -> tuple[int, float | None, timedelta]:
     """(visits pending, seconds since the oldest of them was received, the bound) for GET health. The
     oldest is the lowest pending id that is still a visit (ids grow with time; one deleted meanwhile
     contributes nothing and is not late by itself). Reads the primary, where the sync writes."""
-    with connections[_alias()].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {PENDING}")
-        pending = cursor.fetchone()[0]
-        if not pending:
-            return 0, None, BACKLOG_BOUND
-        cursor.execute(
-            f"SELECT v.received_at FROM {PENDING} p JOIN {Visit._meta.db_table} v ON v.id = p.visit_id "
-            "ORDER BY p.visit_id LIMIT 1"
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] is None:
+    alias = _alias()
+    pending = rollups_pending_count(using=alias)
+    if not pending:
+        return 0, None, BACKLOG_BOUND
+    received = (
+        Visit.objects.using(alias)
+        .filter(pk__in=RollupPending.objects.using(alias).values("visit_id"))
+        .order_by("pk")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    if received is None:
         return pending, None, BACKLOG_BOUND
-    received = row[0]
-    if isinstance(received, str):  # SQLite without converters
-        received = datetime.fromisoformat(received)
-    if timezone.is_naive(received):
-        received = timezone.make_aware(received, UTC)
     return pending, max((now - received).total_seconds(), 0.0), BACKLOG_BOUND
 
 

@@ -237,15 +237,20 @@ def violation_rates(*, user, filters: AnalyticsFilters, group_by: str) -> list[R
     raise ValueError(group_by)
 
 
+def _folded(rows: list[dict], group_of) -> dict:
+    """{group: [visits, violating]}: per-municipality counts added up by `group_of(municipality_id)`."""
+    totals: dict = {}
+    for row in rows:
+        total = totals.setdefault(group_of(row["municipality_id"]), [0, 0])
+        total[0] += row["visits"]
+        total[1] += row["violating"]
+    return totals
+
+
 def _amanah_rates(rows: list[dict]) -> list[Rate]:
     """The per-municipality counts folded into their Amanahs (an Amanah's own visits count for it)."""
     parents = dict(Municipality.objects.values_list("id", "parent_id"))
-    totals: dict[int, list[int]] = {}
-    for row in rows:
-        amanah_id = parents.get(row["municipality_id"]) or row["municipality_id"]
-        total = totals.setdefault(amanah_id, [0, 0])
-        total[0] += row["visits"]
-        total[1] += row["violating"]
+    totals = _folded(rows, lambda municipality_id: parents.get(municipality_id) or municipality_id)
     names = _names(Municipality)
     missing = set(totals) - names.keys()  # an Amanah newer than the cached names
     if missing:
@@ -261,11 +266,7 @@ def _class_rates(rows: list[dict]) -> list[Rate]:
     """The per-municipality counts folded into the municipalities' classes (A-E, the class the penalty
     table scales fines by): class A municipalities against class E ones, say, across Amanahs."""
     classes = dict(Municipality.objects.values_list("id", "municipality_class"))
-    totals: dict[str, list[int]] = {}
-    for row in rows:
-        total = totals.setdefault(classes.get(row["municipality_id"], ""), [0, 0])
-        total[0] += row["visits"]
-        total[1] += row["violating"]
+    totals = _folded(rows, lambda municipality_id: classes.get(municipality_id, ""))
     return [
         rate_row(key=code, label=_("Class %(code)s") % {"code": code}, visits=visits, violating=violating)
         for code, (visits, violating) in sorted(totals.items())
