@@ -6,17 +6,23 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import IndicatorTarget
+from analytics.targets import class_label
 from inspections.admin import ReadOnlyAdmin
 
 
 @admin.register(IndicatorTarget)
 class IndicatorTargetAdmin(ReadOnlyAdmin):
     list_display = ("code", "scope", "target", "amber_margin", "updated_by", "updated_at")
-    list_filter = ("code", ("municipality", admin.EmptyFieldListFilter))
+    list_filter = ("code", "municipality_class", ("municipality", admin.EmptyFieldListFilter))
     list_select_related = ("municipality", "updated_by")
     search_fields = ("code", "municipality__name_ar", "municipality__name_en", "municipality__code")
-    ordering = ("code", "municipality__code")
+    ordering = ("code", "municipality_class", "municipality__code")
 
     @admin.display(description=_("scope"), ordering="municipality__code")
     def scope(self, target: IndicatorTarget) -> str:
-        return str(target.municipality) if target.municipality_id else str(_("National"))
+        """The municipality or Amanah, "Class C" for a class target, else "National"."""
+        if target.municipality_id:
+            return str(target.municipality)
+        if target.municipality_class:
+            return class_label(target.municipality_class)
+        return str(_("National"))

@@ -249,7 +249,8 @@ def _stream(chunks, fmt: str, name: str) -> StreamingHttpResponse:
     return response
 
 
-IndicatorGroupBy = Literal["municipality", "amanah", "total"]
+IndicatorGroupBy = Literal["municipality", "amanah", "municipality_class", "total"]
+CLASS_PATTERN = r"^[A-E]$"
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 
 
@@ -291,10 +292,17 @@ class IndicatorFigureOut(Schema):
     target: float | None = Field(description="the target this figure is held against (analytics.targets)")
     amber_margin: float | None = Field(None, description="a miss within this margin of the target is amber")
     target_scope: int | None = Field(
-        None, description="the municipality or Amanah the target was set on; null: the national default (or no target)"
+        None,
+        description="the municipality or Amanah the target was set on; null: a class target, the national default "
+        "(or no target)",
+    )
+    target_class: str | None = Field(
+        None, description="the municipality class (A-E) the target was set for nationally; null otherwise"
     )
     target_scope_label: str | None = Field(
-        None, description="that scope's name, 'National' for the national default; null without a target"
+        None,
+        description="that scope's name, 'Class C' for a class target, 'National' for the national default; "
+        "null without a target",
     )
     light: Literal["green", "amber", "red"] | None
 
@@ -307,6 +315,11 @@ class IndicatorRowOut(Schema):
         description="the municipality or Amanah whose targets (else its ancestors') this row takes; null: national",
     )
     scope_label: str = ""
+    scope_class: str | None = Field(
+        None,
+        description="the class whose national target this row falls back to (a municipality's class, a class "
+        "row's); null for an Amanah or the nation",
+    )
     indicators: dict[str, IndicatorFigureOut]
 
 
@@ -340,13 +353,20 @@ class IndicatorTargetIn(StrictIn):
     municipality: int | None = Field(
         None, ge=1, le=2**62, description="the municipality or Amanah this target is for; absent or null: national"
     )
+    municipality_class: str | None = Field(
+        None,
+        pattern=CLASS_PATTERN,
+        description="a municipality class (A-E): a national target for every municipality of that class; "
+        "not with `municipality`",
+    )
 
 
 class IndicatorTargetOut(Schema):
     code: str
     target: float
     amber_margin: float
-    municipality: int | None = Field(description="the scope it was set on; null: the national default")
+    municipality: int | None = Field(description="the scope it was set on; null: a class or the national default")
+    municipality_class: str | None = Field(description="the class it was set for; null otherwise")
 
 
 def _indicators(request: HttpRequest, query: IndicatorsIn) -> tuple[indicators.Period, list[dict]]:
@@ -404,7 +424,8 @@ def indicator_table(request: HttpRequest, query: Query[IndicatorsIn]):
 @on_analytics_reads
 def indicator_csv(request: HttpRequest, query: Query[IndicatorsIn]):
     """One line per group and indicator: value, interval, numerator, denominator, target, light, then the
-    target's margin and the scope it was set on (`target_scope`, empty: national; `target_scope_label`)."""
+    target's margin and the scope it was set on (`target_scope`, empty: a class or national;
+    `target_scope_label`), then `target_class` (the class of a class target, else empty)."""
     period, rows = _indicators(request, query)
     body = exports.indicators_csv(period=period, rows=rows)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -428,20 +449,23 @@ def indicator_pdf(request: HttpRequest, query: Query[IndicatorsIn]):
     "/indicators/targets/{code}", response={200: IndicatorTargetOut, **ERRORS}, summary="Set an indicator's target"
 )
 def indicator_target_put(request: HttpRequest, payload: IndicatorTargetIn, code: str = Path(..., max_length=64)):
-    """Admins only. For one scope: `municipality` (a municipality or an Amanah), or the national
-    default without it. A proportion's target and margin are shares between 0 and 1."""
+    """Admins only. For one scope: `municipality` (a municipality or an Amanah), `municipality_class`
+    (A-E, national: every municipality of that class), or the national default without either; both
+    is a 422. A proportion's target and margin are shares between 0 and 1."""
     row = services.indicator_target_set(
         actor=request.user,
         code=code,
         target=payload.target,
         amber_margin=payload.amber_margin,
         municipality_id=payload.municipality,
+        municipality_class=payload.municipality_class or "",
     )
     return {
         "code": row.code,
         "target": row.target,
         "amber_margin": row.amber_margin,
         "municipality": row.municipality_id,
+        "municipality_class": row.municipality_class or None,
     }
 
 
@@ -454,8 +478,14 @@ def indicator_target_delete(
     municipality: int | None = Query(
         None, ge=1, le=2**62, description="the scope whose own target goes; absent: the national default"
     ),
+    municipality_class: str | None = Query(
+        None, pattern=CLASS_PATTERN, description="the class (A-E) whose national target goes; not with municipality"
+    ),
 ):
-    """Admins only. The scope's figures fall back to the nearest ancestor's target, else the national
-    default; 404 when the scope has no target of its own for this indicator."""
-    services.indicator_target_delete(actor=request.user, code=code, municipality_id=municipality)
+    """Admins only. The scope's figures fall back to the next target in line (analytics.targets: an
+    ancestor's, the class's, the national default); 404 when the scope has no target of its own for
+    this indicator."""
+    services.indicator_target_delete(
+        actor=request.user, code=code, municipality_id=municipality, municipality_class=municipality_class or ""
+    )
     return Status(204, None)

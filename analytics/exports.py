@@ -409,13 +409,15 @@ def visit_report_pdf(visit) -> bytes:
 
 # The indicators table as CSV: the first twelve columns are the ones the CSV always had, in the same
 # order; the target's margin and where it was set (`target_scope`: the municipality or Amanah id, empty
-# for the national default; `target_scope_label`: its name, or "National") follow, so a reader of the
-# old columns still reads them.
+# for a class target or the national default; `target_scope_label`: its name, "Class C", or "National")
+# follow, then `target_class` (a class target's class, else empty), so a reader of the old columns still
+# reads them.
 INDICATORS_HEADER = (
     "calendar", "period", "group", "label", "indicator", "value", "ci_low", "ci_high", "numerator", "denominator",
-    "target", "light", "amber_margin", "target_scope", "target_scope_label",
+    "target", "light", "amber_margin", "target_scope", "target_scope_label", "target_class",
 )  # fmt: skip
 INDICATOR_FIGURE_COLUMNS = INDICATORS_HEADER[5:]
+LABEL_AT = INDICATOR_FIGURE_COLUMNS.index("target_scope_label")
 
 
 def indicators_csv(*, period, rows: list[dict]) -> bytes:
@@ -426,6 +428,6 @@ def indicators_csv(*, period, rows: list[dict]) -> bytes:
     for row in rows:
         for code, figure in row["indicators"].items():
             cells = ["" if figure[name] is None else figure[name] for name in INDICATOR_FIGURE_COLUMNS]
-            cells[-1] = csv_text_cell(cells[-1])  # a scope's name is text typed by an admin
+            cells[LABEL_AT] = csv_text_cell(cells[LABEL_AT])  # a scope's name is text typed by an admin
             writer.writerow([period.calendar, period.key, row["key"], csv_text_cell(row["label"]), code, *cells])
     return BOM + buffer.getvalue().encode()

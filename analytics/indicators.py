@@ -2,8 +2,8 @@
 
 Each indicator has a written definition (INDICATORS, served with the figures and in
 docs/analytics.md), a Wilson 95% interval where it is a proportion, the target an admin set for
-its scope or the nearest one above it (`IndicatorTarget`, resolved by analytics.targets) and a
-traffic light against it. Every figure is computed in the database over
+its scope or the nearest one above it, else for a municipality's class (`IndicatorTarget`, resolved
+by analytics.targets) and a traffic light against it. Every figure is computed in the database over
 the caller's scope (`visible_to`), grouped by municipality, and summed up to Amanahs and the total,
 so a group's figure is always the figure of its rows (never an average of rates).
 
@@ -31,7 +31,7 @@ from hijridate import Gregorian, Hijri
 
 from analytics.models import IndicatorTarget, InspectorDay, VisitDay
 from analytics.selectors import COMPLETED_OUTCOMES, AnalyticsFilters, local_day_bounds, rollup_rows, wilson_interval
-from analytics.targets import TargetBook
+from analytics.targets import TargetBook, class_label
 from backend.exceptions import ApplicationError
 from community.models import Case
 from community.selectors.cases import with_state
@@ -450,11 +450,12 @@ def municipality_in_scope(*, user, municipality_id: int, loc: list[str]) -> Muni
 
 
 def indicators_table(*, user, period: Period, group_by: str, municipality_ids: set[int] | None = None) -> list[dict]:
-    """One row per group ("municipality", "amanah" or "total"), each with every indicator's value,
-    interval, numerator and denominator, target and traffic light; only over `municipality_ids` when
-    given (scope_choice). A row's `scope` is the municipality or Amanah its targets resolve for
-    (analytics.targets; None: the national default), each figure's `target_scope` where its target
-    was set."""
+    """One row per group ("municipality", "amanah", "municipality_class" or "total"), each with every
+    indicator's value, interval, numerator and denominator, target and traffic light; only over
+    `municipality_ids` when given (scope_choice). A row's `scope` is the municipality or Amanah its
+    targets resolve for (analytics.targets; None: the national default) and `scope_class` the class
+    whose national target it falls back to (a municipality's class, a class row's; None for an Amanah
+    or the nation); each figure's `target_scope` / `target_class` say where its target was set."""
     per_municipality = _per_municipality(user=user, period=period)
     english = translation.get_language() == "en"
     municipalities = {
@@ -478,6 +479,9 @@ def indicators_table(*, user, period: Period, group_by: str, municipality_ids: s
         elif group_by == "amanah":
             amanah = municipality.parent or municipality
             key, label, scope = str(amanah.pk), localized_name(amanah, "en" if english else "ar"), amanah.pk
+        elif group_by == "municipality_class":
+            key = municipality.municipality_class
+            label, scope = class_label(key), None  # its scope: the one covering its members, below
         else:
             key, label, scope = "total", str(_("All")), None  # its scope: the one covering its members, below
         _label, total, _scope, members = groups.setdefault(key, (label, _Counts(), scope, set()))
@@ -485,15 +489,24 @@ def indicators_table(*, user, period: Period, group_by: str, municipality_ids: s
         members.add(municipality_id)
     rows = []
     for key, (label, counts, scope, members) in sorted(groups.items(), key=lambda item: item[1][0]):
-        if key == "total":
+        if group_by in ("total", "municipality_class"):
             scope = book.common_scope(members)
+        # A class row is its class; any other row's class is its scope's (a municipality's, else none).
+        held_class = key if group_by == "municipality_class" else book.scope_class(scope)
         figures = _figures(counts, period)
         for code, figure in figures.items():
-            target, fields = book.figure_target(code=code, scope_id=scope)
+            target, fields = book.figure_target(code=code, scope_id=scope, municipality_class=held_class)
             figure.update(fields)
             figure["light"] = traffic_light(indicator=BY_CODE[code], value=figure["value"], target=target)
         rows.append(
-            {"key": key, "label": label, "scope": scope, "scope_label": book.scope_label(scope), "indicators": figures}
+            {
+                "key": key,
+                "label": label,
+                "scope": scope,
+                "scope_label": book.scope_label(scope),
+                "scope_class": held_class,
+                "indicators": figures,
+            }
         )
     return rows
 

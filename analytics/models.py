@@ -3,13 +3,16 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+MUNICIPALITY_CLASSES = "ABCDE"  # as inspections.Municipality.municipality_class (the penalty table's classes)
+
 
 class IndicatorTarget(models.Model):
     """The target an admin set for one indicator (analytics.indicators.INDICATORS), with the margin
-    within which a miss shows amber rather than red, for one scope: a municipality or an Amanah
-    (`municipality`), or the national default (`municipality` null, the ministry's). A figure takes the
-    target of its own scope, else of its nearest ancestor, else the national default
-    (analytics.targets.TargetBook.resolve)."""
+    within which a miss shows amber rather than red, for exactly one scope: a municipality or an Amanah
+    (`municipality`), a municipality class nationally (`municipality_class`, A-E: "class C
+    municipalities: coverage 60%"), or the national default (neither, the ministry's). A municipality's
+    figure takes its own target, else its nearest ancestor's, else its class's, else the national
+    default (analytics.targets.TargetBook.resolve)."""
 
     code = models.CharField(_("indicator"), max_length=64)
     municipality = models.ForeignKey(
@@ -20,6 +23,14 @@ class IndicatorTarget(models.Model):
         related_name="+",
         verbose_name=_("scope"),
         help_text=_("A municipality or an Amanah; empty for the national default."),
+    )
+    municipality_class = models.CharField(
+        _("municipality class"),
+        max_length=1,
+        choices=[(code, code) for code in MUNICIPALITY_CLASSES],
+        blank=True,
+        default="",
+        help_text=_("A class (national, for every municipality of that class); empty otherwise."),
     )
     target = models.FloatField(_("target"))
     amber_margin = models.FloatField(_("amber margin"), default=0.0)
@@ -34,12 +45,29 @@ class IndicatorTarget(models.Model):
             models.UniqueConstraint(fields=["code", "municipality"], name="target_one_per_scope"),
             # NULLs are distinct in a unique constraint: the national default needs its own.
             models.UniqueConstraint(
-                fields=["code"], condition=models.Q(municipality__isnull=True), name="target_one_national"
+                fields=["code"],
+                condition=models.Q(municipality__isnull=True, municipality_class=""),
+                name="target_one_national",
+            ),
+            models.UniqueConstraint(
+                fields=["code", "municipality_class"],
+                condition=~models.Q(municipality_class=""),
+                name="target_one_per_class",
+            ),
+            # A class target is national: never on a municipality as well.
+            models.CheckConstraint(
+                condition=models.Q(municipality__isnull=True) | models.Q(municipality_class=""),
+                name="target_municipality_or_class",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(municipality_class__in=["", *MUNICIPALITY_CLASSES]),
+                name="target_class_known",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} @ {self.municipality_id or 'national'}: {self.target}"
+        scope = self.municipality_id or (f"class {self.municipality_class}" if self.municipality_class else "national")
+        return f"{self.code} @ {scope}: {self.target}"
 
 
 # Roll-ups (issue 16): daily aggregates of completed visits, kept exact in the same transaction as the

@@ -109,7 +109,7 @@ def test_a_municipality_without_establishments_and_an_empty_month(api, leader, w
     khobar = by_key(table(api.as_user(leader), month="2026-10"))[str(world["khobar"].id)]
     assert khobar["coverage"] == {
         "value": None, "numerator": 0, "denominator": 0, "ci_low": None, "ci_high": None, "target": None,
-        "amber_margin": None, "target_scope": None, "target_scope_label": None, "light": None,
+        "amber_margin": None, "target_scope": None, "target_class": None, "target_scope_label": None, "light": None,
     }  # fmt: skip
     assert khobar["inspections_per_inspector_day"]["value"] is None
     empty = by_key(table(api.as_user(leader), month="2025-01"))[str(world["dammam"].id)]
