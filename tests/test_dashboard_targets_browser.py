@@ -1,7 +1,9 @@
 """Targets per scope on the indicators page, in real headless Chromium: Arabic leadership reads where
 each target comes from (Dammam's own, the Amanah's for Khobar, the national default); an English admin
 sets an Amanah target from the Amanah's view and removes Dammam's own, which then falls back to the
-Amanah's. The world and its figures: tests/test_analytics_targets.py. Screenshots: var/screenshots/."""
+Amanah's; an admin sets a class C target on class-C Khobar's card and Khobar's light follows it, in
+English and Arabic, on a phone and a desktop. The world and its figures: tests/test_analytics_targets.py.
+Screenshots: var/screenshots/."""
 
 import pytest
 
@@ -89,6 +91,7 @@ def test_an_admin_sets_an_amanah_target_and_removes_a_municipalitys_own(
             assert page.locator(f"{form} select[name=municipality] option").all_text_contents() == [
                 "Dammam",
                 "National",
+                *(f"Class {code}" for code in "ABCDE"),
             ]
             page.click(f"{form} .remove-target")
             loads(page, 2)
@@ -125,3 +128,97 @@ def test_an_admin_sets_an_amanah_target_and_removes_a_municipalitys_own(
     target = IndicatorTarget.objects.get(code="coverage", municipality=amanah)
     assert (target.target, target.amber_margin) == (0.5, 0.0)
     assert IndicatorTarget.objects.get(code="coverage", municipality=None).target == 0.9  # untouched
+
+
+@pytest.fixture
+def class_c_khobar(siblings, amanah):  # noqa: F811
+    """Khobar class C; coverage targets: national 0.9 and Dammam's own 0.45, no Amanah target, so
+    Khobar's 0.5 (1 of 2 shops) is red against the national default until class C gets one."""
+    khobar = siblings["khobar"]
+    khobar.municipality_class = "C"
+    khobar.save()
+    IndicatorTarget.objects.create(code="coverage", target=0.9)
+    IndicatorTarget.objects.create(code="coverage", municipality=siblings["dammam"], target=0.45)
+    return siblings
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            Membership.Language.EN,
+            {"national": "Target from: National (inherited)", "class": "Target from: Class C (inherited)",
+             "target": "Target: 40.0%", "option": "Class C", "saved": "Target saved.",
+             "khobar": "Khobar", "nation": "National"},
+        ),
+        (
+            Membership.Language.AR,
+            {"national": "مصدر الهدف: وطني (موروث)", "class": "مصدر الهدف: الفئة C (موروث)",
+             "target": "الهدف: 40.0", "option": "الفئة C", "saved": "حُفظ الهدف.",
+             "khobar": "الخبر", "nation": "وطني"},
+        ),
+    ],
+)  # fmt: skip
+def test_an_admin_sets_a_class_target_and_a_class_c_municipality_follows_it(
+    live_server, admin_user, amanah, class_c_khobar, language, texts
+):
+    admin_user.membership.language = language
+    admin_user.membership.save()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    khobar = class_c_khobar["khobar"]
+    card = 'article.indicator[data-code="coverage"]'
+    form = '.target-form[data-code="coverage"]'
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+                page, errors = sign_in(browser, live_server, "admin_user", viewport)
+                # Khobar alone: 50% against the national 90%, red.
+                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
+                loads(page, 1)
+                page.wait_for_selector(f'{card}[data-light="red"]')
+                assert texts["national"] in card_text(page, "coverage")
+                page.click(f"{card} details.ind-set summary")
+                options = page.locator(f"{form} select[name=municipality] option").all_text_contents()
+                assert options[:2] == [texts["khobar"], texts["nation"]]
+                assert texts["option"] in options and len(options) == 7  # Khobar, National, Class A..E
+                page.fill(f"{form} input[name=target]", "40")
+                page.fill(f"{form} input[name=amber_margin]", "0")
+                page.select_option(f"{form} select[name=municipality]", "class:C")
+                page.click(f"{form} button[type=submit]")
+                loads(page, 2)
+                # Class C's 40%: Khobar's 50% meets it, and the card says where the target came from.
+                page.wait_for_selector(f'{card}[data-light="green"]')
+                text = card_text(page, "coverage")
+                assert texts["target"] in text and texts["class"] in text and texts["saved"] in text, text
+                assert page.evaluate(NO_HORIZONTAL_SCROLL)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"indicators-class-target-{language}-{name}.png"), full_page=True
+                )
+                # The whole scope: Khobar's cell follows class C (green, its origin in the title); Dammam
+                # keeps its own 45%.
+                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
+                loads(page, 1)
+                khobar_cell = page.locator('#i-breakdown td[data-target-class="C"]')
+                assert khobar_cell.count() == 1 and khobar_cell.get_attribute("data-light") == "green"
+                assert texts["option"] in (khobar_cell.get_attribute("title") or "")
+                assert texts["option"] in khobar_cell.inner_text()  # visible too: a phone shows no titles
+                assert page.evaluate(NO_HORIZONTAL_SCROLL)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"indicators-class-target-{language}-all-{name}.png"), full_page=True
+                )
+                # Removed again from Khobar's card (the button names the class): back to national, red,
+                # so the desktop pass starts where the phone pass did.
+                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
+                loads(page, 1)
+                page.click(f"{card} details.ind-set summary")
+                page.click(f'{form} .remove-target[data-scope="class:C"]')
+                loads(page, 2)
+                page.wait_for_selector(f'{card}[data-light="red"]')
+                assert errors == [], errors
+                page.close()
+        finally:
+            browser.close()
+    assert not IndicatorTarget.objects.exclude(municipality_class="").exists()
+    assert IndicatorTarget.objects.get(code="coverage", municipality=None, municipality_class="").target == 0.9

@@ -1,8 +1,9 @@
 /* Jawla indicators page: one month (Gregorian or Umm al-Qura) over a scope, from GET analytics/indicators
    (session cookie). Each indicator shows its value, interval, target and traffic light (an icon and a
-   word, never colour alone) and where the target was set (the scope's own, its Amanah's or the national
-   default), its definition on demand; admins set a target for the chosen scope or nationally (PUT) and
-   remove a scope's own target (DELETE), so the scope falls back to its Amanah's or the national one.
+   word, never colour alone) and where the target was set (the scope's own, its Amanah's, its class's or
+   the national default), its definition on demand; admins set a target for the chosen scope, nationally
+   or for a municipality class A-E (PUT) and remove a scope's own target or the class target a figure
+   takes (DELETE), so the scope falls back to the next in line (Amanah's, class's, national).
    The page's query string keeps the choice, so a link opens the same month and scope. */
 (function () {
   "use strict";
@@ -20,6 +21,8 @@
   const form = document.getElementById("i-filters");
   const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
   const ICON = { green: "✓", amber: "!", red: "✕", none: "–" };
+  // "Class A".."Class E" as <option value="class:A">, rendered by the template for admins (translated there).
+  const classOptions = (document.getElementById("i-class-options") || { innerHTML: "" }).innerHTML;
   let loads = 0;
 
   function esc(text) {
@@ -86,10 +89,11 @@
     const key = name || "none";
     return '<span class="light light-' + key + '"><span class="light-icon" aria-hidden="true">' + ICON[key] + "</span>" + esc(S.light[key]) + "</span>";
   }
-  /** "Target from: <scope>", and "(inherited)" when it was set above the scope the figure is for. */
+  /** "Target from: <scope>" ("Class C" for a class target), and "(inherited)" when it was set above the
+      scope the figure is for (a class target always is: it is national). */
   function origin(figure, scope) {
     if (figure.target == null) return "";
-    const inherited = figure.target_scope !== scope;
+    const inherited = figure.target_class != null || figure.target_scope !== scope;
     return S.target_from + ": " + (figure.target_scope_label || S.national) + (inherited ? " (" + S.inherited + ")" : "");
   }
   function card(def, figure, row) {
@@ -114,11 +118,15 @@
         "<label>" + esc(S.margin + unit) + '<input name="amber_margin" type="number" step="any" min="0"' + (def.proportion ? ' max="100"' : "") +
         ' value="' + (figure.amber_margin != null ? +(figure.amber_margin * scale).toFixed(4) : "0") + '"></label>' +
         "<label>" + esc(S.applies_to) + '<select name="municipality"><option value="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
-        esc(row.scope_label) + "</option>" + (row.scope == null ? "" : '<option value="">' + esc(S.national) + "</option>") + "</select></label>" +
+        esc(row.scope_label) + "</option>" + (row.scope == null ? "" : '<option value="">' + esc(S.national) + "</option>") + classOptions + "</select></label>" +
         '<button type="submit" class="primary">' + esc(S.save) + "</button>" +
-        (figure.target != null && figure.target_scope === row.scope
+        (figure.target != null && figure.target_class == null && figure.target_scope === row.scope
           ? '<button type="button" class="link-button small remove-target" data-scope="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
             esc(S.remove_target.replace("{scope}", row.scope_label)) + "</button>"
+          : "") +
+        (figure.target_class != null
+          ? '<button type="button" class="link-button small remove-target" data-scope="class:' + esc(figure.target_class) + '">' +
+            esc(S.remove_target.replace("{scope}", figure.target_scope_label)) + "</button>"
           : "") +
         '<output class="small"></output></form></details>';
     }
@@ -139,9 +147,12 @@
       body.definitions.map((def) => {
         const figure = row.indicators[def.code], key = figure.light || "none";
         const title = figure.target != null ? S.target + ": " + fmt(def, figure.target) + " · " + origin(figure, row.scope) : S.light.none;
-        const own = figure.target != null && figure.target_scope === row.scope;
-        return '<td class="num" data-light="' + key + '" title="' + esc(title) + '"' + (own ? ' data-own-target="1"' : "") + ">" + fmt(def, figure.value) +
-          (figure.light ? ' <span class="light-icon light-' + key + '" title="' + esc(S.light[key]) + '" aria-label="' + esc(S.light[key]) + '">' + ICON[key] + "</span>" : "") + "</td>";
+        const own = figure.target != null && figure.target_class == null && figure.target_scope === row.scope;
+        return '<td class="num" data-light="' + key + '" title="' + esc(title) + '"' + (own ? ' data-own-target="1"' : "") +
+          (figure.target_class != null ? ' data-target-class="' + esc(figure.target_class) + '"' : "") + ">" + fmt(def, figure.value) +
+          (figure.light ? ' <span class="light-icon light-' + key + '" title="' + esc(S.light[key]) + '" aria-label="' + esc(S.light[key]) + '">' + ICON[key] + "</span>" : "") +
+          // Where the target was set, visible without hovering (a phone has no title tooltips).
+          (figure.target != null ? '<br><span class="muted small cell-origin">' + esc(figure.target_scope_label || S.national) + "</span>" : "") + "</td>";
       }).join("") + "</tr>").join("");
   }
   function drawPeriod(period) {
@@ -192,15 +203,20 @@
   }
   function finish() { document.body.dataset.loads = String(++loads); }
 
-  /** PUT (set) or DELETE (remove) a target for the form's indicator and scope ("" is national). */
+  /** PUT (set) or DELETE (remove) a target for the form's indicator and scope: "" is national, "class:C"
+      a municipality class (national too), else a municipality's or Amanah's id. */
   async function writeTarget(formEl, method, scope) {
     const code = formEl.dataset.code;
     const out = formEl.querySelector("output");
     let url = API + "indicators/targets/" + encodeURIComponent(code), payload;
+    const klass = scope.startsWith("class:") ? scope.slice(6) : "";
     if (method === "PUT") {
       const scale = Number(formEl.dataset.scale);
       payload = { target: Number(formEl.elements.target.value) / scale, amber_margin: Number(formEl.elements.amber_margin.value || 0) / scale };
-      if (scope) payload.municipality = Number(scope);
+      if (klass) payload.municipality_class = klass;
+      else if (scope) payload.municipality = Number(scope);
+    } else if (klass) {
+      url += "?municipality_class=" + encodeURIComponent(klass);
     } else if (scope) {
       url += "?municipality=" + encodeURIComponent(scope);
     }
