@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, RollupPending, VisitDay
-from analytics.periods import Piece, cover
+from analytics.periods import Piece, cover, signed_cover
 from analytics.rollups import QUARTER_RESOLUTIONS, RESOLUTIONS, WEEK_RESOLUTIONS, rollups_apply, rollups_flush
 from inspections.models import Answer, Membership, Visit
 from inspections.services.amendments import visit_amend
@@ -566,6 +566,201 @@ def test_the_pieces_hold_every_day_of_the_range_once(start, length, grains):
     assert all(piece.first.weekday() == 0 for piece in pieces if piece.grain == "w")
 
 
+# The rows a period of each grain holds, in day rows, at r9 with 10M national visits (the same cells
+# come back every day: a month holds little more than a day) and where no cell is seen twice.
+SATURATED = {"d": 1.0, "w": 1.33, "m": 1.34, "q": 1.34}
+SPARSE = {"d": 1.0, "w": 7.0, "m": 30.0, "q": 91.0}
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "rows", "pieces"),
+    [
+        # The last 365 days on 1 December: December 2025 whole less its 1st (one month row and one day
+        # row, not three weeks and nine days), three quarters, October and November, then 1 December.
+        (
+            "2025-12-02",
+            "2026-12-01",
+            SATURATED,
+            [
+                ("m", "2025-12-01", "2025-12-01", 1),
+                ("d", "2025-12-01", "2025-12-01", -1),
+                ("q", "2026-01-01", "2026-07-01", 1),
+                ("m", "2026-10-01", "2026-11-01", 1),
+                ("d", "2026-12-01", "2026-12-01", 1),
+            ],
+        ),
+        # The same year where no cell comes back: a month costs 30 days, three weeks and nine days 30.
+        (
+            "2025-12-02",
+            "2026-12-01",
+            SPARSE,
+            [
+                ("d", "2025-12-02", "2025-12-07", 1),
+                ("w", "2025-12-08", "2025-12-22", 1),
+                ("d", "2025-12-29", "2025-12-31", 1),
+                ("q", "2026-01-01", "2026-07-01", 1),
+                ("m", "2026-10-01", "2026-11-01", 1),
+                ("d", "2026-12-01", "2026-12-01", 1),
+            ],
+        ),
+        # Mid-month to mid-month, saturated: December whole, less its first two weeks and the 15th;
+        # November's first half is read as it is (a day and two weeks beat the month and its rest).
+        (
+            "2025-12-16",
+            "2026-11-15",
+            SATURATED,
+            [
+                ("m", "2025-12-01", "2025-12-01", 1),
+                ("w", "2025-12-01", "2025-12-08", -1),
+                ("d", "2025-12-15", "2025-12-15", -1),
+                ("q", "2026-01-01", "2026-07-01", 1),
+                ("m", "2026-10-01", "2026-10-01", 1),
+                ("d", "2026-11-01", "2026-11-01", 1),
+                ("w", "2026-11-02", "2026-11-09", 1),
+            ],
+        ),
+        # Both edge months cut by a day: both whole, less those days.
+        (
+            "2026-01-02",
+            "2026-02-27",
+            SATURATED,
+            [
+                ("m", "2026-01-01", "2026-01-01", 1),
+                ("d", "2026-01-01", "2026-01-01", -1),
+                ("m", "2026-02-01", "2026-02-01", 1),
+                ("d", "2026-02-28", "2026-02-28", -1),
+            ],
+        ),
+        # Within one month, cut at both ends, saturated: March less its first two and last two days.
+        (
+            "2026-03-03",
+            "2026-03-29",
+            SATURATED,
+            [
+                ("m", "2026-03-01", "2026-03-01", 1),
+                ("d", "2026-03-01", "2026-03-02", -1),
+                ("d", "2026-03-30", "2026-03-31", -1),
+            ],
+        ),
+        # The same where no cell comes back: days and weeks inside (28 day rows against 34).
+        (
+            "2026-03-03",
+            "2026-03-29",
+            SPARSE,
+            [("d", "2026-03-03", "2026-03-08", 1), ("w", "2026-03-09", "2026-03-23", 1)],
+        ),
+        # Three whole weeks inside January read less than January less ten days, even saturated.
+        ("2026-01-05", "2026-01-25", SATURATED, [("w", "2026-01-05", "2026-01-19", 1)]),
+        ("2026-01-01", "2026-12-31", SATURATED, [("q", "2026-01-01", "2026-10-01", 1)]),
+        ("2026-05-05", "2026-05-04", SATURATED, []),
+    ],
+)
+def test_a_month_cut_by_an_edge_is_read_whole_less_the_days_outside_when_that_reads_less(
+    date_from, date_to, rows, pieces
+):
+    want = [(Piece(g, D(a), D(b)), sign) for g, a, b, sign in pieces]
+    assert signed_cover(D(date_from), D(date_to), grains="qmw", rows=rows) == want
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    start=st.dates(min_value=D("2024-01-01"), max_value=D("2027-12-31")),
+    length=st.integers(-1, 800),
+    grains=st.sampled_from(["qmw", "mw", "m", ""]),
+    rows=st.sampled_from([SATURATED, SPARSE]),
+)
+def test_the_signed_pieces_count_every_day_of_the_range_once_and_no_other(start, length, grains, rows):
+    from collections import Counter
+
+    counts = Counter()
+    for piece, sign in signed_cover(start, start + timedelta(days=length), grains=grains, rows=rows):
+        for day in _days_of(piece):
+            counts[day] += sign
+    assert {day: n for day, n in counts.items() if n} == {start + timedelta(days=i): 1 for i in range(length + 1)}
+
+
+def _raw_cells(leader, filters, resolution):
+    from django.db.models import Count, Q
+
+    from analytics import selectors
+
+    return {
+        (cell, visits, violating)
+        for cell, visits, violating in selectors.completed_visits(user=leader, filters=filters)
+        .values_list(f"h3_r{resolution}")
+        .annotate(visits=Count("*"), violating=Count("id", filter=Q(has_violation=True)))
+        .order_by()
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("resolution", [7, 9])
+def test_the_heatmap_read_as_months_less_their_outside_days_equals_the_raw_group_by(
+    history, leader, resolution, monkeypatch
+):
+    """Where a month holds little more than a day (SATURATED: every edge month is read whole less its
+    days outside the range), the heatmap still equals the raw GROUP BY, including cells seen only on
+    the subtracted days (their sums are 0: not listed)."""
+    from analytics import selectors
+
+    monkeypatch.setattr(selectors, "_cell_grain_rows", lambda alias, resolution, reference: SATURATED)
+    from analytics.periods import add_months
+
+    today = timezone.now().astimezone(RIYADH).date()
+    day = timedelta(days=1)
+    ranges = [
+        (add_months(today, -6) + day, add_months(today, -1) - 2 * day),  # both edges cut by a day
+        (add_months(today, -5) + 2 * day, add_months(today, -4) - 3 * day),  # one month, cut at both ends
+        (add_months(today, -4) + 10 * day, add_months(today, -2) + 20 * day),
+        (add_months(today, -3) + day, today),
+        (today - 190 * day, today - 3 * day),
+        (today - 33 * day, today - 31 * day),
+    ]
+    subtracted = 0
+    for date_from, date_to in ranges:
+        filters = selectors.AnalyticsFilters(date_from=date_from, date_to=date_to)
+        _added, minus = selectors._cell_periods(
+            filters.date_from, filters.date_to, resolution=resolution, alias="default"
+        )
+        subtracted += minus is not None
+        have = {
+            (int(row["cell"], 16), row["visits"], row["violating_visits"])
+            for row in selectors.heatmap_cells(user=leader, filters=filters, resolution=resolution)
+        }
+        assert have == _raw_cells(leader, filters, resolution), (date_from, date_to)
+    assert subtracted >= 3  # the ranges do exercise the subtraction
+
+
+@pytest.mark.django_db
+def test_the_rows_a_period_holds_are_counted_over_last_month_and_cached(world, django_assert_num_queries):
+    """Three visits to one shop in the week around the 15th of last month and one to another shop on
+    the 1st: 3/7 day rows a day, one week row (7/3 days' worth), two month rows (14/3); no quarter
+    rows in the quarter before: the default. The second call reads nothing."""
+    from analytics import selectors
+    from analytics.periods import ROWS_READ, add_months, week_of
+    from tests.factories import VisitFactory
+
+    today = timezone.localdate()
+    month = add_months(today, -1)
+    week = week_of(month.replace(day=15))
+    noon = time(12, 0)
+    visits = [(0, week), (0, week + timedelta(days=1)), (0, week + timedelta(days=2)), (1, month)]
+    for shop_index, day in visits:
+        establishment = world["shops"][shop_index]
+        VisitFactory(
+            establishment=establishment,
+            inspector=world["inspectors"][establishment.municipality_id][0],
+            checklist_version=world["versions"][0],
+            outcome="compliant",
+            finished_at=datetime.combine(day, noon, tzinfo=RIYADH),
+        )
+    rows = selectors._cell_grain_rows("default", 9, today)
+    assert rows == pytest.approx({"d": 1.0, "w": 7 / 3, "m": 14 / 3, "q": ROWS_READ["q"]})
+    with django_assert_num_queries(0):
+        assert selectors._cell_grain_rows("default", 9, today) == rows
+    assert selectors._cell_grain_rows("default", 9, add_months(today, -6)) == ROWS_READ  # no visits then
+
+
 @pytest.mark.django_db
 def test_the_week_migration_fills_the_week_rows_from_the_day_rows(history):
     """analytics/migrations/0008 sums the stored day rows into week rows: the same rows the writers keep."""
@@ -601,7 +796,7 @@ def test_the_cell_read_runs_without_jit_and_puts_it_back(history, leader):
     with CaptureQueriesContext(connection) as queries:
         assert selectors.heatmap_cells(user=leader, filters=filters, resolution=9)
     statements = [query["sql"] for query in queries.captured_queries]
-    read = next(i for i, sql in enumerate(statements) if "analytics_cellperiod" in sql and "GROUP BY" in sql)
+    read = next(i for i, sql in enumerate(statements) if "analytics_cellperiod" in sql and "SUM(" in sql)
     assert "'jit', 'off', true" in statements[read - 1] and "'enable_indexscan', 'off', true" in statements[read - 1]
     assert "'jit'" in statements[read + 1] and "'enable_indexscan'" in statements[read + 1]
     with connection.cursor() as cursor:
