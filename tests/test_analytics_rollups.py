@@ -779,8 +779,9 @@ def test_the_week_migration_fills_the_week_rows_from_the_day_rows(history):
 
 @pytest.mark.django_db
 def test_the_cell_read_runs_without_jit_and_puts_it_back(history, leader):
-    """PostgreSQL: the heatmap's roll-up read runs with JIT and plain index scans off (the planner's
-    misjudgements at 10M visits) and the transaction's settings are as before afterwards."""
+    """PostgreSQL: the heatmap's roll-up read runs with JIT, plain index scans and parallel workers
+    off (the planner's misjudgements at 10M visits) and the transaction's settings are as before
+    afterwards."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -788,17 +789,21 @@ def test_the_cell_read_runs_without_jit_and_puts_it_back(history, leader):
 
     if connection.vendor != "postgresql":
         pytest.skip("JIT is PostgreSQL's")
+    names = ("jit", "enable_indexscan", "max_parallel_workers_per_gather")
+    current = "SELECT " + ", ".join(f"current_setting('{name}')" for name in names)
     today = timezone.now().astimezone(RIYADH).date()
     filters = selectors.AnalyticsFilters(date_from=today - timedelta(days=120), date_to=today)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit'), current_setting('enable_indexscan')")
+        cursor.execute(current)
         before = cursor.fetchone()
+    assert before[2] != "0"  # the default: the read's own setting is visible
     with CaptureQueriesContext(connection) as queries:
         assert selectors.heatmap_cells(user=leader, filters=filters, resolution=9)
     statements = [query["sql"] for query in queries.captured_queries]
     read = next(i for i, sql in enumerate(statements) if "analytics_cellperiod" in sql and "SUM(" in sql)
-    assert "'jit', 'off', true" in statements[read - 1] and "'enable_indexscan', 'off', true" in statements[read - 1]
-    assert "'jit'" in statements[read + 1] and "'enable_indexscan'" in statements[read + 1]
+    for name, value in (("jit", "off"), ("enable_indexscan", "off"), ("max_parallel_workers_per_gather", "0")):
+        assert f"'{name}', '{value}', true" in statements[read - 1]
+        assert f"'{name}'" in statements[read + 1]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit'), current_setting('enable_indexscan')")
+        cursor.execute(current)
         assert cursor.fetchone() == before
