@@ -2,13 +2,15 @@
 roll-ups, analytics/rollups.py) against the hand-written SQL that computes the same figures over the
 raw visits table, and a streamed 1,000,000-row CSV export.
 
-    python bench/analytics.py [--visits 1000000] [--national] [--runs 15] [--skip-export]
+    python bench/analytics.py [--visits 1000000] [--national] [--runs 15] [--skip-export] [--reuse]
 
 - Drops and re-creates its own database (BENCH_DATABASE_URL, default
   postgres://postgres@127.0.0.1:5432/jawla_bench_analytics), migrates it, and seeds establishments
   and visits with COPY (one year of finished_at, 15 municipalities of one Amanah, 9 categories; with
   `--national` 17 Amanahs and 153 municipalities), then builds the roll-ups with the
   `rollups_rebuild` command and prints its time and the roll-ups' size on disk.
+- `--reuse` keeps a database this bench already seeded with as many visits, and its roll-ups
+  (migrated to the current code, not rebuilt: do not reuse across a change to what roll-ups hold).
 - Times each endpoint in-process through Django's test client (the whole NinjaAPI: auth, scoping,
   schema) as a leadership user scoped to the whole Amanah (national: an admin, who sees every
   Amanah), and the hand-written SQL over the raw table on the same connection; prints both medians
@@ -272,6 +274,35 @@ def seed(n_visits: int, n_establishments: int, national: bool = False) -> dict:
     return {"leader": leader, "municipalities": municipalities, "amanah": amanah, "national": national}
 
 
+def reused(n_visits: int, *, national: bool) -> dict | None:
+    """The world of a database this bench seeded with `n_visits` visits and whose roll-ups it built,
+    migrated to the current code; None when there is none (then the bench seeds its own)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(BENCH_URL) as conn:
+            visits = conn.execute("SELECT count(*) FROM inspections_visit").fetchone()[0]
+            rolled = conn.execute("SELECT EXISTS (SELECT 1 FROM analytics_cellperiod)").fetchone()[0]
+    except psycopg.Error:
+        return None
+    if visits != n_visits or not rolled:
+        return None
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from inspections.models import Municipality
+
+    call_command("migrate", verbosity=0)
+    leader = get_user_model().objects.get(username="bench_leader")
+    municipalities = list(Municipality.objects.filter(kind="baladiya").order_by("id"))
+    if national != (Municipality.objects.filter(kind="amanah").count() > 1):
+        return None
+    print(f"reusing {n_visits:,} seeded visits and their roll-ups in {BENCH_URL.rsplit('/', 1)[1]}")
+    amanah = leader.membership.amanah
+    return {"leader": leader, "municipalities": municipalities, "amanah": amanah, "national": national}
+
+
 def build_rollups() -> tuple[float, dict]:
     """`manage.py rollups_rebuild` on the seeded visits, then VACUUM ANALYZE of the roll-ups (as after
     the visits: index-only scans need the visibility map). Returns its seconds and the sizes."""
@@ -527,22 +558,27 @@ def main() -> None:
     parser.add_argument("--national", action="store_true", help="17 Amanahs, 153 municipalities, an admin's view")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep a database seeded with as many visits")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    recreate_database()
-    setup_django()
-    from django.core.management import call_command
+    world = reused(args.visits, national=args.national) if args.reuse else None
+    if world is None:
+        recreate_database()
+        setup_django()
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    world = seed(args.visits, args.establishments, national=args.national)
-    rebuild_s, sizes = build_rollups()
+        call_command("migrate", verbosity=0)
+        world = seed(args.visits, args.establishments, national=args.national)
+        rebuild_s, sizes = build_rollups()
+    else:
+        from analytics.rollups import rollup_sizes
+
+        rebuild_s, sizes = float("nan"), rollup_sizes()
     total_rows = sum(rows for rows, _ in sizes.values())
     total_bytes = sum(size for _, size in sizes.values())
-    print(
-        f"roll-ups rebuilt (manage.py rollups_rebuild) in {rebuild_s:.1f} s: {total_rows:,} rows, "
-        f"{total_bytes / 2**20:.1f} MiB on disk (pg_total_relation_size)"
-    )
+    built = "reused" if math.isnan(rebuild_s) else f"rebuilt (manage.py rollups_rebuild) in {rebuild_s:.1f} s"
+    print(f"roll-ups {built}: {total_rows:,} rows, {total_bytes / 2**20:.1f} MiB on disk (pg_total_relation_size)")
     for table, (rows, size) in sizes.items():
         print(f"  {table:28} {rows:>10,} rows {size / 2**20:8.1f} MiB")
     from django.db import connection
