@@ -374,12 +374,18 @@ def test_class_targets_resolve_below_own_and_amanah_and_above_national():
     assert book.resolve(code="coverage", scope_id=None, municipality_class="C") is class_c
     assert book.resolve(code="coverage", scope_id=None, municipality_class="E") is national
     assert book.resolve(code="violation_rate", scope_id=8) is None
-    _target, fields = book.figure_target(code="coverage", scope_id=8)
-    assert fields == {
-        "target": 0.5, "amber_margin": 0.0, "target_scope": None, "target_class": "C", "target_scope_label": "Class C"
-    }  # fmt: skip
-    _target, fields = book.figure_target(code="coverage", scope_id=6)
-    assert (fields["target_scope"], fields["target_class"], fields["target_scope_label"]) == (None, None, "National")
+    with translation.override("en"):  # outside a request the active language is whatever ran before
+        _target, fields = book.figure_target(code="coverage", scope_id=8)
+        assert fields == {
+            "target": 0.5, "amber_margin": 0.0, "target_scope": None, "target_class": "C",
+            "target_scope_label": "Class C",
+        }  # fmt: skip
+        _target, fields = book.figure_target(code="coverage", scope_id=6)
+        assert (fields["target_scope"], fields["target_class"], fields["target_scope_label"]) == (
+            None,
+            None,
+            "National",
+        )
     with translation.override("ar"):
         assert book.figure_target(code="coverage", scope_id=8)[1]["target_scope_label"] == "الفئة C"
 
@@ -469,6 +475,13 @@ def test_rows_per_class_take_their_class_target(api, leader, targets, amanah, cl
     )  # fmt: skip
     assert rows["A"]["indicators"]["coverage"]["target"] == 0.45  # Dammam's own
     assert rows["C"]["indicators"]["coverage"]["target_scope"] == amanah.id  # Khobar's Amanah's 0.6
+    # The CSV and the Arabic PDF take the same grouping: one group per class.
+    csv_lines = api.as_user(leader).get(
+        "analytics/indicators.csv", {"month": "2026-10", "group_by": "municipality_class"}
+    )
+    assert {line.split(",")[2] for line in csv_lines.content.decode("utf-8-sig").splitlines()[1:]} == {"A", "C"}
+    pdf = api.as_user(leader).get("analytics/indicators.pdf", {"month": "2026-10", "group_by": "municipality_class"})
+    assert pdf.status_code == 200 and contains(pdf_text(pdf.content), "الفئة C")
     other = AmanahFactory(code="RIYADH-AMANAH", name_ar="أمانة الرياض", name_en="Riyadh Amanah")
     MunicipalityFactory(parent=other, name_en="Olaya", municipality_class="C")
     ministry = make_user(Membership.Role.LEADERSHIP, username="ministry", national=True)
