@@ -134,7 +134,12 @@ def indicators_page(request):
             "percent_hint": _("in percent"),
             "working_days": _("working days"),
             "indicator": _("Indicator"),
-            "municipality": _("Municipality"),
+            # The breakdown's first column, by the "Rows" choice (group_by).
+            "row_head": {
+                "municipality": _("Municipality"),
+                "amanah": _("Amanah"),
+                "municipality_class": _("Municipality class"),
+            },
             "bad_year": _("The year must be between 1900 and 2100."),
             "bad_hijri_year": _("The Hijri year must be between 1343 and 1500."),
         },

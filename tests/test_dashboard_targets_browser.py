@@ -2,7 +2,8 @@
 each target comes from (Dammam's own, the Amanah's for Khobar, the national default); an English admin
 sets an Amanah target from the Amanah's view and removes Dammam's own, which then falls back to the
 Amanah's; an admin sets a class C target on class-C Khobar's card and Khobar's light follows it, in
-English and Arabic, on a phone and a desktop. The world and its figures: tests/test_analytics_targets.py.
+English and Arabic, on a phone and a desktop; leadership switches the table's rows to municipality
+classes (kept in the address, the CSV and the PDF). The world and its figures: tests/test_analytics_targets.py.
 Screenshots: var/screenshots/."""
 
 import pytest
@@ -222,3 +223,109 @@ def test_an_admin_sets_a_class_target_and_a_class_c_municipality_follows_it(
             browser.close()
     assert not IndicatorTarget.objects.exclude(municipality_class="").exists()
     assert IndicatorTarget.objects.get(code="coverage", municipality=None, municipality_class="").target == 0.9
+
+
+def row_cells(page) -> list[dict]:
+    """The breakdown's rows as drawn: the label, and each cell's text and light."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#i-breakdown tbody tr')].map((tr) => ({
+            label: tr.querySelector('th').textContent,
+            cells: [...tr.querySelectorAll('td')].map((td) => ({text: td.innerText, light: td.dataset.light})),
+        }))"""
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            Membership.Language.EN,
+            {"by_municipality": "By municipality", "by_amanah": "By Amanah", "by_class": "By municipality class",
+             "column": "Municipality class", "labels": ["Class A", "Class C"], "rows": "Rows"},
+        ),
+        (
+            Membership.Language.AR,
+            {"by_municipality": "حسب البلدية", "by_amanah": "حسب الأمانة", "by_class": "حسب فئة البلدية",
+             "column": "فئة البلدية", "labels": ["الفئة A", "الفئة C"], "rows": "الصفوف"},
+        ),
+    ],
+)  # fmt: skip
+def test_leadership_reads_the_breakdown_by_municipality_class(live_server, leader, class_c_khobar, language, texts):
+    """Dammam (class A, 2 of 4 shops covered, 2 of 4 visits violating, its own 45% coverage target)
+    and Khobar (class C, 1 of 2 covered, 0 of 1 violating, the national 90%): "Rows: by municipality
+    class" draws one row per class with the API's figures; the address keeps the choice, a reload
+    reopens it, the CSV and PDF follow it; an unknown rows= in the address falls back to municipality;
+    by Amanah, the single row stays shown with its choice."""
+    leader.membership.language = language
+    leader.membership.save()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+                page, errors = sign_in(browser, live_server, "leader", viewport)
+                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
+                loads(page, 1)
+                assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
+                assert page.locator("#i-breakdown tbody tr").count() == 2  # Dammam and Khobar
+                assert texts["rows"] in page.text_content("#i-breakdown-card .inline-select")
+                page.select_option("#i-rows", "municipality_class")
+                loads(page, 2)
+                assert page.text_content("#i-breakdown-title") == texts["by_class"]
+                assert page.text_content("#i-breakdown thead th") == texts["column"]
+                drawn = row_cells(page)
+                assert [row["label"] for row in drawn] == texts["labels"]
+                # What the API returns for the same month and grouping, in the page's language.
+                body = page.evaluate(
+                    """(lang) => fetch('/api/v1/analytics/indicators?month=2026-10&group_by=municipality_class',
+                        {headers: {'Accept': 'application/json', 'Accept-Language': lang}}).then((r) => r.json())""",
+                    language,
+                )
+                api = {row["key"]: row["indicators"] for row in body["rows"]}
+                assert [row["label"] for row in body["rows"]] == texts["labels"]
+                # By hand: class A is Dammam, class C is Khobar.
+                assert (api["A"]["coverage"]["value"], api["A"]["violation_rate"]["value"]) == (0.5, 0.5)
+                assert (api["C"]["coverage"]["value"], api["C"]["violation_rate"]["value"]) == (0.5, 0.0)
+                assert (api["A"]["coverage"]["light"], api["C"]["coverage"]["light"]) == ("green", "red")
+                codes = [definition["code"] for definition in body["definitions"]]
+                for row, key in zip(drawn, ("A", "C"), strict=True):
+                    assert [cell["light"] for cell in row["cells"]] == [
+                        api[key][code]["light"] or "none" for code in codes
+                    ]
+                    for code in ("coverage", "violation_rate"):
+                        shown = row["cells"][codes.index(code)]["text"].split("\n")[0]
+                        assert f"{api[key][code]['value'] * 100:.1f}" in shown, (key, code, shown)
+                assert "0.0" in drawn[1]["cells"][codes.index("violation_rate")]["text"].split("\n")[0]
+                assert "rows=municipality_class" in page.url and "month=2026-10" in page.url
+                for link in ("#i-csv", "#i-pdf"):
+                    assert "group_by=municipality_class" in page.get_attribute(link, "href")
+                assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
+                box = page.locator("#i-rows").bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+                page.screenshot(path=str(SCREENSHOTS / f"indicators-rows-class-{language}-{name}.png"), full_page=True)
+                # A reload (or the link) reopens the same rows.
+                page.reload()
+                loads(page, 1)
+                assert page.input_value("#i-rows") == "municipality_class"
+                assert page.text_content("#i-breakdown-title") == texts["by_class"]
+                assert [row["label"] for row in row_cells(page)] == texts["labels"]
+                assert "group_by=municipality_class" in page.get_attribute("#i-csv", "href")
+                # An unknown value in the address: by municipality, and the address says so.
+                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&rows=district")
+                loads(page, 1)
+                assert page.input_value("#i-rows") == "municipality"
+                assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
+                assert page.locator("#i-breakdown tbody tr").count() == 2
+                assert "rows=" not in page.url
+                assert "group_by=municipality&" in page.get_attribute("#i-csv", "href") + "&"
+                # By Amanah: the leader's one Amanah is a single row, shown (so the choice can be undone).
+                page.select_option("#i-rows", "amanah")
+                loads(page, 2)
+                assert page.text_content("#i-breakdown-title") == texts["by_amanah"]
+                assert page.is_visible("#i-breakdown-card") and page.locator("#i-breakdown tbody tr").count() == 1
+                assert "rows=amanah" in page.url and "group_by=amanah" in page.get_attribute("#i-pdf", "href")
+                assert errors == [], errors
+                page.close()
+        finally:
+            browser.close()

@@ -4,7 +4,8 @@
    the national default), its definition on demand; admins set a target for the chosen scope, nationally
    or for a municipality class A-E (PUT) and remove a scope's own target or the class target a figure
    takes (DELETE), so the scope falls back to the next in line (Amanah's, class's, national).
-   The page's query string keeps the choice, so a link opens the same month and scope. */
+   A "Rows" choice groups the table (and the CSV and PDF) by municipality, Amanah or municipality class.
+   The page's query string keeps the choice, so a link opens the same month, scope and rows. */
 (function () {
   "use strict";
   const root = document.querySelector(".indicators-page");
@@ -19,6 +20,9 @@
   const int = new Intl.NumberFormat(locale);
   const API = "/api/v1/analytics/";
   const form = document.getElementById("i-filters");
+  // The breakdown's rows (the API's group_by); outside the filters form, in the table's card header.
+  const rowsSelect = document.getElementById("i-rows");
+  const ROWS = ["municipality", "amanah", "municipality_class"];
   const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
   const ICON = { green: "✓", amber: "!", red: "✕", none: "–" };
   // "Class A".."Class E" as <option value="class:A">, rendered by the template for admins (translated there).
@@ -58,8 +62,20 @@
     if (form.elements.municipality.value) p.set("municipality", form.elements.municipality.value);
     return { params: p };
   }
+  function rows() { return ROWS.includes(rowsSelect.value) ? rowsSelect.value : "municipality"; }
+  /** The page's own query string: the API's parameters and, unless by municipality, the rows. */
+  function pageQuery(p) {
+    const q = new URLSearchParams(p);
+    if (rows() !== "municipality") q.set("rows", rows());
+    return q;
+  }
+  function showRows() {
+    el("i-breakdown-title").textContent = rowsSelect.selectedOptions[0].textContent;
+  }
   function fromQuery() {
     const q = new URLSearchParams(location.search);
+    // An unknown value falls back to municipality.
+    rowsSelect.value = ROWS.includes(q.get("rows")) ? q.get("rows") : "municipality";
     const scope = q.get("municipality");
     if (scope && form.elements.municipality.querySelector('option[value="' + CSS.escape(scope) + '"]')) form.elements.municipality.value = scope;
     const hijri = q.get("hijri_month"), month = q.get("month");
@@ -140,8 +156,10 @@
   }
   function drawBreakdown(body) {
     const table = el("i-breakdown");
-    el("i-breakdown-card").hidden = body.rows.length < 2;
-    table.querySelector("thead").innerHTML = "<tr><th>" + esc(S.municipality) + "</th>" +
+    // One municipality needs no table; but another grouping stays shown (with its "Rows" choice, so the
+    // user can come back) even when it has a single row.
+    el("i-breakdown-card").hidden = body.rows.length === 0 || (body.rows.length < 2 && rows() === "municipality");
+    table.querySelector("thead").innerHTML = "<tr><th>" + esc(S.row_head[rows()]) + "</th>" +
       body.definitions.map((def) => "<th>" + esc(def.name) + "</th>").join("") + "</tr>";
     table.querySelector("tbody").innerHTML = body.rows.map((row) => "<tr><th scope=\"row\">" + esc(row.label) + "</th>" +
       body.definitions.map((def) => {
@@ -181,11 +199,12 @@
     const choice = params();
     if (choice.error) { clear(choice.error); finish(); return; }
     const p = choice.params;
-    history.replaceState(null, "", "?" + p.toString());
+    history.replaceState(null, "", "?" + pageQuery(p).toString());
+    showRows();
     document.body.classList.add("loading");
     try {
       const total = new URLSearchParams(p); total.set("group_by", "total");
-      const each = new URLSearchParams(p); each.set("group_by", "municipality");
+      const each = new URLSearchParams(p); each.set("group_by", rows());
       const [summary, breakdown] = await Promise.all([request("indicators", total), request("indicators", each)]);
       el("i-error").hidden = true;
       drawPeriod(summary.period);
@@ -238,6 +257,7 @@
 
   form.addEventListener("change", () => { showCalendar(); refresh(); });
   form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  rowsSelect.addEventListener("change", refresh);
   el("i-cards").addEventListener("submit", (event) => {
     if (!event.target.matches(".target-form")) return;
     event.preventDefault();
@@ -250,5 +270,6 @@
   });
   fromQuery();
   showCalendar();
+  showRows();
   refresh();
 })();
