@@ -20,7 +20,7 @@ from analytics import exports, indicators, indicators_pdf, selectors, services
 from analytics.selectors import AnalyticsFilters
 from backend.api_basics import ERRORS, IsoDate, MappedList, Page, StrictIn
 from backend.db_routers import analytics_reads
-from backend.exceptions import ApplicationError, PermissionDeniedError
+from backend.exceptions import PermissionDeniedError, ValidationFailedError
 from inspections.domain.names import localized_name, person_name
 from inspections.models import Visit
 from inspections.selectors.scope import visible_to
@@ -43,12 +43,7 @@ class FiltersIn(Schema):
 
     def to_filters(self) -> AnalyticsFilters:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ApplicationError(
-                _("'from' must not be after 'to'."),
-                code="validation_error",
-                status=422,
-                extra={"errors": [{"loc": ["query", "from"], "msg": "from > to", "type": "value_error"}]},
-            )
+            raise ValidationFailedError(_("'from' must not be after 'to'."), loc=["query", "from"], msg="from > to")
         return AnalyticsFilters(
             date_from=self.date_from,
             date_to=self.date_to,
@@ -269,13 +264,10 @@ class IndicatorsIn(Schema):
             today = timezone.localdate()
             return indicators.period_gregorian(year=today.year, month=today.month)
         if self.month is not None and self.hijri_month is not None:
-            raise ApplicationError(
+            raise ValidationFailedError(
                 _("Give one of 'month' and 'hijri_month', not both."),
-                code="validation_error",
-                status=422,
-                extra={
-                    "errors": [{"loc": ["query", "month"], "msg": "one of month, hijri_month", "type": "value_error"}]
-                },
+                loc=["query", "month"],
+                msg="one of month, hijri_month",
             )
         year, month = (int(part) for part in (self.month or self.hijri_month).split("-"))
         if self.month is not None:

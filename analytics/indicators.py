@@ -32,7 +32,7 @@ from hijridate import Gregorian, Hijri
 from analytics.models import IndicatorTarget, InspectorDay, VisitDay
 from analytics.selectors import COMPLETED_OUTCOMES, AnalyticsFilters, local_day_bounds, rollup_rows, wilson_interval
 from analytics.targets import TargetBook, class_label
-from backend.exceptions import ApplicationError
+from backend.exceptions import ApplicationError, ValidationFailedError
 from community.models import Case
 from community.selectors.cases import with_state
 from enforcement.models import Objection, PenaltyNotice
@@ -440,12 +440,7 @@ def municipality_in_scope(*, user, municipality_id: int, loc: list[str]) -> Muni
         visible_to(Municipality.objects.defer("boundary"), user=user, field="id").filter(pk=municipality_id).first()
     )
     if chosen is None:
-        raise ApplicationError(
-            _("No municipality with this id in your scope."),
-            code="validation_error",
-            status=422,
-            extra={"errors": [{"loc": loc, "msg": "not in scope", "type": "value_error"}]},
-        )
+        raise ValidationFailedError(_("No municipality with this id in your scope."), loc=loc, msg="not in scope")
     return chosen
 
 

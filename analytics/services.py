@@ -5,19 +5,10 @@ from django.utils.translation import gettext as _
 
 from analytics.indicators import BY_CODE, Indicator, municipality_in_scope
 from analytics.models import MUNICIPALITY_CLASSES, IndicatorTarget
-from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from inspections.models import Municipality
 from inspections.selectors.scope import Role, scope_for
 from inspections.services.audit import audit_record
-
-
-def _invalid(message: str, *, loc: list[str], msg: str) -> ApplicationError:
-    return ApplicationError(
-        message,
-        code="validation_error",
-        status=422,
-        extra={"errors": [{"loc": loc, "msg": msg, "type": "value_error"}]},
-    )
 
 
 def _checked(
@@ -35,13 +26,13 @@ def _checked(
     if indicator is None:
         raise NotFoundError(_("Unknown indicator."))
     if municipality_class and municipality_class not in MUNICIPALITY_CLASSES:
-        raise _invalid(
+        raise ValidationFailedError(
             _("A municipality class is one of A, B, C, D and E."),
             loc=[where, "municipality_class"],
             msg="unknown class",
         )
     if municipality_class and municipality_id is not None:
-        raise _invalid(
+        raise ValidationFailedError(
             _("A target is set for a municipality or Amanah, or for a class, not both."),
             loc=[where, "municipality_class"],
             msg="municipality and class are exclusive",

@@ -19,6 +19,18 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class ValidationFailedError(ApplicationError):
+    """422 for one input the schema let through but a rule refuses, with the field's place in the
+    request (`loc`, e.g. ["query", "from"]) as the schema's own errors give it; `msg` says why, for
+    machines (defaults to the message)."""
+
+    status = 422
+
+    def __init__(self, message: str, *, loc: list[str], msg: str | None = None, **kwargs: Any):
+        error = {"loc": loc, "msg": msg or message, "type": "value_error"}
+        super().__init__(message, code="validation_error", extra={"errors": [error]}, **kwargs)
+
+
 class NotFoundError(ApplicationError):
     status = 404
 

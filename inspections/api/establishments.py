@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from backend.api_basics import ERRORS, ErrorOut, Page
-from backend.exceptions import ApplicationError
+from backend.exceptions import ApplicationError, ValidationFailedError
 from inspections.api.schemas.establishments import EstablishmentIn, EstablishmentOut, EstablishmentPatch
 from inspections.selectors.establishments import (
     NEAR_MAX_RADIUS_M,
@@ -27,12 +27,7 @@ DEFAULT_RADIUS_M = 1000
 
 
 def _query_error(message: str, *, field: str) -> ApplicationError:
-    return ApplicationError(
-        message,
-        code="validation_error",
-        status=422,
-        extra={"errors": [{"loc": ["query", field], "msg": message, "type": "value_error"}]},
-    )
+    return ValidationFailedError(message, loc=["query", field])
 
 
 def _parse_near(near: str) -> tuple[float, float]:
