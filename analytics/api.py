@@ -450,7 +450,7 @@ def indicator_target_put(request: HttpRequest, payload: IndicatorTargetIn, code:
         target=payload.target,
         amber_margin=payload.amber_margin,
         municipality_id=payload.municipality,
-        municipality_class=payload.municipality_class or "",
+        municipality_class=payload.municipality_class,
     )
     return {
         "code": row.code,
@@ -478,6 +478,6 @@ def indicator_target_delete(
     ancestor's, the class's, the national default); 404 when the scope has no target of its own for
     this indicator."""
     services.indicator_target_delete(
-        actor=request.user, code=code, municipality_id=municipality, municipality_class=municipality_class or ""
+        actor=request.user, code=code, municipality_id=municipality, municipality_class=municipality_class
     )
     return Status(204, None)

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-MUNICIPALITY_CLASSES = "ABCDE"  # as inspections.Municipality.municipality_class (the penalty table's classes)
+from inspections.models import MUNICIPALITY_CLASSES
 
 
 class IndicatorTarget(models.Model):

@@ -32,11 +32,11 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from analytics.models import CellPeriod, InspectorDay, ItemDay, VisitDay
 from analytics.periods import ROWS_READ, add_months, quarter_of, signed_cover, week_of
 from analytics.rollups import QUARTER_RESOLUTIONS, WEEK_RESOLUTIONS
+from analytics.targets import class_label
 from inspections.domain import calendar
 from inspections.domain.names import label, person_name
 from inspections.models import Category, ChecklistItem, Finding, Municipality, Visit
@@ -269,7 +269,7 @@ def _class_rates(rows: list[dict]) -> list[Rate]:
     classes = dict(Municipality.objects.values_list("id", "municipality_class"))
     totals = _folded(rows, lambda municipality_id: classes.get(municipality_id, ""))
     return [
-        rate_row(key=code, label=_("Class %(code)s") % {"code": code}, visits=visits, violating=violating)
+        rate_row(key=code, label=class_label(code), visits=visits, violating=violating)
         for code, (visits, violating) in sorted(totals.items())
     ]
 

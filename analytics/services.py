@@ -4,9 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from analytics.indicators import BY_CODE, Indicator, municipality_in_scope
-from analytics.models import MUNICIPALITY_CLASSES, IndicatorTarget
+from analytics.models import IndicatorTarget
 from backend.exceptions import ApplicationError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from inspections.models import Municipality
+from inspections.models import MUNICIPALITY_CLASSES, Municipality
 from inspections.selectors.scope import Role, scope_for
 from inspections.services.audit import audit_record
 
@@ -20,7 +20,8 @@ def _checked(
     (the national default). A class target is national, so it is authorised as the national default
     is: an admin's scope is every municipality (scope_for: `everything`), there is no admin of one
     Amanah, and anyone else is refused before the scope is looked at. `where` is "body" or "query"."""
-    if scope_for(actor).role != Role.ADMIN:
+    scope = scope_for(actor)
+    if scope.role != Role.ADMIN:
         raise PermissionDeniedError(_("Only admins set indicator targets."))
     indicator = BY_CODE.get(code)
     if indicator is None:
@@ -37,7 +38,7 @@ def _checked(
             loc=[where, "municipality_class"],
             msg="municipality and class are exclusive",
         )
-    if not scope_for(actor).everything and (municipality_class or municipality_id is None):
+    if not scope.everything and (municipality_class or municipality_id is None):
         # Unreachable today (every admin is national); kept so a narrower admin never sets national targets.
         raise PermissionDeniedError(_("Only national admins set national and class targets."))
     if municipality_id is None:
@@ -64,7 +65,7 @@ def indicator_target_set(
     target: float,
     amber_margin: float = 0.0,
     municipality_id: int | None = None,
-    municipality_class: str = "",
+    municipality_class: str | None = "",
 ) -> IndicatorTarget:
     """Set (or replace) the target of one indicator for one scope: a municipality or an Amanah
     (`municipality_id`), a municipality class nationally (`municipality_class`, A-E), or the national
@@ -100,7 +101,7 @@ def indicator_target_set(
 
 @transaction.atomic
 def indicator_target_delete(
-    *, actor, code: str, municipality_id: int | None = None, municipality_class: str = ""
+    *, actor, code: str, municipality_id: int | None = None, municipality_class: str | None = ""
 ) -> None:
     """Remove the target of one indicator set on one scope (a municipality or Amanah, a class, or the
     national default), so its figures fall back to the next one in line (analytics.targets: an

@@ -141,5 +141,6 @@ class TargetBook:
 
 
 def class_label(municipality_class: str) -> str:
-    """ "Class C" / "الفئة C": the words of the rates grouped by class (analytics.selectors)."""
+    """ "Class C" / "الفئة C": a class's name wherever one is shown (rates and indicators by class,
+    a class target's origin, the admin, the indicators page's class options)."""
     return _("Class %(code)s") % {"code": municipality_class}

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from analytics import selectors
 from analytics.indicators import INDICATORS
+from analytics.targets import class_label
 from inspections.domain import calendar
 from inspections.domain.names import localized_name
-from inspections.models import Category, Checklist, Municipality, Visit
+from inspections.models import MUNICIPALITY_CLASSES, Category, Checklist, Municipality, Visit
 from inspections.selectors.scope import scope_for, visible_to
 
 
@@ -101,6 +102,7 @@ def indicators_page(request):
         "today_hijri": selectors.hijri_label(today),
         "role_label": _role_label(scope),
         "is_admin": scope.role == "admin",
+        "municipality_classes": [(code, class_label(code)) for code in MUNICIPALITY_CLASSES],
         "definitions": [(i.code, str(i.name), str(i.definition), i.proportion) for i in INDICATORS],
         "strings": {
             "light": {

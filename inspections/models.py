@@ -15,6 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# A municipality's classes (Municipality.municipality_class): the penalty table scales fines by them,
+# and indicator targets may be set per class (analytics.IndicatorTarget).
+MUNICIPALITY_CLASSES = "ABCDE"
+
 
 class Municipality(models.Model):
     """An Amanah (regional municipality) or one of its sub-municipalities (baladiya).
@@ -43,7 +47,7 @@ class Municipality(models.Model):
     centre_lon = models.FloatField(_("centre longitude"), null=True, blank=True)
     # The class the penalty table scales fines by (the enforcement app reads it; A pays the full amount).
     municipality_class = models.CharField(
-        _("municipality class"), max_length=1, choices=[(c, c) for c in "ABCDE"], default="A"
+        _("municipality class"), max_length=1, choices=[(c, c) for c in MUNICIPALITY_CLASSES], default="A"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
