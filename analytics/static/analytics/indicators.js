@@ -105,12 +105,16 @@
     const key = name || "none";
     return '<span class="light light-' + key + '"><span class="light-icon" aria-hidden="true">' + ICON[key] + "</span>" + esc(S.light[key]) + "</span>";
   }
+  /** Whether the figure's target was set on `scope` itself (not inherited from above it; a class target
+      never is: it is national). */
+  function ownTarget(figure, scope) {
+    return figure.target != null && figure.target_class == null && figure.target_scope === scope;
+  }
   /** "Target from: <scope>" ("Class C" for a class target), and "(inherited)" when it was set above the
-      scope the figure is for (a class target always is: it is national). */
+      scope the figure is for. */
   function origin(figure, scope) {
     if (figure.target == null) return "";
-    const inherited = figure.target_class != null || figure.target_scope !== scope;
-    return S.target_from + ": " + (figure.target_scope_label || S.national) + (inherited ? " (" + S.inherited + ")" : "");
+    return S.target_from + ": " + (figure.target_scope_label || S.national) + (ownTarget(figure, scope) ? "" : " (" + S.inherited + ")");
   }
   function card(def, figure, row) {
     const interval = figure.ci_low != null ? S.interval + ": " + fmt(def, figure.ci_low) + " – " + fmt(def, figure.ci_high) : "";
@@ -136,7 +140,7 @@
         "<label>" + esc(S.applies_to) + '<select name="municipality"><option value="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
         esc(row.scope_label) + "</option>" + (row.scope == null ? "" : '<option value="">' + esc(S.national) + "</option>") + classOptions + "</select></label>" +
         '<button type="submit" class="primary">' + esc(S.save) + "</button>" +
-        (figure.target != null && figure.target_class == null && figure.target_scope === row.scope
+        (ownTarget(figure, row.scope)
           ? '<button type="button" class="link-button small remove-target" data-scope="' + (row.scope == null ? "" : esc(row.scope)) + '">' +
             esc(S.remove_target.replace("{scope}", row.scope_label)) + "</button>"
           : "") +
@@ -165,7 +169,7 @@
       body.definitions.map((def) => {
         const figure = row.indicators[def.code], key = figure.light || "none";
         const title = figure.target != null ? S.target + ": " + fmt(def, figure.target) + " · " + origin(figure, row.scope) : S.light.none;
-        const own = figure.target != null && figure.target_class == null && figure.target_scope === row.scope;
+        const own = ownTarget(figure, row.scope);
         return '<td class="num" data-light="' + key + '" title="' + esc(title) + '"' + (own ? ' data-own-target="1"' : "") +
           (figure.target_class != null ? ' data-target-class="' + esc(figure.target_class) + '"' : "") + ">" + fmt(def, figure.value) +
           (figure.light ? ' <span class="light-icon light-' + key + '" title="' + esc(S.light[key]) + '" aria-label="' + esc(S.light[key]) + '">' + ICON[key] + "</span>" : "") +
