@@ -34,6 +34,9 @@ SCHEDULES: dict[str, tuple] = {
     # Deferred roll-ups (settings.ROLLUPS_DEFERRED): the visits synced since the last run are added to
     # the analytics roll-ups; the bound on how stale leadership's figures can be (docs/analytics.md).
     "analytics: roll-ups of the visits just synced": ("analytics.rollups_flush", {"every": 5}),
+    # Deferred risk scores (settings.RISK_DEFERRED): the establishments whose findings changed since the
+    # last run get their stored risk score recomputed.
+    "inspections: risk scores of establishments just inspected": ("inspections.risk_flush", {"every": 5}),
     "community: webhook events from inspections, cases reconciled": ("community.collect", {"every": 30}),
     "community: webhook outbox sweeper": ("community.sweep_webhooks", {"every": 60}),
     # Wednesday morning: a draft of next week for every municipality that turned weekly_auto on,

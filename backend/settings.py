@@ -285,6 +285,14 @@ H3_RESOLUTIONS = (5, 6, 7, 8, 9)
 ROLLUPS_DEFERRED = env.bool(
     "ROLLUPS_DEFERRED", default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not TESTING
 )
+# Stored risk scores (Establishment.risk_score, inspections/services/findings.py): on PostgreSQL the visit
+# sync that changes an establishment's findings only lists it, and the task inspections.risk_flush
+# recomputes the listed scores every 5 s (the score is a planning input; the ranked queue and the
+# planner compute risk from the findings themselves). On SQLite, and in tests unless a test turns it
+# on, the sync recomputes them in its own transaction.
+RISK_DEFERRED = env.bool(
+    "RISK_DEFERRED", default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not TESTING
+)
 
 # --- enforcement (penalties, objections, evidence, signed reports) --------------------
 # The class and size factors are SAMPLE values for the demo; a municipality sets its own (JSON).

@@ -9,7 +9,8 @@ What it does (about a minute on 2 cores):
 2. starts gunicorn on 127.0.0.1:PORT (default 8350) and POSTs batches of 100 visits with 10 answers each
    over real HTTP from a few client threads, and reports visits/s twice: compliant visits (the same rows
    as the plain-SQL runs, plus the audit events), then visits of which 20% fail an item (findings,
-   follow-ups recorded and placed after commit, risk scores, alerts written too);
+   follow-ups recorded and placed after commit, risk scores listed for the flush, alerts written too;
+   after each round the risk flush recomputes the listed scores, timed apart: settings.RISK_DEFERRED);
 3. inserts the same rows (visits + answers, new client ids) with plain SQL on one connection, one
    transaction per 100 visits: psycopg `executemany` and `COPY`, and reports visits/s for each; for the
    violating visits `executemany` of the same visits, answers and findings;
@@ -420,6 +421,7 @@ def main() -> None:
     server = server_start(url, args.port, workers)
     rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": [], "http_v": [], "executemany_v": []}
     batch_p50: list[float] = []
+    risk_flushes: list[tuple[int, float]] = []
     violating_label = f"{args.violation_rate:.0%} violating"
     try:
         import httpx
@@ -459,6 +461,7 @@ def main() -> None:
             violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=300 + number)
             wall, latencies = http_run(args.port, token, bodies(violating), args.clients)
             rates["http_v"].append(report(f"{violating_label} + findings", args.batches, size, wall, latencies))
+            risk_flushes.append(risk_flush_timed())
             rows = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=400 + number)
             elapsed = plain_run(url, fixtures, rows, "executemany")
             rates["executemany_v"].append(visits_round / elapsed)
@@ -486,8 +489,35 @@ def main() -> None:
             f"(visits, answers, findings) {median['executemany_v']:.0f}; ratio HTTP / executemany {ratio_v:.2f} "
             f"(target >= 0.90)"
         )
+        if risk_flushes and risk_flushes[0][0] >= 0:
+            count = sum(done for done, _ in risk_flushes)
+            seconds = sum(elapsed for _, elapsed in risk_flushes)
+            print(
+                f"risk scores deferred (RISK_DEFERRED on in the server): after each round of {visits_round} "
+                f"visits the flush recomputed {' / '.join(str(done) for done, _ in risk_flushes)} establishments "
+                f"in {' / '.join(f'{elapsed * 1000:.0f}' for _, elapsed in risk_flushes)} ms, one process "
+                f"({seconds / (len(risk_flushes) * visits_round) * size * 1000:.1f} ms per {size} visits, "
+                f"{count / max(seconds, 1e-9):.0f} establishments/s)"
+            )
         follow_ups_drain()
     rollups_cost(visits_round, size, statistics.median(batch_p50))
+
+
+def risk_flush_timed() -> tuple[int, float]:
+    """The risk scores the round left listed (settings.RISK_DEFERRED in the server), recomputed here by the
+    flush task's service and timed, outside the HTTP timing: one round is about one 5-s flush interval.
+    (-1, 0) when the scores are stored inside the sync."""
+    from django.conf import settings
+
+    try:
+        from inspections.services.findings import establishments_risk_flush
+    except ImportError:
+        return -1, 0.0
+    if not getattr(settings, "RISK_DEFERRED", False):
+        return -1, 0.0
+    began = time.perf_counter()
+    done = establishments_risk_flush()
+    return done, time.perf_counter() - began
 
 
 def follow_ups_drain() -> None:

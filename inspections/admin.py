@@ -452,6 +452,15 @@ class FollowUpPendingAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(m.RiskPending)
+class RiskPendingAdmin(ReadOnlyAdmin):
+    """Establishments whose stored risk score waits for the flush task (settings.RISK_DEFERRED; every
+    5 s). A row that stays here for minutes means the worker or beat is not running."""
+
+    list_display = ("establishment_id", "queued_at")
+    search_fields = ("establishment_id",)
+
+
 @admin.register(m.AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "action", "actor", "object_type", "object_id", "municipality")

@@ -563,6 +563,20 @@ class FollowUpPending(models.Model):
         return f"follow-up of establishment {self.establishment_id} due {self.due_date}"
 
 
+class RiskPending(models.Model):
+    """An establishment whose stored risk score waits for a recompute (settings.RISK_DEFERRED): the
+    visit sync that changed its findings writes the row in its own transaction, and
+    `establishments_risk_flush` (the Celery task inspections.risk_flush, every 5 s: backend/schedules.py)
+    recomputes many at once and deletes their rows. A plain id, not a foreign key: an establishment
+    deleted meanwhile just loses its row at the next flush. See inspections/services/findings.py."""
+
+    establishment_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"risk of establishment {self.establishment_id} to recompute"
+
+
 class AuditEvent(models.Model):
     """An append-only trail: rounds created and changed, visits received, amendments, findings closed."""
 

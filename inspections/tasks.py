@@ -63,6 +63,14 @@ def follow_ups_sweep() -> int:
     return total
 
 
+@app.task(name="inspections.risk_flush", **SCHEDULED_JOB)
+def risk_flush() -> int:
+    """Recompute the risk scores the visit syncs since the last run listed (settings.RISK_DEFERRED)."""
+    from inspections.services.findings import establishments_risk_flush  # findings queues tasks from here
+
+    return establishments_risk_flush()
+
+
 def _follow_ups_queue(pending_ids: list[int]) -> None:
     try:
         follow_ups_place.delay(pending_ids)

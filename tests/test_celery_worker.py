@@ -168,3 +168,31 @@ def test_deferred_rollups_reach_the_dashboard_through_a_real_worker(worker, damm
     rollups_flush_task.delay()
     assert wait_for(lambda: not RollupPending.objects.exists(), timeout=30), worker.output()
     assert dammam_visits() == 2
+
+
+@pytest.mark.services
+@needs_services
+@pytest.mark.django_db(transaction=True)
+def test_deferred_risk_scores_are_stored_by_a_real_worker(worker, dammam, inspector):
+    """RISK_DEFERRED: a violating visit synced through the API lists its establishment in RiskPending
+    (the stored score is still 0); the flush task, run by the real worker from the broker (as beat sends
+    it every 5 s), stores the score of its open finding."""
+    from django.test import override_settings
+
+    from inspections.models import Establishment, RiskPending
+    from inspections.tasks import risk_flush
+    from tests.conftest import ApiClient
+    from tests.visit_support import make_checklist, shop, visit_payload
+
+    version, _ = make_checklist()
+    store = shop(dammam)
+    with override_settings(RISK_DEFERRED=True):
+        response = (
+            ApiClient().as_user(inspector).post("visits/sync", {"visits": [visit_payload(store, version, MASKS="no")]})
+        )
+    assert response.status_code == 200, response.content
+    assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [store.pk]
+    assert Establishment.objects.get(pk=store.pk).risk_score == 0
+    risk_flush.delay()
+    assert wait_for(lambda: not RiskPending.objects.exists(), timeout=30), worker.output()
+    assert Establishment.objects.get(pk=store.pk).risk_score == pytest.approx(1)

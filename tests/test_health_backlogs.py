@@ -1,7 +1,8 @@
-"""`GET health` reports the work bounded-lag tasks owe (issue 16): follow-ups waiting for placement and
-the roll-ups of visits just synced. A backlog older than its bound means the worker or beat is down:
-the status says `degraded` to everyone (load balancers and monitoring); staff see which backlog, how
-many items and how old the oldest is. Nothing pending, or only fresh items: `ok`."""
+"""`GET health` reports the work bounded-lag tasks owe (issue 16): follow-ups waiting for placement, risk
+scores waiting for a recompute and the roll-ups of visits just synced. A backlog older than its bound
+means the worker or beat is down: the status says `degraded` to everyone (load balancers and
+monitoring); staff see which backlog, how many items and how old the oldest is. Nothing pending, or
+only fresh items: `ok`."""
 
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from analytics.models import RollupPending
-from inspections.models import FollowUpPending, Visit
+from inspections.models import FollowUpPending, RiskPending, Visit
 from tests.factories import EstablishmentFactory, VisitFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def health(client: Client) -> dict:
 def test_nothing_pending_is_ok_and_staff_see_every_backlog_empty(staff):
     body = health(staff)
     assert body["status"] == "ok", body
-    assert set(body["backlogs"]) == {"follow_ups", "rollups"}
+    assert set(body["backlogs"]) == {"follow_ups", "risk", "rollups"}
     assert all(queue["pending"] == 0 and queue["late"] is False for queue in body["backlogs"].values())
     assert "backlogs" not in health(Client())  # anonymous: the status only
 
@@ -73,3 +74,15 @@ def test_rollups_of_a_visit_received_long_ago_and_still_pending_degrade_the_stat
     RollupPending.objects.all().delete()
     RollupPending.objects.create(visit_id=new.pk + 1000)
     assert health(staff)["status"] == "ok", connection.vendor
+
+
+def test_risk_scores_waiting_longer_than_their_bound_degrade_the_status(staff, dammam):
+    shop = EstablishmentFactory(municipality=dammam)
+    RiskPending.objects.create(establishment_id=shop.pk)
+    body = health(staff)
+    assert body["status"] == "ok"
+    assert body["backlogs"]["risk"]["pending"] == 1 and body["backlogs"]["risk"]["late"] is False
+    RiskPending.objects.update(queued_at=timezone.now() - timedelta(minutes=3))
+    body = health(staff)
+    assert body["status"] == "degraded" and body["backlogs"]["risk"]["late"] is True
+    assert body["backlogs"]["risk"]["oldest_seconds"] >= 180 > body["backlogs"]["risk"]["bound_seconds"]

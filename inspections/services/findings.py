@@ -18,7 +18,10 @@ Rules (applied set-based to each synced batch, inside its transaction):
 - Critical findings notify the municipality's supervisors in the same transaction.
 - The establishment's risk score is recomputed from its findings (see `risk_score`) plus the extra
   factors of apps built on inspections (settings.RISK_EXTRA_FACTORS, the same points the ranked
-  queue adds; see `establishments_risk_refresh`).
+  queue adds; see `establishments_risk_refresh`). With settings.RISK_DEFERRED (on by default on
+  PostgreSQL) the batch only lists the establishments in RiskPending, and `establishments_risk_flush`
+  (the task inspections.risk_flush, every 5 s) recomputes them: the stored score lags the findings by
+  one interval while a worker runs, and GET health reports the backlog late after RISK_BACKLOG_BOUND.
 """
 
 from collections import defaultdict
@@ -26,12 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
 from inspections.domain.risk import extra_points
-from inspections.models import ChecklistItem, Establishment, Finding
+from inspections.models import ChecklistItem, Establishment, Finding, RiskPending
 from inspections.selectors.risk import extra_factors
 from inspections.services.audit import AuditEntry, audit_record_many
 from inspections.services.rounds.follow_ups import follow_ups_request
@@ -237,7 +241,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     if repeated:
         _repeats_audit(inspector=inspector, repeated=repeated, finding_ids=finding_ids, visits=visits, now=now)
 
-    establishments_risk_refresh(establishment_ids=touched, now=now)
+    establishments_risk_stale(establishment_ids=touched, now=now)
 
     critical_ids = [
         finding_ids[finding["answer"].answer_id]
@@ -335,3 +339,73 @@ def establishments_risk_refresh(*, establishment_ids, now: datetime) -> None:
             for establishment_id in ids
         ],
     )
+
+
+def establishments_risk_stale(*, establishment_ids, now: datetime) -> None:
+    """The findings of these establishments changed in the caller's transaction: recompute their risk
+    now, or list them for `establishments_risk_flush` when settings.RISK_DEFERRED is on.
+
+    The listing is an upsert that locks each RiskPending row until the caller commits (a conflict
+    updates the row instead of skipping it): a flush that already read the row cannot delete it and
+    miss these findings, since it locks the establishment first (as the caller did) and deletes only
+    rows of establishments it holds."""
+    ids = sorted({int(pk) for pk in establishment_ids})
+    if not ids:
+        return
+    if not getattr(settings, "RISK_DEFERRED", False):
+        establishments_risk_refresh(establishment_ids=ids, now=now)
+        return
+    table = RiskPending._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor.execute(
+                f"INSERT INTO {table} (establishment_id, queued_at) VALUES "
+                + ", ".join(["(%s, %s)"] * len(chunk))
+                + f" ON CONFLICT (establishment_id) DO UPDATE SET queued_at = {table}.queued_at",
+                [value for pk in chunk for value in (pk, now)],
+            )
+
+
+RISK_FLUSH_BATCH = 200  # establishments a transaction: a sync waits at most this long for their row locks
+# The flush runs every 5 s (backend/schedules.py); a score still waiting after this long means no flush
+# runs (worker or beat down): GET health reports the backlog late.
+RISK_BACKLOG_BOUND = timedelta(seconds=60)
+
+
+def establishments_risk_flush(*, batch: int = RISK_FLUSH_BATCH) -> int:
+    """Recompute the risk of every establishment listed in RiskPending, `batch` a transaction; returns
+    how many were recomputed. The body of the task inspections.risk_flush.
+
+    Each transaction locks the listed establishments in id order (as the visit sync does), skipping
+    those a sync holds (their rows stay for the next run, after that sync commits), deletes the rows
+    of those it holds and recomputes them from the committed findings. A row whose establishment is
+    gone is dropped."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            listed = list(
+                RiskPending.objects.order_by("establishment_id").values_list("establishment_id", flat=True)[:batch]
+            )
+            if not listed:
+                return done
+            held = list(
+                Establishment.objects.filter(id__in=listed)
+                .order_by("id")
+                .select_for_update(no_key=True, skip_locked=True)
+                .values_list("id", flat=True)
+            )
+            existing = set(Establishment.objects.filter(id__in=set(listed) - set(held)).values_list("id", flat=True))
+            RiskPending.objects.filter(establishment_id__in=[pk for pk in listed if pk not in existing]).delete()
+            establishments_risk_refresh(establishment_ids=held, now=timezone.now())
+            done += len(held)
+        if len(listed) < batch or not held:  # drained, or every listed establishment is in a sync
+            return done
+
+
+def establishments_risk_backlog(*, now: datetime) -> tuple[int, float | None, timedelta]:
+    """(establishments waiting, seconds since the oldest was listed, the bound) for GET health."""
+    row = RiskPending.objects.aggregate(pending=Count("establishment_id"), oldest=Min("queued_at"))
+    if not row["pending"]:
+        return 0, None, RISK_BACKLOG_BOUND
+    return row["pending"], max((now - row["oldest"]).total_seconds(), 0.0), RISK_BACKLOG_BOUND

@@ -7,9 +7,10 @@ starting their own (one probe in flight per process), so an outage cannot hold m
 Anonymous callers get "ok"/"down" only; the reasons and the redacted broker address are for admins.
 
 Backlogs: work the visit sync leaves to a task, with the bound its guarantee promises (follow-ups
-waiting for placement; the roll-ups of visits just synced, settings.HEALTH_BACKLOGS for other apps'
-queues). A backlog whose oldest item is older than its bound means the task is not running (worker
-or beat down): the status is "degraded" and admins see which backlog, how many items, how old.
+waiting for placement; risk scores waiting for a recompute; the roll-ups of visits just synced,
+settings.HEALTH_BACKLOGS for other apps' queues). A backlog whose oldest item is older than its bound
+means the task is not running (worker or beat down): the status is "degraded" and admins see which
+backlog, how many items, how old.
 """
 
 import threading
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu import Connection
 
+from inspections.services.findings import establishments_risk_backlog
 from inspections.services.rounds.follow_ups import FOLLOW_UP_SWEEP_AFTER, follow_ups_backlog
 
 # The sweeper places rows older than FOLLOW_UP_SWEEP_AFTER every minute (backend/schedules.py).
@@ -103,7 +105,10 @@ broker_status = _SingleFlight(_broker_probe)
 def backlogs() -> dict[str, dict]:
     """{name: {pending, oldest_seconds, bound_seconds, late}} for each queue a task works off."""
     now = timezone.now()
-    measured = {"follow_ups": (*follow_ups_backlog(now=now), FOLLOW_UPS_BOUND)}
+    measured = {
+        "follow_ups": (*follow_ups_backlog(now=now), FOLLOW_UPS_BOUND),
+        "risk": establishments_risk_backlog(now=now),
+    }
     for name, path in getattr(settings, "HEALTH_BACKLOGS", {}).items():
         measured[name] = import_string(path)(now=now)  # (pending, oldest seconds or None, bound)
     return {

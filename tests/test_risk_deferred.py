@@ -1,0 +1,119 @@
+"""Deferred risk scores (settings.RISK_DEFERRED, on by default on PostgreSQL): the visit sync lists the
+establishments whose findings changed, and `establishments_risk_flush` (the task inspections.risk_flush,
+every 5 s) gives them the very score the sync would have stored itself. A flush never recomputes an
+establishment a sync still holds (its findings are not committed yet); that one waits for the next run."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from inspections.models import Establishment, Finding, RiskPending
+from inspections.services.findings import establishments_risk_flush, risk_score
+from tests.visit_support import make_checklist, shop, visit_payload
+
+
+def sync(api, user, visits) -> list[dict]:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.as_user(user).post("visits/sync", {"visits": visits})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def stored_risk(establishment) -> float:
+    return Establishment.objects.get(pk=establishment.pk).risk_score
+
+
+@pytest.mark.django_db
+@override_settings(RISK_DEFERRED=True)
+def test_the_sync_lists_the_establishment_and_the_flush_stores_the_score_of_its_findings(api, dammam, inspector):
+    version, _ = make_checklist()
+    store, other = shop(dammam), shop(dammam)
+    now = timezone.now()
+    sync(
+        api,
+        inspector,
+        [
+            visit_payload(store, version, finished_at=now - timedelta(days=2), MASKS="no", SANITISER="no"),
+            visit_payload(other, version, finished_at=now - timedelta(days=2)),  # compliant, nothing open
+        ],
+    )
+    assert Finding.objects.filter(establishment=store, status="open").count() == 2  # findings are not deferred
+    assert stored_risk(store) == 0  # the score waits for the flush
+    assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [store.pk]
+
+    assert establishments_risk_flush() == 1
+    assert stored_risk(store) == pytest.approx(1 + 3)  # minor + major, open
+    assert not RiskPending.objects.exists()
+    assert establishments_risk_flush() == 0
+
+    # A passing visit closes both: listed again, and the flush stores the decayed history.
+    sync(api, inspector, [visit_payload(store, version, finished_at=now - timedelta(hours=1))])
+    assert stored_risk(store) == pytest.approx(4)
+    establishments_risk_flush()
+    history = list(Finding.objects.filter(establishment=store).values_list("severity", "status", "opened_at"))
+    assert stored_risk(store) == pytest.approx(risk_score(findings=history, now=timezone.now()), abs=0.01)
+    assert stored_risk(store) == pytest.approx(4 * 0.5 * 2 ** (-2 / 90), abs=0.02)
+
+
+@pytest.mark.django_db
+def test_without_the_setting_the_sync_stores_the_score_itself(api, dammam, inspector):
+    version, _ = make_checklist()
+    store = shop(dammam)
+    with override_settings(RISK_DEFERRED=False):
+        sync(api, inspector, [visit_payload(store, version, MASKS="no")])
+    assert stored_risk(store) == pytest.approx(1)
+    assert not RiskPending.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_listed_establishment_deleted_meanwhile_is_dropped(dammam):
+    store = shop(dammam)
+    RiskPending.objects.create(establishment_id=store.pk + 10_000)
+    RiskPending.objects.create(establishment_id=store.pk)
+    assert establishments_risk_flush(batch=1) == 1  # batches of one: the shop, then the gone id (dropped)
+    assert not RiskPending.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (row locks between connections)")
+@override_settings(RISK_DEFERRED=True)
+def test_a_flush_skips_an_establishment_a_sync_holds_and_takes_it_at_the_next_run(dammam, inspector):
+    """A sync holds the establishment (its new findings uncommitted): the flush does not recompute it
+    from findings it cannot see, and does not drop its row; the next flush, after that commit, does."""
+    from inspections.services.visits import visit_sync
+
+    version, _ = make_checklist()
+    held, free = shop(dammam), shop(dammam)
+    RiskPending.objects.create(establishment_id=free.pk)
+    in_sync, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_sync():
+        try:
+            with transaction.atomic():
+                results = visit_sync(inspector=inspector, visits=[visit_payload(held, version, MASKS="no")])
+                assert results[0].status == "created"
+                in_sync.set()
+                release.wait(timeout=30)
+        finally:
+            finished.set()
+            connection.close()
+
+    thread = threading.Thread(target=slow_sync)
+    thread.start()
+    try:
+        assert in_sync.wait(timeout=30)
+        assert establishments_risk_flush() == 1  # the free one only; the held one is skipped, not awaited
+        assert stored_risk(free) == 0 and stored_risk(held) == 0
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert finished.is_set()
+    assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [held.pk]
+    assert establishments_risk_flush() == 1
+    assert stored_risk(held) == pytest.approx(1)
+    assert not RiskPending.objects.exists()
