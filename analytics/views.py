@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from analytics import selectors
 from analytics.indicators import INDICATORS
@@ -138,7 +138,8 @@ def indicators_page(request):
             "indicator": _("Indicator"),
             # The breakdown's first column, by the "Rows" choice (group_by).
             "row_head": {
-                "municipality": _("Municipality"),
+                # A context of its own: the project catalogue's "Municipality" is the kind (بلدية).
+                "municipality": pgettext("column heading", "Municipality"),
                 "amanah": _("Amanah"),
                 "municipality_class": _("Municipality class"),
             },

@@ -241,12 +241,14 @@ def row_cells(page) -> list[dict]:
         (
             Membership.Language.EN,
             {"by_municipality": "By municipality", "by_amanah": "By Amanah", "by_class": "By municipality class",
-             "column": "Municipality class", "labels": ["Class A", "Class C"], "rows": "Rows"},
+             "column": "Municipality class", "labels": ["Class A", "Class C"], "rows": "Rows",
+             "column_municipality": "Municipality"},
         ),
         (
             Membership.Language.AR,
             {"by_municipality": "حسب البلدية", "by_amanah": "حسب الأمانة", "by_class": "حسب فئة البلدية",
-             "column": "فئة البلدية", "labels": ["الفئة A", "الفئة C"], "rows": "الصفوف"},
+             "column": "فئة البلدية", "labels": ["الفئة A", "الفئة C"], "rows": "الصفوف",
+             "column_municipality": "البلدية"},
         ),
     ],
 )  # fmt: skip
@@ -269,6 +271,7 @@ def test_leadership_reads_the_breakdown_by_municipality_class(live_server, leade
                 loads(page, 1)
                 assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
                 assert page.locator("#i-breakdown tbody tr").count() == 2  # Dammam and Khobar
+                assert page.text_content("#i-breakdown thead th") == texts["column_municipality"]
                 assert texts["rows"] in page.text_content("#i-breakdown-card .inline-select")
                 page.select_option("#i-rows", "municipality_class")
                 loads(page, 2)
