@@ -381,7 +381,8 @@ def establishments_risk_stale(*, establishment_ids, now: datetime) -> None:
             )
 
 
-RISK_FLUSH_BATCH = 200  # establishments a transaction: a sync waits at most this long for their row locks
+# Establishments a transaction: a sync that meets one of them waits for at most one such transaction.
+RISK_FLUSH_BATCH = 200
 # The flush runs every 5 s (backend/schedules.py); a score still waiting after this long means no flush
 # runs (worker or beat down): GET health reports the backlog late.
 RISK_BACKLOG_BOUND = timedelta(seconds=60)
