@@ -1,6 +1,8 @@
 """What the Chromium tests share: Debian's chromium (never downloaded), its flags for a closed
 network, the artifacts folder, and a live server that works on the in-memory SQLite database."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -15,6 +17,22 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextmanager
+def chromium_browser() -> Iterator:
+    """Debian's Chromium through Playwright, closed afterwards; the test is skipped where Playwright is
+    not installed, and the screenshots folder exists."""
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def single_threaded_live_server_on_sqlite() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from analytics.models import IndicatorTarget
 from inspections.models import Membership
-from tests.browser_support import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, single_threaded_live_server_on_sqlite
+from tests.browser_support import CHROMIUM, SCREENSHOTS, chromium_browser, single_threaded_live_server_on_sqlite
 from tests.test_analytics_indicators import world  # noqa: F401 - the hand-computed world
 from tests.test_analytics_targets import siblings  # noqa: F401 - Khobar with two shops
 from tests.test_dashboard_indicators_browser import DESKTOP, NO_HORIZONTAL_SCROLL, PHONE, card_text, loads, sign_in
@@ -39,91 +39,77 @@ def cell_title(page, row: int, column: int) -> str:
 def test_arabic_leadership_reads_where_each_target_comes_from(live_server, leader, scoped_targets):
     leader.membership.language = Membership.Language.AR
     leader.membership.save()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dammam = scoped_targets["dammam"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-                page, errors = sign_in(browser, live_server, "leader", viewport)
-                # The whole Amanah: coverage 3 of 6 = 50% against the Amanah's 60% (its own): red.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
-                loads(page, 1)
-                coverage = card_text(page, "coverage")
-                assert "الهدف: 60.0" in coverage and "مصدر الهدف: أمانة المنطقة الشرقية" in coverage
-                assert "موروث" not in coverage and "دون الهدف" in coverage
-                violation = card_text(page, "violation_rate")
-                assert "مصدر الهدف: وطني (موروث)" in violation
-                # Per municipality, each cell says its target and origin (Dammam's own, Khobar's inherited).
-                titles = " | ".join(cell_title(page, row, 1) for row in (1, 2))
-                assert "45.0" in titles and "الدمام" in titles and "60.0" in titles and "موروث" in titles
-                assert page.evaluate(NO_HORIZONTAL_SCROLL)
-                page.screenshot(path=str(SCREENSHOTS / f"indicators-targets-ar-{name}.png"), full_page=True)
-                # Dammam alone: its own 45%, met.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={dammam.id}")
-                loads(page, 1)
-                coverage = card_text(page, "coverage")
-                assert "الهدف: 45.0" in coverage and "مصدر الهدف: الدمام" in coverage and "يحقق الهدف" in coverage
-                assert page.locator(".ind-set").count() == 0  # leadership reads targets; admins set them
-                page.screenshot(path=str(SCREENSHOTS / f"indicators-targets-ar-dammam-{name}.png"), full_page=True)
-                assert errors == [], errors
-                page.close()
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page, errors = sign_in(browser, live_server, "leader", viewport)
+            # The whole Amanah: coverage 3 of 6 = 50% against the Amanah's 60% (its own): red.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
+            loads(page, 1)
+            coverage = card_text(page, "coverage")
+            assert "الهدف: 60.0" in coverage and "مصدر الهدف: أمانة المنطقة الشرقية" in coverage
+            assert "موروث" not in coverage and "دون الهدف" in coverage
+            violation = card_text(page, "violation_rate")
+            assert "مصدر الهدف: وطني (موروث)" in violation
+            # Per municipality, each cell says its target and origin (Dammam's own, Khobar's inherited).
+            titles = " | ".join(cell_title(page, row, 1) for row in (1, 2))
+            assert "45.0" in titles and "الدمام" in titles and "60.0" in titles and "موروث" in titles
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.screenshot(path=str(SCREENSHOTS / f"indicators-targets-ar-{name}.png"), full_page=True)
+            # Dammam alone: its own 45%, met.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={dammam.id}")
+            loads(page, 1)
+            coverage = card_text(page, "coverage")
+            assert "الهدف: 45.0" in coverage and "مصدر الهدف: الدمام" in coverage and "يحقق الهدف" in coverage
+            assert page.locator(".ind-set").count() == 0  # leadership reads targets; admins set them
+            page.screenshot(path=str(SCREENSHOTS / f"indicators-targets-ar-dammam-{name}.png"), full_page=True)
+            assert errors == [], errors
+            page.close()
 
 
 def test_an_admin_sets_an_amanah_target_and_removes_a_municipalitys_own(
     live_server, admin_user, amanah, scoped_targets
 ):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dammam = scoped_targets["dammam"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            page, errors = sign_in(browser, live_server, "admin_user", DESKTOP)
-            # Dammam: its own 45% shows, with a button to remove it.
-            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={dammam.id}")
-            loads(page, 1)
-            assert "Target from: Dammam" in card_text(page, "coverage")
-            page.click('article.indicator[data-code="coverage"] details.ind-set summary')
-            form = '.target-form[data-code="coverage"]'
-            assert page.locator(f"{form} select[name=municipality] option").all_text_contents() == [
-                "Dammam",
-                "National",
-                *(f"Class {code}" for code in "ABCDE"),
-            ]
-            page.click(f"{form} .remove-target")
-            loads(page, 2)
-            # Removed: Dammam falls back to the Amanah's 60% (inherited), 50% is red.
-            page.wait_for_selector('article.indicator[data-code="coverage"][data-light="red"]')
-            text = card_text(page, "coverage")
-            assert "Target: 60.0%" in text and "Target from: Eastern Province Amanah (inherited)" in text
-            assert "Target removed." in text
-            page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-removed.png"), full_page=True)
-            # The Amanah's view: set its coverage target to 50% (margin 0): the 50% now meets it.
-            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={amanah.id}")
-            loads(page, 1)
-            page.click('article.indicator[data-code="coverage"] details.ind-set summary')
-            page.fill(f"{form} input[name=target]", "50")
-            page.fill(f"{form} input[name=amber_margin]", "0")
-            page.select_option(f"{form} select[name=municipality]", str(amanah.id))
-            page.click(f"{form} button[type=submit]")
-            loads(page, 2)
-            page.wait_for_selector('article.indicator[data-code="coverage"][data-light="green"]')
-            text = card_text(page, "coverage")
-            assert (
-                "Target: 50.0%" in text and "Target from: Eastern Province Amanah" in text and "(inherited)" not in text
-            )
-            assert page.evaluate(NO_HORIZONTAL_SCROLL)
-            page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-desktop.png"), full_page=True)
-            page.set_viewport_size(PHONE)
-            assert page.evaluate(NO_HORIZONTAL_SCROLL)
-            page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-phone.png"), full_page=True)
-            assert errors == [], errors
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page, errors = sign_in(browser, live_server, "admin_user", DESKTOP)
+        # Dammam: its own 45% shows, with a button to remove it.
+        page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={dammam.id}")
+        loads(page, 1)
+        assert "Target from: Dammam" in card_text(page, "coverage")
+        page.click('article.indicator[data-code="coverage"] details.ind-set summary')
+        form = '.target-form[data-code="coverage"]'
+        assert page.locator(f"{form} select[name=municipality] option").all_text_contents() == [
+            "Dammam",
+            "National",
+            *(f"Class {code}" for code in "ABCDE"),
+        ]
+        page.click(f"{form} .remove-target")
+        loads(page, 2)
+        # Removed: Dammam falls back to the Amanah's 60% (inherited), 50% is red.
+        page.wait_for_selector('article.indicator[data-code="coverage"][data-light="red"]')
+        text = card_text(page, "coverage")
+        assert "Target: 60.0%" in text and "Target from: Eastern Province Amanah (inherited)" in text
+        assert "Target removed." in text
+        page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-removed.png"), full_page=True)
+        # The Amanah's view: set its coverage target to 50% (margin 0): the 50% now meets it.
+        page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={amanah.id}")
+        loads(page, 1)
+        page.click('article.indicator[data-code="coverage"] details.ind-set summary')
+        page.fill(f"{form} input[name=target]", "50")
+        page.fill(f"{form} input[name=amber_margin]", "0")
+        page.select_option(f"{form} select[name=municipality]", str(amanah.id))
+        page.click(f"{form} button[type=submit]")
+        loads(page, 2)
+        page.wait_for_selector('article.indicator[data-code="coverage"][data-light="green"]')
+        text = card_text(page, "coverage")
+        assert "Target: 50.0%" in text and "Target from: Eastern Province Amanah" in text and "(inherited)" not in text
+        assert page.evaluate(NO_HORIZONTAL_SCROLL)
+        page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        assert page.evaluate(NO_HORIZONTAL_SCROLL)
+        page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-phone.png"), full_page=True)
+        assert errors == [], errors
     # What the page wrote (the ORM waits until Playwright's event loop is gone).
     assert not IndicatorTarget.objects.filter(code="coverage", municipality=dammam).exists()
     target = IndicatorTarget.objects.get(code="coverage", municipality=amanah)
@@ -165,62 +151,54 @@ def test_an_admin_sets_a_class_target_and_a_class_c_municipality_follows_it(
 ):
     admin_user.membership.language = language
     admin_user.membership.save()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     khobar = class_c_khobar["khobar"]
     card = 'article.indicator[data-code="coverage"]'
     form = '.target-form[data-code="coverage"]'
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-                page, errors = sign_in(browser, live_server, "admin_user", viewport)
-                # Khobar alone: 50% against the national 90%, red.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
-                loads(page, 1)
-                page.wait_for_selector(f'{card}[data-light="red"]')
-                assert texts["national"] in card_text(page, "coverage")
-                page.click(f"{card} details.ind-set summary")
-                options = page.locator(f"{form} select[name=municipality] option").all_text_contents()
-                assert options[:2] == [texts["khobar"], texts["nation"]]
-                assert texts["option"] in options and len(options) == 7  # Khobar, National, Class A..E
-                page.fill(f"{form} input[name=target]", "40")
-                page.fill(f"{form} input[name=amber_margin]", "0")
-                page.select_option(f"{form} select[name=municipality]", "class:C")
-                page.click(f"{form} button[type=submit]")
-                loads(page, 2)
-                # Class C's 40%: Khobar's 50% meets it, and the card says where the target came from.
-                page.wait_for_selector(f'{card}[data-light="green"]')
-                text = card_text(page, "coverage")
-                assert texts["target"] in text and texts["class"] in text and texts["saved"] in text, text
-                assert page.evaluate(NO_HORIZONTAL_SCROLL)
-                page.screenshot(
-                    path=str(SCREENSHOTS / f"indicators-class-target-{language}-{name}.png"), full_page=True
-                )
-                # The whole scope: Khobar's cell follows class C (green, its origin in the title); Dammam
-                # keeps its own 45%.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
-                loads(page, 1)
-                khobar_cell = page.locator('#i-breakdown td[data-target-class="C"]')
-                assert khobar_cell.count() == 1 and khobar_cell.get_attribute("data-light") == "green"
-                assert texts["option"] in (khobar_cell.get_attribute("title") or "")
-                assert texts["option"] in khobar_cell.inner_text()  # visible too: a phone shows no titles
-                assert page.evaluate(NO_HORIZONTAL_SCROLL)
-                page.screenshot(
-                    path=str(SCREENSHOTS / f"indicators-class-target-{language}-all-{name}.png"), full_page=True
-                )
-                # Removed again from Khobar's card (the button names the class): back to national, red,
-                # so the desktop pass starts where the phone pass did.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
-                loads(page, 1)
-                page.click(f"{card} details.ind-set summary")
-                page.click(f'{form} .remove-target[data-scope="class:C"]')
-                loads(page, 2)
-                page.wait_for_selector(f'{card}[data-light="red"]')
-                assert errors == [], errors
-                page.close()
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page, errors = sign_in(browser, live_server, "admin_user", viewport)
+            # Khobar alone: 50% against the national 90%, red.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
+            loads(page, 1)
+            page.wait_for_selector(f'{card}[data-light="red"]')
+            assert texts["national"] in card_text(page, "coverage")
+            page.click(f"{card} details.ind-set summary")
+            options = page.locator(f"{form} select[name=municipality] option").all_text_contents()
+            assert options[:2] == [texts["khobar"], texts["nation"]]
+            assert texts["option"] in options and len(options) == 7  # Khobar, National, Class A..E
+            page.fill(f"{form} input[name=target]", "40")
+            page.fill(f"{form} input[name=amber_margin]", "0")
+            page.select_option(f"{form} select[name=municipality]", "class:C")
+            page.click(f"{form} button[type=submit]")
+            loads(page, 2)
+            # Class C's 40%: Khobar's 50% meets it, and the card says where the target came from.
+            page.wait_for_selector(f'{card}[data-light="green"]')
+            text = card_text(page, "coverage")
+            assert texts["target"] in text and texts["class"] in text and texts["saved"] in text, text
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.screenshot(path=str(SCREENSHOTS / f"indicators-class-target-{language}-{name}.png"), full_page=True)
+            # The whole scope: Khobar's cell follows class C (green, its origin in the title); Dammam
+            # keeps its own 45%.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
+            loads(page, 1)
+            khobar_cell = page.locator('#i-breakdown td[data-target-class="C"]')
+            assert khobar_cell.count() == 1 and khobar_cell.get_attribute("data-light") == "green"
+            assert texts["option"] in (khobar_cell.get_attribute("title") or "")
+            assert texts["option"] in khobar_cell.inner_text()  # visible too: a phone shows no titles
+            assert page.evaluate(NO_HORIZONTAL_SCROLL)
+            page.screenshot(
+                path=str(SCREENSHOTS / f"indicators-class-target-{language}-all-{name}.png"), full_page=True
+            )
+            # Removed again from Khobar's card (the button names the class): back to national, red,
+            # so the desktop pass starts where the phone pass did.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
+            loads(page, 1)
+            page.click(f"{card} details.ind-set summary")
+            page.click(f'{form} .remove-target[data-scope="class:C"]')
+            loads(page, 2)
+            page.wait_for_selector(f'{card}[data-light="red"]')
+            assert errors == [], errors
+            page.close()
     assert not IndicatorTarget.objects.exclude(municipality_class="").exists()
     assert IndicatorTarget.objects.get(code="coverage", municipality=None, municipality_class="").target == 0.9
 
@@ -260,75 +238,67 @@ def test_leadership_reads_the_breakdown_by_municipality_class(live_server, leade
     by Amanah, the single row stays shown with its choice."""
     leader.membership.language = language
     leader.membership.save()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-                page, errors = sign_in(browser, live_server, "leader", viewport)
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
-                loads(page, 1)
-                assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
-                assert page.locator("#i-breakdown tbody tr").count() == 2  # Dammam and Khobar
-                assert page.text_content("#i-breakdown thead th") == texts["column_municipality"]
-                assert texts["rows"] in page.text_content("#i-breakdown-card .inline-select")
-                page.select_option("#i-rows", "municipality_class")
-                loads(page, 2)
-                assert page.text_content("#i-breakdown-title") == texts["by_class"]
-                assert page.text_content("#i-breakdown thead th") == texts["column"]
-                drawn = row_cells(page)
-                assert [row["label"] for row in drawn] == texts["labels"]
-                # What the API returns for the same month and grouping, in the page's language.
-                body = page.evaluate(
-                    """(lang) => fetch('/api/v1/analytics/indicators?month=2026-10&group_by=municipality_class',
-                        {headers: {'Accept': 'application/json', 'Accept-Language': lang}}).then((r) => r.json())""",
-                    language,
-                )
-                api = {row["key"]: row["indicators"] for row in body["rows"]}
-                assert [row["label"] for row in body["rows"]] == texts["labels"]
-                # By hand: class A is Dammam, class C is Khobar.
-                assert (api["A"]["coverage"]["value"], api["A"]["violation_rate"]["value"]) == (0.5, 0.5)
-                assert (api["C"]["coverage"]["value"], api["C"]["violation_rate"]["value"]) == (0.5, 0.0)
-                assert (api["A"]["coverage"]["light"], api["C"]["coverage"]["light"]) == ("green", "red")
-                codes = [definition["code"] for definition in body["definitions"]]
-                for row, key in zip(drawn, ("A", "C"), strict=True):
-                    assert [cell["light"] for cell in row["cells"]] == [
-                        api[key][code]["light"] or "none" for code in codes
-                    ]
-                    for code in ("coverage", "violation_rate"):
-                        shown = row["cells"][codes.index(code)]["text"].split("\n")[0]
-                        assert f"{api[key][code]['value'] * 100:.1f}" in shown, (key, code, shown)
-                assert "0.0" in drawn[1]["cells"][codes.index("violation_rate")]["text"].split("\n")[0]
-                assert "rows=municipality_class" in page.url and "month=2026-10" in page.url
-                for link in ("#i-csv", "#i-pdf"):
-                    assert "group_by=municipality_class" in page.get_attribute(link, "href")
-                assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
-                box = page.locator("#i-rows").bounding_box()
-                assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
-                page.screenshot(path=str(SCREENSHOTS / f"indicators-rows-class-{language}-{name}.png"), full_page=True)
-                # A reload (or the link) reopens the same rows.
-                page.reload()
-                loads(page, 1)
-                assert page.input_value("#i-rows") == "municipality_class"
-                assert page.text_content("#i-breakdown-title") == texts["by_class"]
-                assert [row["label"] for row in row_cells(page)] == texts["labels"]
-                assert "group_by=municipality_class" in page.get_attribute("#i-csv", "href")
-                # An unknown value in the address: by municipality, and the address says so.
-                page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&rows=district")
-                loads(page, 1)
-                assert page.input_value("#i-rows") == "municipality"
-                assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
-                assert page.locator("#i-breakdown tbody tr").count() == 2
-                assert "rows=" not in page.url
-                assert "group_by=municipality&" in page.get_attribute("#i-csv", "href") + "&"
-                # By Amanah: the leader's one Amanah is a single row, shown (so the choice can be undone).
-                page.select_option("#i-rows", "amanah")
-                loads(page, 2)
-                assert page.text_content("#i-breakdown-title") == texts["by_amanah"]
-                assert page.is_visible("#i-breakdown-card") and page.locator("#i-breakdown tbody tr").count() == 1
-                assert "rows=amanah" in page.url and "group_by=amanah" in page.get_attribute("#i-pdf", "href")
-                assert errors == [], errors
-                page.close()
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page, errors = sign_in(browser, live_server, "leader", viewport)
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
+            loads(page, 1)
+            assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
+            assert page.locator("#i-breakdown tbody tr").count() == 2  # Dammam and Khobar
+            assert page.text_content("#i-breakdown thead th") == texts["column_municipality"]
+            assert texts["rows"] in page.text_content("#i-breakdown-card .inline-select")
+            page.select_option("#i-rows", "municipality_class")
+            loads(page, 2)
+            assert page.text_content("#i-breakdown-title") == texts["by_class"]
+            assert page.text_content("#i-breakdown thead th") == texts["column"]
+            drawn = row_cells(page)
+            assert [row["label"] for row in drawn] == texts["labels"]
+            # What the API returns for the same month and grouping, in the page's language.
+            body = page.evaluate(
+                """(lang) => fetch('/api/v1/analytics/indicators?month=2026-10&group_by=municipality_class',
+                    {headers: {'Accept': 'application/json', 'Accept-Language': lang}}).then((r) => r.json())""",
+                language,
+            )
+            api = {row["key"]: row["indicators"] for row in body["rows"]}
+            assert [row["label"] for row in body["rows"]] == texts["labels"]
+            # By hand: class A is Dammam, class C is Khobar.
+            assert (api["A"]["coverage"]["value"], api["A"]["violation_rate"]["value"]) == (0.5, 0.5)
+            assert (api["C"]["coverage"]["value"], api["C"]["violation_rate"]["value"]) == (0.5, 0.0)
+            assert (api["A"]["coverage"]["light"], api["C"]["coverage"]["light"]) == ("green", "red")
+            codes = [definition["code"] for definition in body["definitions"]]
+            for row, key in zip(drawn, ("A", "C"), strict=True):
+                assert [cell["light"] for cell in row["cells"]] == [api[key][code]["light"] or "none" for code in codes]
+                for code in ("coverage", "violation_rate"):
+                    shown = row["cells"][codes.index(code)]["text"].split("\n")[0]
+                    assert f"{api[key][code]['value'] * 100:.1f}" in shown, (key, code, shown)
+            assert "0.0" in drawn[1]["cells"][codes.index("violation_rate")]["text"].split("\n")[0]
+            assert "rows=municipality_class" in page.url and "month=2026-10" in page.url
+            for link in ("#i-csv", "#i-pdf"):
+                assert "group_by=municipality_class" in page.get_attribute(link, "href")
+            assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
+            box = page.locator("#i-rows").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+            page.screenshot(path=str(SCREENSHOTS / f"indicators-rows-class-{language}-{name}.png"), full_page=True)
+            # A reload (or the link) reopens the same rows.
+            page.reload()
+            loads(page, 1)
+            assert page.input_value("#i-rows") == "municipality_class"
+            assert page.text_content("#i-breakdown-title") == texts["by_class"]
+            assert [row["label"] for row in row_cells(page)] == texts["labels"]
+            assert "group_by=municipality_class" in page.get_attribute("#i-csv", "href")
+            # An unknown value in the address: by municipality, and the address says so.
+            page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&rows=district")
+            loads(page, 1)
+            assert page.input_value("#i-rows") == "municipality"
+            assert page.text_content("#i-breakdown-title") == texts["by_municipality"]
+            assert page.locator("#i-breakdown tbody tr").count() == 2
+            assert "rows=" not in page.url
+            assert "group_by=municipality&" in page.get_attribute("#i-csv", "href") + "&"
+            # By Amanah: the leader's one Amanah is a single row, shown (so the choice can be undone).
+            page.select_option("#i-rows", "amanah")
+            loads(page, 2)
+            assert page.text_content("#i-breakdown-title") == texts["by_amanah"]
+            assert page.is_visible("#i-breakdown-card") and page.locator("#i-breakdown tbody tr").count() == 1
+            assert "rows=amanah" in page.url and "group_by=amanah" in page.get_attribute("#i-pdf", "href")
+            assert errors == [], errors
+            page.close()
