@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from backend.api_basics import ERRORS, ErrorOut, Page
-from backend.exceptions import ApplicationError, ValidationFailedError
+from backend.exceptions import ValidationFailedError
 from inspections.api.schemas.establishments import EstablishmentIn, EstablishmentOut, EstablishmentPatch
 from inspections.selectors.establishments import (
     NEAR_MAX_RADIUS_M,
@@ -26,17 +26,17 @@ _NEAR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 DEFAULT_RADIUS_M = 1000
 
 
-def _query_error(message: str, *, field: str) -> ApplicationError:
-    return ValidationFailedError(message, loc=["query", field])
-
-
 def _parse_near(near: str) -> tuple[float, float]:
     match = _NEAR.match(near)
     if not match:
-        raise _query_error(_("near must be 'lat,lon' in decimal degrees, e.g. 26.4207,50.0888."), field="near")
+        raise ValidationFailedError(
+            _("near must be 'lat,lon' in decimal degrees, e.g. 26.4207,50.0888."), loc=["query", "near"]
+        )
     lat, lon = float(match.group(1)), float(match.group(2))
     if not (math.isfinite(lat) and -90 <= lat <= 90 and math.isfinite(lon) and -180 <= lon <= 180):
-        raise _query_error(_("near is out of range: latitude -90..90, longitude -180..180."), field="near")
+        raise ValidationFailedError(
+            _("near is out of range: latitude -90..90, longitude -180..180."), loc=["query", "near"]
+        )
     return lat, lon
 
 
@@ -58,7 +58,7 @@ def establishments_list(
     first, each with `distance_m`.
     """
     if radius_m is not None and near is None:
-        raise _query_error(_("radius_m needs near=lat,lon."), field="radius_m")
+        raise ValidationFailedError(_("radius_m needs near=lat,lon."), loc=["query", "radius_m"])
     queryset = establishment_list(user=request.user, municipality_id=municipality, category=category, q=q)
     if near is None:
         return queryset
