@@ -410,8 +410,11 @@ def establishments_risk_flush(*, batch: int = RISK_FLUSH_BATCH) -> int:
                 .select_for_update(no_key=True, skip_locked=True)
                 .values_list("id", flat=True)
             )
-            existing = set(Establishment.objects.filter(id__in=set(listed) - set(held)).values_list("id", flat=True))
-            RiskPending.objects.filter(establishment_id__in=[pk for pk in listed if pk not in existing]).delete()
+            skipped = set(listed) - set(held)  # held by a sync, or gone
+            in_sync = set()
+            if skipped:  # one more read only when the lock skipped some
+                in_sync = set(Establishment.objects.filter(id__in=skipped).values_list("id", flat=True))
+            RiskPending.objects.filter(establishment_id__in=[pk for pk in listed if pk not in in_sync]).delete()
             establishments_risk_refresh(establishment_ids=held, now=timezone.now())
             done += len(held)
         if len(listed) < batch or not held:  # drained, or every listed establishment is in a sync
