@@ -1,5 +1,6 @@
 """What the Chromium tests share: Debian's chromium (never downloaded), its flags for a closed
-network, the artifacts folder, and a live server that works on the in-memory SQLite database."""
+network, the artifacts folder, the phone viewport and the screenshot of a page that fits it, and a
+live server that works on the in-memory SQLite database."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,6 +9,8 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCREENSHOTS = Path(__file__).parent.parent / "var" / "screenshots"  # git-ignored; screens to look at
+PHONE = {"width": 390, "height": 844}
+NO_HORIZONTAL_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,6 +36,13 @@ def chromium_browser() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def screen_saved(page, name: str) -> None:
+    """The page fits its viewport's width (no horizontal scroll: the width is the failure's message) and is
+    saved whole as var/screenshots/NAME.png, to look at."""
+    assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def single_threaded_live_server_on_sqlite() -> None:

@@ -8,7 +8,14 @@ import pytest
 
 from analytics.indicators import INDICATORS
 from inspections.models import Membership
-from tests.browser_support import CHROMIUM, SCREENSHOTS, chromium_browser, single_threaded_live_server_on_sqlite
+from tests.browser_support import (
+    CHROMIUM,
+    PHONE,
+    SCREENSHOTS,
+    chromium_browser,
+    screen_saved,
+    single_threaded_live_server_on_sqlite,
+)
 from tests.test_analytics_indicators import world  # noqa: F401 - the hand-computed world
 
 pytestmark = [
@@ -18,9 +25,7 @@ pytestmark = [
 
 single_threaded_live_server_on_sqlite()
 
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-NO_HORIZONTAL_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 
 
 def sign_in(browser, live_server, username: str, viewport: dict):
@@ -87,9 +92,8 @@ def test_leadership_reads_october_in_arabic_on_phone_and_desktop(live_server, ar
             assert page.locator("#i-breakdown tbody tr").count() == 2
             assert "indicators.pdf?month=2026-10" in page.get_attribute("#i-pdf", "href")
             assert "indicators.csv?month=2026-10" in page.get_attribute("#i-csv", "href")
-            assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
             assert page.locator(".ind-set").count() == 0  # leadership reads; admins set targets
-            page.screenshot(path=str(SCREENSHOTS / f"indicators-ar-{name}.png"), full_page=True)
+            screen_saved(page, f"indicators-ar-{name}")
 
             if name == "phone":
                 # Scope: Khobar alone (no establishments): the breakdown hides, every value is "—".
@@ -107,8 +111,7 @@ def test_leadership_reads_october_in_arabic_on_phone_and_desktop(live_server, ar
                 page.select_option("#i-month-hijri", "5")
                 page.wait_for_function("() => location.search.includes('hijri_month=1448-05')")
                 page.wait_for_function("() => document.getElementById('i-period').textContent.includes('الأولى 1448')")
-                assert page.evaluate(NO_HORIZONTAL_SCROLL)
-                page.screenshot(path=str(SCREENSHOTS / "indicators-ar-phone-hijri.png"), full_page=True)
+                screen_saved(page, "indicators-ar-phone-hijri")
                 # An impossible year: explained, and nothing left on screen from before.
                 page.fill("#i-year-hijri", "1600")
                 page.dispatch_event("#i-year-hijri", "change")
@@ -138,9 +141,7 @@ def test_an_admin_sets_a_target_from_the_page_in_english(live_server, admin_user
         text = card_text(page, "coverage")
         assert "Near target" in text and "Target: 60.0%" in text and "Target saved." in text
         assert page.locator("#i-breakdown-card").is_hidden()  # one municipality: no breakdown
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "indicators-en-desktop.png"), full_page=True)
+        screen_saved(page, "indicators-en-desktop")
         page.set_viewport_size(PHONE)
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "indicators-en-phone.png"), full_page=True)
+        screen_saved(page, "indicators-en-phone")
         assert errors == [], errors

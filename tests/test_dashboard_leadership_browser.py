@@ -8,7 +8,15 @@ import pytest
 from django.utils import timezone
 
 from inspections.models import Category, Finding, Visit
-from tests.browser_support import CHROMIUM, SCREENSHOTS, chromium_browser, single_threaded_live_server_on_sqlite
+from tests.browser_support import (
+    CHROMIUM,
+    NO_HORIZONTAL_SCROLL,
+    PHONE,
+    SCREENSHOTS,
+    chromium_browser,
+    screen_saved,
+    single_threaded_live_server_on_sqlite,
+)
 from tests.test_analytics_overdue import finding as overdue_finding
 from tests.test_dashboard_browser import seeded  # noqa: F401 - six months of visits in Dammam and Khobar
 
@@ -19,9 +27,7 @@ pytestmark = [
 
 single_threaded_live_server_on_sqlite()
 
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 1000}
-NO_HORIZONTAL_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture
@@ -64,7 +70,6 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
     with chromium_browser() as browser:
         page, errors = sign_in(browser, live_server, PHONE)
         assert page.get_attribute("html", "dir") == "rtl"
-        assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
         assert page.get_attribute("#map", "data-fitted") == "all"
         # The same Hijri month a year earlier, named by its Umm al-Qura month.
         assert " هـ" in page.text_content("#compare-now-label")
@@ -77,7 +82,7 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
         assert "31" in page.text_content("#inspector-all")
         # Items named the same in two checklists stay apart: each row carries its code.
         assert "EXTRA0" in page.text_content("#item-table") and "MASKS" in page.text_content("#item-table")
-        page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone.png"), full_page=True)
+        screen_saved(page, "overview-ar-phone")
         page.click("#inspector-all")
         assert page.locator("#inspector-table tbody tr:visible").count() == 31
         assert page.locator("#inspector-all").is_hidden()
@@ -107,8 +112,7 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
         page.click("#visits-more")
         page.wait_for_selector(f"body[data-visits-loaded='{min(40, khobar_visits)}']", timeout=20_000)
         assert page.locator("#visits-table tbody tr").count() == min(40, khobar_visits)
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "overview-ar-phone-khobar.png"), full_page=True)
+        screen_saved(page, "overview-ar-phone-khobar")
         next_load(page, lambda: page.click("#drill-reset"))
         assert page.get_attribute("#map", "data-fitted") == "all"
         assert page.locator("#visits-card").is_hidden()  # the visits list is the drill-down's
@@ -131,8 +135,7 @@ def test_overview_as_leadership_finds_it(live_server, many_overdue):
         next_load(page, lambda: page.select_option("#f-trend", "hijri_month"))
         assert page.locator("#trend svg circle.point").count() >= 5
         assert " AH" in page.text_content("#trend svg")
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "overview-en-desktop.png"), full_page=True)
+        screen_saved(page, "overview-en-desktop")
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(SCREENSHOTS / "overview-en-phone.png"), full_page=True)
         wide = page.evaluate(
@@ -188,11 +191,10 @@ def test_the_view_lives_in_its_address(live_server, seeded):  # noqa: F811
         assert int(shared.text_content("#kpi-visits").replace(",", "")) == khobar_grocery
         shared.screenshot(path=str(SCREENSHOTS / "overview-en-desktop-link.png"), full_page=True)
         shared.set_viewport_size(PHONE)  # the drill-down with its visits on an English phone
-        assert shared.evaluate(NO_HORIZONTAL_SCROLL)
         # A row keeps its date and Hijri date on two lines (the narrow date column once broke them
         # into a word per line: rows 160 px tall).
         assert shared.locator("#visits-table tbody tr").first.bounding_box()["height"] < 70
-        shared.screenshot(path=str(SCREENSHOTS / "overview-en-phone-khobar.png"), full_page=True)
+        screen_saved(shared, "overview-en-phone-khobar")
         assert shared_errors == [], shared_errors
         shared.close()
 

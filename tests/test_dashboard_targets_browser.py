@@ -10,10 +10,17 @@ import pytest
 
 from analytics.models import IndicatorTarget
 from inspections.models import Membership
-from tests.browser_support import CHROMIUM, SCREENSHOTS, chromium_browser, single_threaded_live_server_on_sqlite
+from tests.browser_support import (
+    CHROMIUM,
+    PHONE,
+    SCREENSHOTS,
+    chromium_browser,
+    screen_saved,
+    single_threaded_live_server_on_sqlite,
+)
 from tests.test_analytics_indicators import world  # noqa: F401 - the hand-computed world
 from tests.test_analytics_targets import siblings  # noqa: F401 - Khobar with two shops
-from tests.test_dashboard_indicators_browser import DESKTOP, NO_HORIZONTAL_SCROLL, PHONE, card_text, loads, sign_in
+from tests.test_dashboard_indicators_browser import DESKTOP, card_text, loads, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,8 +61,7 @@ def test_arabic_leadership_reads_where_each_target_comes_from(live_server, leade
             # Per municipality, each cell says its target and origin (Dammam's own, Khobar's inherited).
             titles = " | ".join(cell_title(page, row, 1) for row in (1, 2))
             assert "45.0" in titles and "الدمام" in titles and "60.0" in titles and "موروث" in titles
-            assert page.evaluate(NO_HORIZONTAL_SCROLL)
-            page.screenshot(path=str(SCREENSHOTS / f"indicators-targets-ar-{name}.png"), full_page=True)
+            screen_saved(page, f"indicators-targets-ar-{name}")
             # Dammam alone: its own 45%, met.
             page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={dammam.id}")
             loads(page, 1)
@@ -104,11 +110,9 @@ def test_an_admin_sets_an_amanah_target_and_removes_a_municipalitys_own(
         page.wait_for_selector('article.indicator[data-code="coverage"][data-light="green"]')
         text = card_text(page, "coverage")
         assert "Target: 50.0%" in text and "Target from: Eastern Province Amanah" in text and "(inherited)" not in text
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-desktop.png"), full_page=True)
+        screen_saved(page, "indicators-targets-en-desktop")
         page.set_viewport_size(PHONE)
-        assert page.evaluate(NO_HORIZONTAL_SCROLL)
-        page.screenshot(path=str(SCREENSHOTS / "indicators-targets-en-phone.png"), full_page=True)
+        screen_saved(page, "indicators-targets-en-phone")
         assert errors == [], errors
     # What the page wrote (the ORM waits until Playwright's event loop is gone).
     assert not IndicatorTarget.objects.filter(code="coverage", municipality=dammam).exists()
@@ -175,8 +179,7 @@ def test_an_admin_sets_a_class_target_and_a_class_c_municipality_follows_it(
             page.wait_for_selector(f'{card}[data-light="green"]')
             text = card_text(page, "coverage")
             assert texts["target"] in text and texts["class"] in text and texts["saved"] in text, text
-            assert page.evaluate(NO_HORIZONTAL_SCROLL)
-            page.screenshot(path=str(SCREENSHOTS / f"indicators-class-target-{language}-{name}.png"), full_page=True)
+            screen_saved(page, f"indicators-class-target-{language}-{name}")
             # The whole scope: Khobar's cell follows class C (green, its origin in the title); Dammam
             # keeps its own 45%.
             page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10")
@@ -185,10 +188,7 @@ def test_an_admin_sets_a_class_target_and_a_class_c_municipality_follows_it(
             assert khobar_cell.count() == 1 and khobar_cell.get_attribute("data-light") == "green"
             assert texts["option"] in (khobar_cell.get_attribute("title") or "")
             assert texts["option"] in khobar_cell.inner_text()  # visible too: a phone shows no titles
-            assert page.evaluate(NO_HORIZONTAL_SCROLL)
-            page.screenshot(
-                path=str(SCREENSHOTS / f"indicators-class-target-{language}-all-{name}.png"), full_page=True
-            )
+            screen_saved(page, f"indicators-class-target-{language}-all-{name}")
             # Removed again from Khobar's card (the button names the class): back to national, red,
             # so the desktop pass starts where the phone pass did.
             page.goto(f"{live_server.url}/dashboard/indicators/?month=2026-10&municipality={khobar.id}")
@@ -275,10 +275,9 @@ def test_leadership_reads_the_breakdown_by_municipality_class(live_server, leade
             assert "rows=municipality_class" in page.url and "month=2026-10" in page.url
             for link in ("#i-csv", "#i-pdf"):
                 assert "group_by=municipality_class" in page.get_attribute(link, "href")
-            assert page.evaluate(NO_HORIZONTAL_SCROLL), page.evaluate("document.scrollingElement.scrollWidth")
             box = page.locator("#i-rows").bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
-            page.screenshot(path=str(SCREENSHOTS / f"indicators-rows-class-{language}-{name}.png"), full_page=True)
+            screen_saved(page, f"indicators-rows-class-{language}-{name}")
             # A reload (or the link) reopens the same rows.
             page.reload()
             loads(page, 1)
