@@ -509,11 +509,9 @@ def risk_flush_timed() -> tuple[int, float]:
     (-1, 0) when the scores are stored inside the sync."""
     from django.conf import settings
 
-    try:
-        from inspections.services.findings import establishments_risk_flush
-    except ImportError:
-        return -1, 0.0
-    if not getattr(settings, "RISK_DEFERRED", False):
+    from inspections.services.findings import establishments_risk_flush
+
+    if not settings.RISK_DEFERRED:
         return -1, 0.0
     began = time.perf_counter()
     done = establishments_risk_flush()

@@ -366,7 +366,7 @@ def establishments_risk_stale(*, establishment_ids, now: datetime) -> None:
     ids = sorted({int(pk) for pk in establishment_ids})
     if not ids:
         return
-    if not getattr(settings, "RISK_DEFERRED", False):
+    if not settings.RISK_DEFERRED:
         establishments_risk_refresh(establishment_ids=ids, now=now)
         return
     table = RiskPending._meta.db_table
