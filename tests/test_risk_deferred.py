@@ -61,6 +61,19 @@ def test_the_sync_lists_the_establishment_and_the_flush_stores_the_score_of_its_
 
 
 @pytest.mark.django_db
+@override_settings(RISK_DEFERRED=True)
+def test_listing_an_establishment_again_keeps_when_it_was_first_listed(api, dammam, inspector):
+    """The backlog's age (GET health) counts from the first listing: syncs that keep touching an
+    establishment while no flush runs must not make a dead worker look fresh."""
+    version, _ = make_checklist()
+    store = shop(dammam)
+    long_ago = timezone.now() - timedelta(minutes=10)
+    RiskPending.objects.create(establishment_id=store.pk, queued_at=long_ago)
+    sync(api, inspector, [visit_payload(store, version, MASKS="no")])
+    assert list(RiskPending.objects.values_list("establishment_id", "queued_at")) == [(store.pk, long_ago)]
+
+
+@pytest.mark.django_db
 def test_without_the_setting_the_sync_stores_the_score_itself(api, dammam, inspector):
     version, _ = make_checklist()
     store = shop(dammam)
