@@ -7,4 +7,7 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("Inspections")
 
     def ready(self):
+        from backend import lookups
         from inspections import signals  # noqa: F401 - connects the cache invalidation receivers
+
+        lookups.register()  # field__any=[...]: one array parameter instead of one per value

@@ -196,7 +196,7 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
     fingerprints = {payload.client_id: payload_fingerprint(payload) for _index, payload in parsed}
     stored = {
         row[0]: row[1:]
-        for row in Visit.objects.filter(client_id__in=client_ids).values_list(
+        for row in Visit.objects.filter(client_id__any=client_ids).values_list(
             "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
         )
     }
@@ -216,7 +216,7 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
 
     establishments = {
         row["id"]: row
-        for row in Establishment.objects.filter(id__in={p.establishment_id for _i, p in fresh}).values(
+        for row in Establishment.objects.filter(id__any={p.establishment_id for _i, p in fresh}).values(
             "id", "municipality_id", "category_id", "lat", "lon", "h3_r5", "h3_r6", "h3_r7", "h3_r8", "h3_r9"
         )
     }
@@ -224,7 +224,7 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
     # The stops are locked (in id order) so that two batches racing for one stop cannot both complete it.
     stops = {
         row["id"]: row
-        for row in RoundStop.objects.filter(id__in={p.round_stop_id for _i, p in fresh if p.round_stop_id})
+        for row in RoundStop.objects.filter(id__any={p.round_stop_id for _i, p in fresh if p.round_stop_id})
         .order_by("id")
         .select_for_update(of=("self",), no_key=True)
         .values(
@@ -242,7 +242,7 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
     # When the findings a follow-up stop re-checks were opened: the start of its window.
     follow_up_since = dict(
         Finding.objects.filter(
-            follow_up_stop_id__in=[stop_id for stop_id, stop in stops.items() if stop["is_follow_up"]]
+            follow_up_stop_id__any=[stop_id for stop_id, stop in stops.items() if stop["is_follow_up"]]
         )
         .values("follow_up_stop_id")
         .annotate(first=Min("opened_at"))
@@ -699,7 +699,7 @@ def _visits_store(
         # Stored meanwhile by a concurrent request (the insert waited for it and skipped the row).
         raced = {
             row[0]: row[1:]
-            for row in Visit.objects.filter(client_id__in=[visit.payload.client_id for visit in lost]).values_list(
+            for row in Visit.objects.filter(client_id__any=[visit.payload.client_id for visit in lost]).values_list(
                 "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
             )
         }
@@ -752,10 +752,10 @@ def _visits_store(
 
     stop_ids = sorted({visit.payload.round_stop_id for visit in created if visit.payload.round_stop_id})
     if stop_ids:
-        RoundStop.objects.filter(id__in=stop_ids).exclude(status=RoundStop.Status.VISITED).update(
+        RoundStop.objects.filter(id__any=stop_ids).exclude(status=RoundStop.Status.VISITED).update(
             status=RoundStop.Status.VISITED, updated_at=now
         )
-        _rounds_refresh(RoundStop.objects.filter(id__in=stop_ids).values_list("round_id", flat=True).distinct())
+        _rounds_refresh(RoundStop.objects.filter(id__any=stop_ids).values_list("round_id", flat=True).distinct())
     visits_stored.send(sender=Visit, visit_ids=[visit.visit_id for visit in created])  # roll-ups: locks taken last
 
 
