@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -130,3 +130,46 @@ def test_a_flush_skips_an_establishment_a_sync_holds_and_takes_it_at_the_next_ru
     assert establishments_risk_flush() == 1
     assert stored_risk(held) == pytest.approx(1)
     assert not RiskPending.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (row locks between connections)")
+@override_settings(RISK_DEFERRED=True)
+def test_a_sync_that_meets_a_listed_establishment_holds_its_row_until_it_commits(dammam, inspector):
+    """The establishment is already listed when a sync changes its findings: the sync's listing locks
+    that row, so a flush that read the row before cannot delete it (and lose the new findings)
+    until the sync commits; the row is then still there for the next flush."""
+    from django.db import connections
+
+    from inspections.services.visits import visit_sync
+
+    version, _ = make_checklist()
+    store = shop(dammam)
+    RiskPending.objects.create(establishment_id=store.pk)
+    in_sync, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def holding_sync():
+        try:
+            with transaction.atomic():
+                assert visit_sync(inspector=inspector, visits=[visit_payload(store, version, MASKS="no")])[0].status
+                in_sync.set()
+                release.wait(timeout=30)
+        finally:
+            finished.set()
+            connection.close()
+
+    thread = threading.Thread(target=holding_sync)
+    thread.start()
+    other = connections.create_connection("default")
+    try:
+        assert in_sync.wait(timeout=30)
+        with other.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(OperationalError, match="lock timeout"):
+                cursor.execute(f"DELETE FROM {RiskPending._meta.db_table} WHERE establishment_id = %s", [store.pk])
+    finally:
+        other.close()
+        release.set()
+        thread.join(timeout=30)
+    assert finished.is_set()
+    assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [store.pk]

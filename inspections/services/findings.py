@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -369,16 +369,14 @@ def establishments_risk_stale(*, establishment_ids, now: datetime) -> None:
     if not settings.RISK_DEFERRED:
         establishments_risk_refresh(establishment_ids=ids, now=now)
         return
-    table = RiskPending._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cursor.execute(
-                f"INSERT INTO {table} (establishment_id, queued_at) VALUES "
-                + ", ".join(["(%s, %s)"] * len(chunk))
-                + f" ON CONFLICT (establishment_id) DO UPDATE SET queued_at = {table}.queued_at",
-                [value for pk in chunk for value in (pk, now)],
-            )
+    insert_returning(
+        RiskPending,
+        ["establishment_id", "queued_at"],
+        [(pk, now) for pk in ids],
+        returning=("establishment_id",),
+        conflict_field="establishment_id",
+        lock_conflicting=True,
+    )
 
 
 # Establishments a transaction: a sync that meets one of them waits for at most one such transaction.

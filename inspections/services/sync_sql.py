@@ -22,9 +22,12 @@ def insert_returning(
     *,
     returning: Sequence[str] = ("id",),
     conflict_field: str | None = None,
+    lock_conflicting: bool = False,
 ) -> list[tuple]:
     """Insert `rows` (values in `fields` order) into `model`'s table; return the `returning` columns
-    of the rows actually inserted (conflicting rows on `conflict_field` are skipped)."""
+    of the rows actually inserted (conflicting rows on `conflict_field` are skipped). With
+    `lock_conflicting`, a conflicting row is kept as it is but locked until the caller commits (an
+    update that sets its first other column to itself) and returned too."""
     if not rows:
         return []
     meta = model._meta
@@ -33,8 +36,14 @@ def insert_returning(
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(column) for column in columns)
     returning_sql = ", ".join(quote(meta.get_field(name).column) for name in returning)
-    conflict_sql = f" ON CONFLICT ({quote(meta.get_field(conflict_field).column)}) DO NOTHING" if conflict_field else ""
     table = quote(meta.db_table)
+    conflict_sql = ""
+    if conflict_field:
+        conflict_column = meta.get_field(conflict_field).column
+        conflict_sql = f" ON CONFLICT ({quote(conflict_column)}) DO NOTHING"
+        if lock_conflicting:
+            kept = quote(next(column for column in columns if column != conflict_column))
+            conflict_sql = f" ON CONFLICT ({quote(conflict_column)}) DO UPDATE SET {kept} = {table}.{kept}"
 
     if connection.vendor == "postgresql":
         # Server-side binding (a plain psycopg cursor, not Django's client-side one): each column goes
