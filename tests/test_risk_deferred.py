@@ -3,6 +3,7 @@ establishments whose findings changed, and `establishments_risk_flush` (the task
 every 5 s) gives them the very score the sync would have stored itself. A flush never recomputes an
 establishment a sync still holds (its findings are not committed yet); that one waits for the next run."""
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -92,40 +93,48 @@ def test_a_listed_establishment_deleted_meanwhile_is_dropped(dammam):
     assert not RiskPending.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (row locks between connections)")
-@override_settings(RISK_DEFERRED=True)
-def test_a_flush_skips_an_establishment_a_sync_holds_and_takes_it_at_the_next_run(dammam, inspector):
-    """A sync holds the establishment (its new findings uncommitted): the flush does not recompute it
-    from findings it cannot see, and does not drop its row; the next flush, after that commit, does."""
+@contextlib.contextmanager
+def sync_held_open(inspector, visits):
+    """A visit sync in another thread whose transaction stays open (its locks held, its findings
+    uncommitted) for the body of the `with`, then commits."""
     from inspections.services.visits import visit_sync
 
-    version, _ = make_checklist()
-    held, free = shop(dammam), shop(dammam)
-    RiskPending.objects.create(establishment_id=free.pk)
     in_sync, release, finished = threading.Event(), threading.Event(), threading.Event()
 
-    def slow_sync():
+    def holding_sync():
         try:
             with transaction.atomic():
-                results = visit_sync(inspector=inspector, visits=[visit_payload(held, version, MASKS="no")])
-                assert results[0].status == "created"
+                results = visit_sync(inspector=inspector, visits=visits)
+                assert [result.status for result in results] == ["created"] * len(visits)
                 in_sync.set()
                 release.wait(timeout=30)
         finally:
             finished.set()
             connection.close()
 
-    thread = threading.Thread(target=slow_sync)
+    thread = threading.Thread(target=holding_sync)
     thread.start()
     try:
         assert in_sync.wait(timeout=30)
-        assert establishments_risk_flush() == 1  # the free one only; the held one is skipped, not awaited
-        assert stored_risk(free) == 0 and stored_risk(held) == 0
+        yield
     finally:
         release.set()
         thread.join(timeout=30)
     assert finished.is_set()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (row locks between connections)")
+@override_settings(RISK_DEFERRED=True)
+def test_a_flush_skips_an_establishment_a_sync_holds_and_takes_it_at_the_next_run(dammam, inspector):
+    """A sync holds the establishment (its new findings uncommitted): the flush does not recompute it
+    from findings it cannot see, and does not drop its row; the next flush, after that commit, does."""
+    version, _ = make_checklist()
+    held, free = shop(dammam), shop(dammam)
+    RiskPending.objects.create(establishment_id=free.pk)
+    with sync_held_open(inspector, [visit_payload(held, version, MASKS="no")]):
+        assert establishments_risk_flush() == 1  # the free one only; the held one is skipped, not awaited
+        assert stored_risk(free) == 0 and stored_risk(held) == 0
     assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [held.pk]
     assert establishments_risk_flush() == 1
     assert stored_risk(held) == pytest.approx(1)
@@ -141,35 +150,16 @@ def test_a_sync_that_meets_a_listed_establishment_holds_its_row_until_it_commits
     until the sync commits; the row is then still there for the next flush."""
     from django.db import connections
 
-    from inspections.services.visits import visit_sync
-
     version, _ = make_checklist()
     store = shop(dammam)
     RiskPending.objects.create(establishment_id=store.pk)
-    in_sync, release, finished = threading.Event(), threading.Event(), threading.Event()
-
-    def holding_sync():
+    with sync_held_open(inspector, [visit_payload(store, version, MASKS="no")]):
+        other = connections.create_connection("default")
         try:
-            with transaction.atomic():
-                assert visit_sync(inspector=inspector, visits=[visit_payload(store, version, MASKS="no")])[0].status
-                in_sync.set()
-                release.wait(timeout=30)
+            with other.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '300ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    cursor.execute(f"DELETE FROM {RiskPending._meta.db_table} WHERE establishment_id = %s", [store.pk])
         finally:
-            finished.set()
-            connection.close()
-
-    thread = threading.Thread(target=holding_sync)
-    thread.start()
-    other = connections.create_connection("default")
-    try:
-        assert in_sync.wait(timeout=30)
-        with other.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '300ms'")
-            with pytest.raises(OperationalError, match="lock timeout"):
-                cursor.execute(f"DELETE FROM {RiskPending._meta.db_table} WHERE establishment_id = %s", [store.pk])
-    finally:
-        other.close()
-        release.set()
-        thread.join(timeout=30)
-    assert finished.is_set()
+            other.close()
     assert list(RiskPending.objects.values_list("establishment_id", flat=True)) == [store.pk]
