@@ -4,8 +4,9 @@ sweeper, devices and the inbox. It knows nothing of the apps that use it.
 `notification_create` (called by other apps inside their own transactions, with the kind, dedupe
 key, texts already rendered in the recipient's language and a payload) writes one `Notification`
 row (its `dedupe_key` is unique, so an event that runs twice notifies once) and queues
-`notifications.send` on commit. A broker that cannot be reached never fails the caller: the error
-is logged and the sweeper queues the row later.
+`notifications.send` on commit; `notifications_create` writes many the same way in three statements
+(the visit sync's critical findings: one alert per finding and supervisor). A broker that cannot
+be reached never fails the caller: the error is logged and the sweeper queues the row later.
 
 Dispatch (`notification_send`, run by the task) claims the row with a lease, creates one
 `Delivery` per active device (unique per notification and device) and sends the pending ones
@@ -15,8 +16,10 @@ through the push backend (console or FCM). See docs/notifications.md for the gua
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -47,6 +50,69 @@ def _strings(payload: dict) -> dict[str, str]:
     return {str(key): "" if value is None else str(value) for key, value in payload.items()}
 
 
+@dataclass(frozen=True)
+class NotificationDraft:
+    """One notification to write: texts already rendered in the recipient's `language`."""
+
+    recipient: Any
+    kind: str
+    dedupe_key: str
+    title: str
+    body: str
+    language: str
+    payload: dict
+
+
+def notifications_create(drafts: Sequence[NotificationDraft]) -> list[Notification]:
+    """Write the outbox rows of `drafts` in the caller's transaction and queue each new one on commit.
+
+    Three statements whatever their number: the dedupe keys already written, one INSERT that skips a
+    key written meanwhile by a concurrent transaction (no IntegrityError can break the caller's
+    transaction), the new rows' ids. A draft is skipped when its dedupe key exists (in the table or
+    earlier in `drafts`) or its recipient is missing or inactive. Returns the rows written, in the
+    drafts' order (a row a concurrent transaction wrote with the same key meanwhile is returned and
+    queued too: dispatch claims a row once, so it is still sent once)."""
+    wanted: dict[str, NotificationDraft] = {}
+    for draft in drafts:
+        if draft.recipient is not None and draft.recipient.is_active:
+            wanted.setdefault(draft.dedupe_key[:200], draft)
+    if not wanted:
+        return []
+    existing = set(Notification.objects.filter(dedupe_key__in=list(wanted)).values_list("dedupe_key", flat=True))
+    rows = [
+        Notification(
+            recipient=draft.recipient,
+            kind=draft.kind,
+            dedupe_key=key,
+            title=draft.title[:200],
+            body=draft.body,
+            payload=_strings({"kind": draft.kind, **draft.payload}),
+            language=draft.language,
+        )
+        for key, draft in wanted.items()
+        if key not in existing
+    ]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    ids = dict(
+        Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list("dedupe_key", "id")
+    )
+    written = []
+    for row in rows:
+        if row.dedupe_key in ids:
+            row.pk = ids[row.dedupe_key]
+            row._state.adding = False
+            written.append(row)
+    if len(written) == 1:
+        notification_queue_on_commit(notification_id=written[0].pk)
+    elif written:
+        from notifications.tasks import send_each
+
+        send_each.delay_on_commit([row.pk for row in written])  # one publish; the worker queues each
+    return written
+
+
 def notification_create(
     *,
     recipient,
@@ -57,32 +123,26 @@ def notification_create(
     language: str,
     payload: dict,
 ) -> Notification | None:
-    """Write one outbox row for `recipient` and queue it on commit.
+    """Write one outbox row for `recipient` and queue it on commit (`notifications_create` of one draft).
 
     The caller renders `title` and `body` in the recipient's `language` (the row keeps exactly what
     the phone is sent). Runs in the caller's transaction. Returns None when the row already existed
     (same dedupe key) or the recipient is missing or inactive.
     """
-    if recipient is None or not recipient.is_active:
-        return None
-    data = _strings({"kind": kind, **payload})
-    # A savepoint so that a concurrent duplicate (IntegrityError) never breaks the caller's transaction.
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            dedupe_key=dedupe_key[:200],
-            defaults={
-                "recipient": recipient,
-                "kind": kind,
-                "title": title[:200],
-                "body": body,
-                "payload": data,
-                "language": language,
-            },
-        )
-    if not created:
-        return None
-    notification_queue_on_commit(notification_id=notification.pk)
-    return notification
+    written = notifications_create(
+        [
+            NotificationDraft(
+                recipient=recipient,
+                kind=kind,
+                dedupe_key=dedupe_key,
+                title=title,
+                body=body,
+                language=language,
+                payload=payload,
+            )
+        ]
+    )
+    return written[0] if written else None
 
 
 def notification_revise(*, dedupe_key: str, revise) -> Notification | None:

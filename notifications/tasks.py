@@ -27,7 +27,7 @@ BACKOFF_MAX_SECONDS = 600
 class OutboxTask(app.Task):
     """A task queued from the outbox: `delay_on_commit` never fails the committing caller."""
 
-    def delay_or_log(self, notification_id: int) -> bool:
+    def delay_or_log(self, notification_id: int | list[int]) -> bool:
         try:
             self.apply_async(args=[notification_id], retry_policy=PUBLISH_RETRY_POLICY)
         except (OperationalError, ConnectionError, OSError) as error:
@@ -40,7 +40,7 @@ class OutboxTask(app.Task):
             return False
         return True
 
-    def delay_on_commit(self, notification_id: int) -> None:  # type: ignore[override]
+    def delay_on_commit(self, notification_id: int | list[int]) -> None:  # type: ignore[override]
         transaction.on_commit(partial(self.delay_or_log, notification_id))
 
 
@@ -68,6 +68,15 @@ def send_notification(self, notification_id: int) -> str:
             notification_id=notification_id, at=timezone.now() + timedelta(seconds=countdown)
         )
         raise self.retry(exc=error, countdown=countdown) from error
+
+
+@app.task(base=OutboxTask, name="notifications.send_each", acks_late=True, soft_time_limit=60, time_limit=90)
+def send_each(notification_ids: list[int]) -> int:
+    """Queue one `notifications.send` per id. A transaction that wrote many notifications (a visit
+    batch's critical alerts: one per finding and supervisor) publishes this one message on commit
+    instead of one per row, so the request does not wait for the broker that many times. A publish
+    that fails here is left to the sweeper, as one that fails on commit is."""
+    return sum(send_notification.delay_or_log(notification_id) for notification_id in notification_ids)
 
 
 @app.task(name="notifications.sweep", acks_late=True, soft_time_limit=100, time_limit=120)

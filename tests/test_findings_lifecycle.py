@@ -6,7 +6,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from inspections.models import AuditEvent, Finding, RoundStop
+from inspections.models import AuditEvent, Finding, Membership, RoundStop
 from inspections.services.findings import risk_score
 from notifications.models import Notification
 from tests.visit_support import make_checklist, shop, visit_payload
@@ -177,6 +177,51 @@ def test_critical_finding_notifies_supervisors(api, setup, supervisor):
     assert str(notes.get().payload["finding_id"]) == str(finding.id)
     sync(api, setup["inspector"], [visit_payload(setup["shop"], setup["version"], MASKS="no")])
     assert Notification.objects.filter(recipient=supervisor).count() == 1  # minor: no alert
+
+
+def test_a_batch_of_critical_failures_alerts_each_supervisor_once_per_finding_in_a_fixed_number_of_statements(
+    api, setup, dammam, khobar, supervisor, supervisor_khobar
+):
+    """Critical failures in two municipalities, synced together: every supervisor hears of each
+    finding of their own municipality once, in their language, and the batch costs the same number
+    of statements as a batch with one critical failure (the alerts are written together)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_user
+
+    regional = make_user(Membership.Role.SUPERVISOR, dammam, khobar, username="sup_region", language="ar")
+    version = setup["version"]
+    dammam_shops, khobar_shops = [shop(dammam) for _ in range(4)], [shop(khobar) for _ in range(3)]
+    leader = make_user(Membership.Role.SUPERVISOR, dammam, khobar, username="sup_syncing")
+
+    def one_batch(shops):
+        """The sync request's statements (the dispatch tasks it queues run after its commit)."""
+        payloads = [visit_payload(store, version, EXPIRED="no") for store in shops]
+        with TestCase.captureOnCommitCallbacks(execute=False), CaptureQueriesContext(connection) as queries:
+            response = api.as_user(leader).post("visits/sync", {"visits": payloads})
+        assert {result["status"] for result in response.json()["results"]} == {"created"}
+        return len(queries)
+
+    sync(api, leader, [visit_payload(shop(dammam), version)])  # the caller's scope, cached from now on
+    few = one_batch([dammam_shops[0], khobar_shops[0]])
+    many = one_batch(dammam_shops[1:] + khobar_shops[1:])
+    assert many == few  # 5 critical findings in two municipalities, as many statements as 2
+
+    def heard(user):
+        return sorted(
+            str(establishment_id)
+            for establishment_id in Notification.objects.filter(recipient=user, kind="critical_finding").values_list(
+                "payload__establishment_id", flat=True
+            )
+        )
+
+    assert heard(supervisor) == sorted(str(store.pk) for store in dammam_shops)
+    assert heard(supervisor_khobar) == sorted(str(store.pk) for store in khobar_shops)
+    assert heard(regional) == sorted(str(store.pk) for store in dammam_shops + khobar_shops)
+    assert heard(leader) == heard(regional)
+    arabic = Notification.objects.filter(recipient=regional).first()
+    assert arabic.language == "ar" and arabic.title == "مخالفة حرجة"
 
 
 def test_findings_api_filters_and_scope(api, setup, khobar, inspector_khobar, supervisor_khobar):

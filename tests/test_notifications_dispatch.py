@@ -148,3 +148,43 @@ def test_unregister_then_register_again(api, inspector):
     services.device_unregister(device=Device.objects.get(token="t1"))
     device, created = services.device_register(user=inspector, token="t1", platform="web")
     assert created and device.platform == "web"
+
+
+def test_many_notifications_written_together_are_queued_in_one_message_and_each_is_sent(
+    monkeypatch, dammam, inspector, supervisor, sent_log, django_capture_on_commit_callbacks
+):
+    """notifications_create of several drafts: one publish on commit (notifications.send_each), then
+    one send per row; a draft whose dedupe key exists, repeated or of an inactive recipient is skipped."""
+    from notifications.tasks import send_each
+
+    DeviceFactory(user=inspector, token="inspector-phone")
+    DeviceFactory(user=supervisor, token="supervisor-phone")
+    Notification.objects.create(recipient=inspector, kind="k", title="t", body="b", dedupe_key="already")
+    gone = type(inspector).objects.create_user("gone", is_active=False)
+
+    def draft(recipient, key):
+        return services.NotificationDraft(
+            recipient=recipient, kind="k", dedupe_key=key, title=key, body="b", language="en", payload={"n": 1}
+        )
+
+    published = []
+    with monkeypatch.context() as patch:
+        patch.setattr(send_each, "apply_async", lambda args, **kwargs: published.append(args[0]))
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+            written = services.notifications_create(
+                [
+                    draft(inspector, "one"),
+                    draft(supervisor, "two"),
+                    draft(inspector, "already"),
+                    draft(supervisor, "two"),
+                    draft(gone, "three"),
+                    draft(None, "four"),
+                ]
+            )
+    assert [row.title for row in written] == ["one", "two"]
+    assert len(callbacks) == 1 and published == [[row.pk for row in written]]
+    assert Notification.objects.filter(dedupe_key__in=["three", "four"]).count() == 0
+
+    assert send_each(published[0]) == 2  # the worker's side: one send task per row (eager here)
+    assert sorted(sent_log) == ["inspector-phone", "supervisor-phone"]
+    assert set(Notification.objects.filter(pk__in=published[0]).values_list("status", flat=True)) == {"sent"}

@@ -22,7 +22,7 @@ from inspections.domain.names import localized_name, person_name
 from inspections.models import Finding, Membership, Municipality, Round, RoundStop, Visit
 from inspections.selectors.scope import visible_to
 from notifications.models import Notification
-from notifications.services import notification_create, notification_revise
+from notifications.services import NotificationDraft, notification_revise, notifications_create
 
 User = get_user_model()
 
@@ -33,15 +33,15 @@ def language_of(user) -> str:
     return language_or_default(getattr(membership, "language", None))
 
 
-def _alert(
+def _draft(
     *, recipient, kind: str, dedupe_key: str, payload: dict, context: dict, message: str | None = None
-) -> Notification | None:
-    """One alert for `recipient`, rendered in their language (None: already sent, or no recipient)."""
+) -> NotificationDraft | None:
+    """One alert for `recipient`, rendered in their language (None: no recipient)."""
     if recipient is None:
         return None
     language = language_of(recipient)
     text = render(message or kind, language, **context)
-    return notification_create(
+    return NotificationDraft(
         recipient=recipient,
         kind=kind,
         dedupe_key=dedupe_key,
@@ -52,22 +52,58 @@ def _alert(
     )
 
 
+def _alert(
+    *, recipient, kind: str, dedupe_key: str, payload: dict, context: dict, message: str | None = None
+) -> Notification | None:
+    """Write one alert for `recipient` (None: already sent, or no recipient)."""
+    draft = _draft(
+        recipient=recipient, kind=kind, dedupe_key=dedupe_key, payload=payload, context=context, message=message
+    )
+    written = notifications_create([draft]) if draft is not None else []
+    return written[0] if written else None
+
+
 def _stamp(*parts) -> str:
     raw = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def supervisors_of(*, municipality_id: int):
+def supervisors_of(*, municipality_id: int) -> list:
     """Active supervisors whose scope covers the municipality (directly or through its Amanah)."""
-    parent_id = Municipality.objects.filter(pk=municipality_id).values_list("parent_id", flat=True).first()
-    amanah_ids = [i for i in (municipality_id, parent_id) if i]
-    return (
+    return supervisors_of_each(municipality_ids=[municipality_id])[municipality_id]
+
+
+def supervisors_of_each(*, municipality_ids) -> dict[int, list]:
+    """`supervisors_of` for several municipalities in three reads whatever their number (the
+    municipalities' Amanahs, the supervisors who may cover any of them, which of them each one's
+    membership names), in user id order."""
+    ids = sorted(set(municipality_ids))
+    parent_of = dict(Municipality.objects.filter(id__in=ids).values_list("id", "parent_id"))
+    amanah_ids = set(ids) | {parent for parent in parent_of.values() if parent}
+    candidates = list(
         User.objects.filter(is_active=True, membership__role=Membership.Role.SUPERVISOR)
-        .filter(Q(membership__municipalities=municipality_id) | Q(membership__amanah_id__in=amanah_ids))
+        .filter(Q(membership__municipalities__in=ids) | Q(membership__amanah_id__in=amanah_ids))
         .select_related("membership")
         .distinct()
         .order_by("pk")
     )
+    named: dict[int, set[int]] = {}
+    for membership_id, municipality_id in Membership.municipalities.through.objects.filter(
+        membership_id__in=[user.membership.pk for user in candidates], municipality_id__in=ids
+    ).values_list("membership_id", "municipality_id"):
+        named.setdefault(membership_id, set()).add(municipality_id)
+    return {
+        municipality_id: [
+            user
+            for user in candidates
+            if municipality_id in named.get(user.membership.pk, ())
+            or (
+                user.membership.amanah_id is not None
+                and user.membership.amanah_id in (municipality_id, parent_of.get(municipality_id))
+            )
+        ]
+        for municipality_id in ids
+    }
 
 
 # --- rounds -----------------------------------------------------------------------------------------
@@ -188,55 +224,86 @@ def notify_round_cancelled(*, round) -> None:
 # --- findings ---------------------------------------------------------------------------------------
 
 
-def _tell_supervisors_of_critical(*, finding, message: str, dedupe: str, context: dict, payload: dict) -> None:
+def _critical_drafts(
+    *, finding, supervisors, message: str, dedupe: str, context: dict, payload: dict
+) -> list[NotificationDraft]:
     """One alert per supervisor of the finding's municipality, in the supervisor's language."""
     answer = getattr(finding, "answer", None)
     item = getattr(answer, "item", None)
-    for supervisor in supervisors_of(municipality_id=finding.municipality_id):
+    drafts = []
+    for supervisor in supervisors:
         language = language_of(supervisor)
         item_text = getattr(item, "text_en" if language == "en" else "text_ar", "") if item is not None else ""
-        _alert(
-            recipient=supervisor,
-            kind=Kind.CRITICAL_FINDING,
-            message=message,
-            dedupe_key=f"{dedupe}:{supervisor.pk}",
-            context={
-                "establishment": localized_name(finding.establishment, language),
-                "municipality": localized_name(finding.municipality, language),
-                "item": item_text or finding.item_code,
-                **context,
-            },
-            payload={
-                "finding_id": finding.pk,
-                "establishment_id": finding.establishment_id,
-                "severity": finding.severity,
-                "link": f"jawla://findings/{finding.pk}",
-                **payload,
-            },
+        drafts.append(
+            _draft(
+                recipient=supervisor,
+                kind=Kind.CRITICAL_FINDING,
+                message=message,
+                dedupe_key=f"{dedupe}:{supervisor.pk}",
+                context={
+                    "establishment": localized_name(finding.establishment, language),
+                    "municipality": localized_name(finding.municipality, language),
+                    "item": item_text or finding.item_code,
+                    **context,
+                },
+                payload={
+                    "finding_id": finding.pk,
+                    "establishment_id": finding.establishment_id,
+                    "severity": finding.severity,
+                    "link": f"jawla://findings/{finding.pk}",
+                    **payload,
+                },
+            )
         )
+    return drafts
+
+
+def notify_critical_findings(*, opened=(), repeated=()) -> None:
+    """Critical findings just opened, and open critical findings failed again (`(finding, visit id)`
+    pairs): each tells the supervisors of its municipality at once, one alert per supervisor, and a
+    repeat once per repeating visit. The visit sync calls this once per batch: the supervisors of all
+    the findings' municipalities are read together and every alert is written together
+    (notifications_create)."""
+    opened, repeated = list(opened), list(repeated)
+    supervisors = supervisors_of_each(
+        municipality_ids={finding.municipality_id for finding in opened}
+        | {finding.municipality_id for finding, _visit_id in repeated}
+    )
+
+    def supervisors_of_finding(finding) -> list:
+        return supervisors[finding.municipality_id]
+
+    drafts = []
+    for finding in opened:
+        drafts += _critical_drafts(
+            finding=finding,
+            supervisors=supervisors_of_finding(finding),
+            message=Kind.CRITICAL_FINDING,
+            dedupe=f"critical_finding:{finding.pk}",
+            context={},
+            payload={"visit_id": finding.visit_id},
+        )
+    for finding, visit_id in repeated:
+        drafts += _critical_drafts(
+            finding=finding,
+            supervisors=supervisors_of_finding(finding),
+            message="critical_finding_repeated",
+            dedupe=f"critical_finding_repeated:{finding.pk}:{visit_id}",
+            context={"times": finding.repeat_count + 1},
+            payload={"visit_id": visit_id, "repeat_count": finding.repeat_count},
+        )
+    notifications_create(drafts)
 
 
 def notify_critical_finding(*, finding) -> None:
     """Tell the supervisors of the finding's municipality at once (one row per supervisor)."""
-    _tell_supervisors_of_critical(
-        finding=finding,
-        message=Kind.CRITICAL_FINDING,
-        dedupe=f"critical_finding:{finding.pk}",
-        context={},
-        payload={"visit_id": finding.visit_id},
-    )
+    notify_critical_findings(opened=[finding])
 
 
 def notify_critical_finding_repeated(*, finding, visit_id: int) -> None:
     """An open critical finding failed again (at `visit_id`): tell the municipality's supervisors
     again, once per repeating visit."""
-    _tell_supervisors_of_critical(
-        finding=finding,
-        message="critical_finding_repeated",
-        dedupe=f"critical_finding_repeated:{finding.pk}:{visit_id}",
-        context={"times": finding.repeat_count + 1},
-        payload={"visit_id": visit_id, "repeat_count": finding.repeat_count},
-    )
+    notify_critical_findings(repeated=[(finding, visit_id)])
 
 
 # --- scheduled (called by inspections/tasks.py; each is idempotent through dedupe keys) ---------------

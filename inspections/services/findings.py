@@ -15,7 +15,8 @@ Rules (applied set-based to each synced batch, inside its transaction):
   `follow_ups_schedule`) due by its earliest due date; the findings point to it. The stop is placed
   just after the batch commits (a FollowUpPending row written here, a task queued on commit, the
   sweeper for a task that never ran): placing a stop in a round is most of the cost of a violation.
-- Critical findings notify the municipality's supervisors in the same transaction.
+- Critical findings notify the municipality's supervisors in the same transaction (all the batch's
+  alerts in one write: alerts.policy.notify_critical_findings).
 - The establishment's risk score is recomputed from its findings (see `risk_score`) plus the extra
   factors of apps built on inspections (settings.RISK_EXTRA_FACTORS, the same points the ranked
   queue adds; see `establishments_risk_refresh`). With settings.RISK_DEFERRED (on by default on
@@ -33,7 +34,7 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from inspections.alerts.policy import notify_critical_finding, notify_critical_finding_repeated
+from inspections.alerts.policy import notify_critical_findings
 from inspections.domain.risk import extra_points
 from inspections.models import ChecklistItem, Establishment, Finding, RiskPending
 from inspections.selectors.risk import extra_factors
@@ -281,23 +282,24 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
         for finding in new_findings
         if finding["answer"].item.severity == ChecklistItem.Severity.CRITICAL and finding["closed_by"] is None
     ]
-    if critical_ids:
-        for finding in Finding.objects.filter(id__in=critical_ids).select_related(
-            "establishment", "municipality", "answer__item"
-        ):
-            notify_critical_finding(finding=finding)
-
     repeated_critical = {
         entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id]: entry.repeats
         for entry in repeated
         if entry.severity == ChecklistItem.Severity.CRITICAL
     }
-    if repeated_critical:
-        for finding in Finding.objects.filter(id__in=repeated_critical).select_related(
-            "establishment", "municipality", "answer__item"
-        ):
-            for visit_id in repeated_critical[finding.pk]:
-                notify_critical_finding_repeated(finding=finding, visit_id=visit_id)
+    if critical_ids or repeated_critical:
+        # One read of the findings and one write of every alert (the supervisors read once per municipality).
+        found = Finding.objects.select_related("establishment", "municipality", "answer__item").in_bulk(
+            set(critical_ids) | set(repeated_critical)
+        )
+        notify_critical_findings(
+            opened=[found[finding_id] for finding_id in critical_ids],
+            repeated=[
+                (found[finding_id], visit_id)
+                for finding_id, visit_ids in repeated_critical.items()
+                for visit_id in visit_ids
+            ],
+        )
 
 
 def _follow_ups_request(*, inspector, by_visit: dict[int, list[dict]], now: datetime) -> None:
