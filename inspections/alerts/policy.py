@@ -339,9 +339,11 @@ def alerts_stops_open(*, day: date) -> int:
         .filter(open_stops__gt=0)
         .select_related("inspector", "municipality")
     )
+    rounds = list(rounds)
+    supervisors = supervisors_of_each(municipality_ids={round.municipality_id for round in rounds})
     created = 0
     for round in rounds:
-        for supervisor in supervisors_of(municipality_id=round.municipality_id):
+        for supervisor in supervisors[round.municipality_id]:
             language = language_of(supervisor)
             inspector = person_name(round.inspector)
             result = _alert(
