@@ -270,14 +270,11 @@ def notify_critical_findings(*, opened=(), repeated=()) -> None:
         | {finding.municipality_id for finding, _visit_id in repeated}
     )
 
-    def supervisors_of_finding(finding) -> list:
-        return supervisors[finding.municipality_id]
-
     drafts = []
     for finding in opened:
         drafts += _critical_drafts(
             finding=finding,
-            supervisors=supervisors_of_finding(finding),
+            supervisors=supervisors[finding.municipality_id],
             message=Kind.CRITICAL_FINDING,
             dedupe=f"critical_finding:{finding.pk}",
             context={},
@@ -286,7 +283,7 @@ def notify_critical_findings(*, opened=(), repeated=()) -> None:
     for finding, visit_id in repeated:
         drafts += _critical_drafts(
             finding=finding,
-            supervisors=supervisors_of_finding(finding),
+            supervisors=supervisors[finding.municipality_id],
             message="critical_finding_repeated",
             dedupe=f"critical_finding_repeated:{finding.pk}:{visit_id}",
             context={"times": finding.repeat_count + 1},
