@@ -5,9 +5,16 @@
 
 What it does (about a minute on 2 cores):
 1. drops and recreates its own database (default postgres://postgres@127.0.0.1:5432/jawla_bench), migrates it
-   and seeds 10 municipalities with 100 establishments each, a checklist of 10 yes/no items and an inspector;
+   and seeds 10 municipalities with 100 establishments each, a checklist of 10 yes/no items and one inspector
+   per phone (--clients, default 4), each assigned its own municipalities;
 2. starts gunicorn on 127.0.0.1:PORT (default 8350) and POSTs batches of 100 visits with 10 answers each
-   over real HTTP from a few client threads, and reports visits/s twice: compliant visits (the same rows
+   over real HTTP, one client thread per phone: each phone sends its inspector's visits one batch at a time,
+   oldest first, as the field app's outbox does, and each inspector's visits follow one timeline (a shop of
+   their municipalities every few minutes), so concurrent batches come from different inspectors and
+   shops. `--one-inspector` runs the earlier model instead: one inspector whose batches are all posted
+   concurrently by every thread, shops drawn from the whole Amanah, each round's timeline overlapping the
+   others (most visits flagged as impossible travel, concurrent batches queueing on the same shops'
+   locks); no phone sends that. Reports visits/s twice: compliant visits (the same rows
    as the plain-SQL runs, plus the audit events), then visits of which 20% fail an item (findings,
    follow-ups recorded and placed after commit, risk scores listed for the flush, alerts written too;
    after each round the risk flush recomputes the listed scores, timed apart: settings.RISK_DEFERRED);
@@ -21,6 +28,7 @@ What it does (about a minute on 2 cores):
 """
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -44,6 +52,7 @@ PASSWORD = "bench-pass-12345"
 ITEMS = 10
 ESTABLISHMENTS = 1000
 MUNICIPALITIES = 10
+VISITS_PER_AREA = 40  # a phone's visits in one municipality before its inspector moves to the next
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,7 +60,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batches", type=int, default=30, help="batches of 100 visits per method and round (30)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of HTTP / executemany / COPY (3)")
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP client threads (default 4)")
+    parser.add_argument(
+        "--clients", type=int, default=4, help="phones syncing at once, one inspector and client thread each (4)"
+    )
+    parser.add_argument(
+        "--one-inspector",
+        action="store_true",
+        help="the earlier model: one inspector, every thread posting its batches concurrently (see above)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 x cores)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8350)))
     parser.add_argument("--violation-rate", type=float, default=0.2, help="share of visits with a failed item")
@@ -86,8 +102,12 @@ def django_env(url: str) -> dict:
     }
 
 
-def seed(url: str) -> dict:
-    """Migrate and create the fixtures in-process; returns ids for the payloads."""
+Batch = collections.namedtuple("Batch", "phone visits")
+
+
+def seed(url: str, phones: int, one_inspector: bool) -> dict:
+    """Migrate and create the fixtures in-process; returns ids for the payloads. Phone k's inspector
+    covers municipalities k, k + phones, ... (all of them with `one_inspector`, and a single phone)."""
     os.environ.update(django_env(url))
     import django
 
@@ -147,16 +167,36 @@ def seed(url: str) -> dict:
             severity="major" if index % 3 == 0 else "minor",
             fine_sar=100,
         )
-    user = get_user_model().objects.create_user("bench_inspector", password=PASSWORD)
-    membership = m.Membership.objects.create(user=user, role="inspector", language="en")
-    membership.municipalities.set(municipalities)
+    count = 1 if one_inspector else phones
+    inspectors = []
+    for number in range(count):
+        user = get_user_model().objects.create_user(
+            "bench_inspector" if number == 0 else f"bench_inspector_{number}", password=PASSWORD
+        )
+        membership = m.Membership.objects.create(user=user, role="inspector", language="en")
+        mine = municipalities[number::count]
+        membership.municipalities.set(mine)
+        mine_ids = {municipality.id for municipality in mine}
+        inspectors.append(
+            {
+                "username": user.username,
+                "user_id": user.id,
+                "establishments": [(e.id, e.lat, e.lon) for e in establishments if e.municipality_id in mine_ids],
+                "areas": [
+                    [(e.id, e.lat, e.lon) for e in establishments if e.municipality_id == municipality.id]
+                    for municipality in mine
+                ],
+                "clock": None,
+            }
+        )
     from django.db import connections
 
     connections.close_all()
     return {
-        "establishments": [(e.id, e.lat, e.lon) for e in establishments],
+        "phones": inspectors,
+        "one_inspector": one_inspector,
+        "gap": 120.0,  # mean seconds between an inspector's visits (main() sets it to fit the timeline)
         "version_id": version.id,
-        "user_id": user.id,
         "municipality_of": {e.id: e.municipality_id for e in establishments},
         "category_id": category.id,
         "h3": {e.id: h3_cells(e.lat, e.lon) for e in establishments},
@@ -166,19 +206,36 @@ def seed(url: str) -> dict:
     }
 
 
-def make_batches(fixtures: dict, count: int, size: int, violation_rate: float, seed_value: int) -> list[list[dict]]:
-    """Visits in time order per batch, a few minutes apart, all within the last days."""
+def make_batches(fixtures: dict, count: int, size: int, violation_rate: float, seed_value: int) -> list[Batch]:
+    """`count` batches of `size` visits, dealt to the phones in turn; each phone's visits continue its
+    inspector's timeline (one shop of their municipalities every `gap` seconds on average). With
+    `one_inspector`: every batch is the one inspector's, on a timeline that starts at a time set by
+    `seed_value` (rounds overlap) with 30-200 s between visits (the earlier model)."""
     rng = random.Random(seed_value)
+    phones = fixtures["phones"]
+    if fixtures["one_inspector"]:
+        phones[0]["clock"] = datetime.now(UTC) - timedelta(days=20) + timedelta(hours=seed_value)
     batches = []
-    clock = datetime.now(UTC) - timedelta(days=20) + timedelta(hours=seed_value)
-    for _ in range(count):
-        batch = []
+    for number in range(count):
+        phone = number % len(phones)
+        inspector = phones[phone]
+        visits = []
         for _ in range(size):
-            establishment_id, lat, lon = rng.choice(fixtures["establishments"])
-            clock += timedelta(seconds=rng.randint(30, 200))
+            if fixtures["one_inspector"]:
+                establishment_id, lat, lon = rng.choice(inspector["establishments"])
+            else:  # a day's work in one municipality (shops ~4 km apart), the next in another
+                inspector["visits"] = inspector.get("visits", 0) + 1
+                areas = inspector["areas"]
+                area = areas[(inspector["visits"] // VISITS_PER_AREA) % len(areas)]
+                establishment_id, lat, lon = rng.choice(area)
+            if fixtures["one_inspector"]:
+                inspector["clock"] += timedelta(seconds=rng.randint(30, 200))
+            else:
+                inspector["clock"] += timedelta(seconds=fixtures["gap"] * rng.uniform(0.5, 1.5))
+            clock = inspector["clock"]
             failing = rng.random() < violation_rate
             failed_item = rng.randrange(ITEMS) if failing else -1
-            batch.append(
+            visits.append(
                 {
                     "client_id": str(uuid.uuid4()),
                     "establishment_id": establishment_id,
@@ -197,7 +254,7 @@ def make_batches(fixtures: dict, count: int, size: int, violation_rate: float, s
                     ],
                 }
             )
-        batches.append(batch)
+        batches.append(Batch(phone, visits))
     return batches
 
 
@@ -230,25 +287,30 @@ def server_start(url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer in 240 s")
 
 
-def http_run(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
+def http_run(port: int, tokens: list[str], batches: list[Batch], clients: int) -> tuple[float, list[float]]:
+    """Post the batches from `clients` threads. Each phone's batches go in order, one at a time, from its
+    own thread; with a single phone (`--one-inspector`) every thread takes the next batch of its queue."""
     import httpx
 
-    queue = list(enumerate(bodies))
+    queues: dict[int, list[bytes]] = collections.defaultdict(list)
+    for batch in batches:
+        queues[batch.phone].append(json.dumps({"visits": batch.visits}).encode())
     lock = threading.Lock()
     latencies: list[float] = []
     failures: list[str] = []
 
-    def worker() -> None:
+    def worker(phone: int) -> None:
+        queue = queues[phone]
         with httpx.Client(
             base_url=f"http://127.0.0.1:{port}/api/v1/",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {tokens[phone]}", "Content-Type": "application/json"},
             timeout=120,
         ) as client:
             while True:
                 with lock:
                     if not queue:
                         return
-                    _index, body = queue.pop(0)
+                    body = queue.pop(0)
                 started = time.perf_counter()
                 response = client.post("visits/sync", content=body)
                 elapsed = time.perf_counter() - started
@@ -257,7 +319,7 @@ def http_run(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[
                 with lock:
                     latencies.append(elapsed)
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(number % len(tokens),)) for number in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -282,13 +344,14 @@ FINDING_COLUMNS = (
 
 
 def plain_rows(
-    fixtures: dict, batch: list[dict], ids: list[int], answer_ids: list[int]
+    fixtures: dict, batch: Batch, ids: list[int], answer_ids: list[int]
 ) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The rows the sync writes for `batch`: visits, answers and (for failed items) findings."""
     now = datetime.now(UTC)
     visits, answers, findings = [], [], []
     answer_ids = iter(answer_ids)
-    for visit_id, visit in zip(ids, batch, strict=True):
+    inspector_id = fixtures["phones"][batch.phone]["user_id"]
+    for visit_id, visit in zip(ids, batch.visits, strict=True):
         h3 = fixtures["h3"][visit["establishment_id"]]
         failed = [answer["value"] == "no" for answer in visit["answers"]]
         visits.append(
@@ -297,7 +360,7 @@ def plain_rows(
                 visit["client_id"],
                 visit["establishment_id"],
                 None,
-                fixtures["user_id"],
+                inspector_id,
                 fixtures["version_id"],
                 fixtures["municipality_of"][visit["establishment_id"]],
                 fixtures["category_id"],
@@ -347,19 +410,19 @@ def plain_rows(
     return visits, answers, findings
 
 
-def plain_run(url: str, fixtures: dict, batches: list[list[dict]], method: str) -> float:
+def plain_run(url: str, fixtures: dict, batches: list[Batch], method: str) -> float:
     with psycopg.connect(url) as connection:
         started = time.perf_counter()
         for batch in batches:
             with connection.transaction(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence('inspections_visit', 'id')) FROM generate_series(1, %s)",
-                    (len(batch),),
+                    (len(batch.visits),),
                 )
                 ids = [row[0] for row in cursor.fetchall()]
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence('inspections_answer', 'id')) FROM generate_series(1, %s)",
-                    (len(batch) * ITEMS,),
+                    (len(batch.visits) * ITEMS,),
                 )
                 answer_ids = [row[0] for row in cursor.fetchall()]
                 visits, answers, findings = plain_rows(fixtures, batch, ids, answer_ids)
@@ -408,15 +471,26 @@ def main() -> None:
     cores = os.cpu_count() or 1
     workers = args.workers or 2 * cores
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    model = (
+        f"one inspector, {args.clients} client threads posting its batches concurrently (--one-inspector)"
+        if args.one_inspector
+        else f"{args.clients} phones (one inspector each, its own municipalities, one batch at a time)"
+    )
     print(
         f"database {urlparse(url)._replace(netloc=urlparse(url).hostname or '').geturl()}, {cores} cores "
-        f"(load average {load:.1f} at start), gunicorn {workers} workers, {args.clients} client threads; "
+        f"(load average {load:.1f} at start), gunicorn {workers} workers, {model}; "
         f"{args.rounds} rounds of {args.batches} batches per method, interleaved"
     )
     database_recreate(url)
-    fixtures = seed(url)
+    fixtures = seed(url, args.clients, args.one_inspector)
     size = args.batch_size
     visits_round = args.batches * size
+    phones = fixtures["phones"]
+    # Every phone's timeline (HTTP and plain-SQL batches alike, warm-up included) fits in the last 45 days.
+    batches_all = 6 + args.rounds * args.batches * (3 + (0 if args.compliant_only else 2))
+    fixtures["gap"] = min(600.0, timedelta(days=45).total_seconds() * len(phones) / (batches_all * size))
+    for phone in phones:
+        phone["clock"] = datetime.now(UTC) - timedelta(days=46)
 
     server = server_start(url, args.port, workers)
     rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": [], "http_v": [], "executemany_v": []}
@@ -426,23 +500,20 @@ def main() -> None:
     try:
         import httpx
 
-        token = httpx.post(
-            f"http://127.0.0.1:{args.port}/api/v1/auth/token",
-            json={"username": "bench_inspector", "password": PASSWORD},
-            timeout=30,
-        ).json()["access"]
+        tokens = [
+            httpx.post(
+                f"http://127.0.0.1:{args.port}/api/v1/auth/token",
+                json={"username": phone["username"], "password": PASSWORD},
+                timeout=30,
+            ).json()["access"]
+            for phone in phones
+        ]
 
-        def bodies(batches):
-            return [json.dumps({"visits": batch}).encode() for batch in batches]
-
-        http_run(args.port, token, bodies(make_batches(fixtures, 6, size, 0.0, seed_value=1)), args.clients)
+        http_run(args.port, tokens, make_batches(fixtures, 6, size, 0.0, seed_value=1), args.clients)
         # Interleaved rounds: a machine whose load drifts affects every method alike.
         for number in range(args.rounds):
             wall, latencies = http_run(
-                args.port,
-                token,
-                bodies(make_batches(fixtures, args.batches, size, 0.0, seed_value=10 + number)),
-                args.clients,
+                args.port, tokens, make_batches(fixtures, args.batches, size, 0.0, seed_value=10 + number), args.clients
             )
             rates["http"].append(report("compliant (as the SQL rows)", args.batches, size, wall, latencies))
             batch_p50.append(statistics.median(latencies))
@@ -459,7 +530,7 @@ def main() -> None:
         # baseline writes the same visits, answers and findings rows.
         for number in range(0 if args.compliant_only else args.rounds):
             violating = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=300 + number)
-            wall, latencies = http_run(args.port, token, bodies(violating), args.clients)
+            wall, latencies = http_run(args.port, tokens, violating, args.clients)
             rates["http_v"].append(report(f"{violating_label} + findings", args.batches, size, wall, latencies))
             risk_flushes.append(risk_flush_timed())
             rows = make_batches(fixtures, args.batches, size, args.violation_rate, seed_value=400 + number)
