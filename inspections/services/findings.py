@@ -94,9 +94,9 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     if not failing and not passing:
         return
     with_open = set(
-        Finding.objects.filter(establishment_id__any=passing - failing, status=Finding.Status.OPEN).values_list(
-            "establishment_id", flat=True
-        )
+        Finding.objects.filter(establishment_id__any=passing - failing, status=Finding.Status.OPEN)
+        .order_by()
+        .values_list("establishment_id", flat=True)
     )
     touched = failing | with_open
     if not touched:
@@ -121,7 +121,9 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
             stored_repeats=row[6],
             last_seen_visit_id=row[7],
         )
-        for row in Finding.objects.filter(establishment_id__any=touched, status=Finding.Status.OPEN).values_list(
+        for row in Finding.objects.filter(establishment_id__any=touched, status=Finding.Status.OPEN)
+        .order_by()
+        .values_list(
             "id",
             "establishment_id",
             "item_code",

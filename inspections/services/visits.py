@@ -196,9 +196,9 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
     fingerprints = {payload.client_id: payload_fingerprint(payload) for _index, payload in parsed}
     stored = {
         row[0]: row[1:]
-        for row in Visit.objects.filter(client_id__any=client_ids).values_list(
-            "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
-        )
+        for row in Visit.objects.filter(client_id__any=client_ids)
+        .order_by()
+        .values_list("client_id", "id", "inspector_id", "municipality_id", "payload_sha256")
     }
     replays: list[tuple[SyncResult, int | None, str]] = []  # differing replays, for the audit trail
     fresh = []
@@ -216,9 +216,9 @@ def _visit_sync_once(*, inspector, visits: list[Any]) -> list[SyncResult]:
 
     establishments = {
         row["id"]: row
-        for row in Establishment.objects.filter(id__any={p.establishment_id for _i, p in fresh}).values(
-            "id", "municipality_id", "category_id", "lat", "lon", "h3_r5", "h3_r6", "h3_r7", "h3_r8", "h3_r9"
-        )
+        for row in Establishment.objects.filter(id__any={p.establishment_id for _i, p in fresh})
+        .order_by()
+        .values("id", "municipality_id", "category_id", "lat", "lon", "h3_r5", "h3_r6", "h3_r7", "h3_r8", "h3_r9")
     }
     versions = _versions_load({p.checklist_version_id for _i, p in fresh})
     # The stops are locked (in id order) so that two batches racing for one stop cannot both complete it.
@@ -359,17 +359,23 @@ def _versions_load(version_ids: set[int]) -> dict[int, VersionInfo]:
     if not version_ids:
         return {}
     rows = list(
-        ChecklistVersion.objects.filter(id__in=version_ids).values("id", "checklist_id", "status", "published_at")
+        ChecklistVersion.objects.filter(id__in=version_ids)
+        .order_by()
+        .values("id", "checklist_id", "status", "published_at")
     )
     checklist_categories = defaultdict(set)
-    for checklist_id, category_id in Checklist.categories.through.objects.filter(
-        checklist_id__in={row["checklist_id"] for row in rows}
-    ).values_list("checklist_id", "category_id"):
+    for checklist_id, category_id in (
+        Checklist.categories.through.objects.filter(checklist_id__in={row["checklist_id"] for row in rows})
+        .order_by()
+        .values_list("checklist_id", "category_id")
+    ):
         checklist_categories[checklist_id].add(category_id)
     item_categories = defaultdict(set)
-    for item_id, category_id in ChecklistItem.categories.through.objects.filter(
-        checklistitem__version_id__in=version_ids
-    ).values_list("checklistitem_id", "category_id"):
+    for item_id, category_id in (
+        ChecklistItem.categories.through.objects.filter(checklistitem__version_id__in=version_ids)
+        .order_by()
+        .values_list("checklistitem_id", "category_id")
+    ):
         item_categories[item_id].add(category_id)
     versions = {
         row["id"]: VersionInfo(
@@ -382,18 +388,22 @@ def _versions_load(version_ids: set[int]) -> dict[int, VersionInfo]:
         )
         for row in rows
     }
-    for item in ChecklistItem.objects.filter(version_id__in=version_ids).values(
-        "id",
-        "version_id",
-        "code",
-        "answer_type",
-        "choices",
-        "failing_choices",
-        "min_value",
-        "max_value",
-        "severity",
-        "fine_sar",
-        "required",
+    for item in (
+        ChecklistItem.objects.filter(version_id__in=version_ids)
+        .order_by("version_id", "position", "id")  # Meta.ordering's, without joining version and checklist
+        .values(
+            "id",
+            "version_id",
+            "code",
+            "answer_type",
+            "choices",
+            "failing_choices",
+            "min_value",
+            "max_value",
+            "severity",
+            "fine_sar",
+            "required",
+        )
     ):
         versions[item["version_id"]].items[item["code"]] = ItemInfo(
             id=item["id"],
@@ -699,9 +709,9 @@ def _visits_store(
         # Stored meanwhile by a concurrent request (the insert waited for it and skipped the row).
         raced = {
             row[0]: row[1:]
-            for row in Visit.objects.filter(client_id__any=[visit.payload.client_id for visit in lost]).values_list(
-                "client_id", "id", "inspector_id", "municipality_id", "payload_sha256"
-            )
+            for row in Visit.objects.filter(client_id__any=[visit.payload.client_id for visit in lost])
+            .order_by()
+            .values_list("client_id", "id", "inspector_id", "municipality_id", "payload_sha256")
         }
         for visit in lost:
             results[visit.index] = _replay_result(
