@@ -102,3 +102,41 @@ def test_a_repeat_inside_one_offline_batch(api, setup, inspector, supervisor):
     assert (finding.repeat_count, finding.last_seen_visit_id) == (1, results[1]["visit_id"])
     kinds = list(Notification.objects.filter(recipient=supervisor).values_list("title", flat=True))
     assert len(kinds) == 2  # the critical finding, then its repetition
+
+
+def test_a_stored_finding_failed_again_then_passed_in_one_batch(api, setup, inspector):
+    """One offline batch fails an open finding's item again, then passes it: the finding keeps the
+    repeat (count and latest visit) and is closed by the passing visit; an untouched one stays as it was."""
+    now = timezone.now()
+    [opened] = _sync(
+        api,
+        inspector,
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=5), MASKS="no", SANITISER="no"
+            )
+        ],
+    )
+    again, passed = _sync(
+        api,
+        inspector,
+        [
+            visit_payload(
+                setup["shop"], setup["version"], finished_at=now - timedelta(days=2), MASKS="no", SANITISER="no"
+            ),
+            visit_payload(setup["shop"], setup["version"], finished_at=now - timedelta(days=1), SANITISER="no"),
+        ],
+    )
+    masks, sanitiser = Finding.objects.get(item_code="MASKS"), Finding.objects.get(item_code="SANITISER")
+    assert (masks.status, masks.closed_by_visit_id, masks.closed_at) == (
+        Finding.Status.CLOSED,
+        passed["visit_id"],
+        now - timedelta(days=1),
+    )
+    assert (masks.repeat_count, masks.last_seen_visit_id) == (1, again["visit_id"])
+    # SANITISER failed in both later visits: open, counted twice, the latest visit the last one.
+    assert (sanitiser.status, sanitiser.closed_by_visit_id) == (Finding.Status.OPEN, None)
+    assert (sanitiser.repeat_count, sanitiser.last_seen_visit_id) == (2, passed["visit_id"])
+    assert masks.visit_id == sanitiser.visit_id == opened["visit_id"]
+    closed = AuditEvent.objects.get(action="finding.closed", object_id=str(masks.pk))
+    assert closed.details == {"closed_by_visit_id": passed["visit_id"]}

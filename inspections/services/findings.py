@@ -38,7 +38,7 @@ from inspections.alerts.policy import notify_critical_findings
 from inspections.domain.risk import extra_points
 from inspections.models import ChecklistItem, Establishment, Finding, RiskPending
 from inspections.selectors.risk import extra_factors
-from inspections.services.audit import AuditEntry, audit_record_many
+from inspections.services.audit import AuditEntry
 from inspections.services.rounds.follow_ups import follow_ups_request
 from inspections.services.sync_sql import insert_returning, update_rows
 from inspections.tasks import follow_ups_place_on_commit
@@ -83,45 +83,25 @@ class _OpenFinding:
     stored_repeats: int = 0  # repeat_count as stored (a finding of an earlier batch)
 
 
-def findings_apply(*, inspector, visits: list, now: datetime) -> None:
-    """Open, close and follow up findings for the visits just stored (CheckedVisit objects with ids)."""
-    failing = {visit.establishment["id"] for visit in visits if any(answer.failed for answer in visit.answers)}
-    passing = {
-        visit.establishment["id"]
-        for visit in visits
-        if any(not answer.failed and answer.value != "na" for answer in visit.answers)
-    }
-    if not failing and not passing:
-        return
-    with_open = set(
-        Finding.objects.filter(establishment_id__any=passing - failing, status=Finding.Status.OPEN)
-        .order_by()
-        .values_list("establishment_id", flat=True)
-    )
-    touched = failing | with_open
-    if not touched:
-        return
-    # Row locks in id order, FOR NO KEY UPDATE (compatible with the KEY SHARE locks of foreign keys):
-    # concurrent batches on the same establishments queue here instead of deadlocking later, and the
-    # open findings read below cannot change under us (no finding is opened twice). (One statement
-    # that also finds the establishments with open findings, EXISTS under FOR UPDATE, measured slower
-    # than the two: 10.5-10.8 against 9.2-9.9 ms of findings per batch, bench/sync.py's data.)
+def _establishments_lock(establishment_ids: set[int]) -> None:
+    """Row locks in id order, FOR NO KEY UPDATE (compatible with the KEY SHARE locks of foreign keys):
+    concurrent batches on the same establishments queue here instead of deadlocking later, and the
+    open findings read next cannot change under the caller (no finding is opened twice). (One
+    statement that also finds the establishments with open findings, EXISTS under FOR UPDATE,
+    measured slower than two: 10.5-10.8 against 9.2-9.9 ms of findings per batch, bench/sync.py.)"""
     list(
-        Establishment.objects.filter(id__any=touched)
+        Establishment.objects.filter(id__any=establishment_ids)
         .order_by("id")
         .select_for_update(no_key=True)
         .values_list("id", flat=True)
     )
-    open_now: dict[tuple[int, str], _OpenFinding] = {
-        (row[1], row[2]): _OpenFinding(
-            opened_at=row[3],
-            db_id=row[0],
-            severity=row[4],
-            last_seen_at=row[5],
-            stored_repeats=row[6],
-            last_seen_visit_id=row[7],
-        )
-        for row in Finding.objects.filter(establishment_id__any=touched, status=Finding.Status.OPEN)
+
+
+def _open_findings(establishment_ids: set[int]) -> list[tuple]:
+    """The open findings of these establishments: (id, establishment id, item code, opened at,
+    severity, when the latest repeating visit finished, repeat count, that visit's id)."""
+    return list(
+        Finding.objects.filter(establishment_id__any=establishment_ids, status=Finding.Status.OPEN)
         .order_by()
         .values_list(
             "id",
@@ -133,10 +113,53 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
             "repeat_count",
             "last_seen_visit_id",
         )
+    )
+
+
+def findings_apply(*, inspector, visits: list, now: datetime) -> list[AuditEntry]:
+    """Open, close and follow up findings for the visits just stored (CheckedVisit objects with ids).
+    Returns the audit entries of the findings closed or failed again, for the sync to record with its
+    own in one insert."""
+    failing = {visit.establishment["id"] for visit in visits if any(answer.failed for answer in visit.answers)}
+    passing = {
+        visit.establishment["id"]
+        for visit in visits
+        if any(not answer.failed and answer.value != "na" for answer in visit.answers)
+    }
+    if not failing and not passing:
+        return []
+    if failing:
+        # Lock every establishment the batch answered for, then read their open findings once: the
+        # passing ones without open findings are locked too (a concurrent batch on the same shop
+        # waits), which costs less than the read that would find them first.
+        _establishments_lock(failing | passing)
+        rows = _open_findings(failing | passing)
+        touched = failing | {row[1] for row in rows}
+    else:
+        # Passing visits only: most shops have no open finding, so find those that do before locking.
+        touched = set(
+            Finding.objects.filter(establishment_id__any=passing, status=Finding.Status.OPEN)
+            .order_by()
+            .values_list("establishment_id", flat=True)
+        )
+        if not touched:
+            return []
+        _establishments_lock(touched)
+        rows = _open_findings(touched)
+    open_now: dict[tuple[int, str], _OpenFinding] = {
+        (row[1], row[2]): _OpenFinding(
+            opened_at=row[3],
+            db_id=row[0],
+            severity=row[4],
+            last_seen_at=row[5],
+            stored_repeats=row[6],
+            last_seen_visit_id=row[7],
+        )
+        for row in rows
     }
     repeated: list[_OpenFinding] = []
     new_findings: list[dict] = []
-    db_closes: list[tuple[int, int, datetime]] = []  # (finding id, visit id, closed_at)
+    db_closes: list[tuple[_OpenFinding, int, datetime]] = []  # (stored finding, visit id, closed_at)
 
     for visit in sorted(visits, key=lambda v: (v.payload.finished_at, v.visit_id)):
         establishment_id = visit.establishment["id"]
@@ -167,7 +190,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                         current.last_seen_at, current.last_seen_visit_id = finished_at, visit.visit_id
             elif answer.value != "na" and current is not None and current.opened_at < finished_at:
                 if current.db_id is not None:
-                    db_closes.append((current.db_id, visit.visit_id, finished_at))
+                    db_closes.append((current, visit.visit_id, finished_at))
                 else:
                     current.new["closed_at"] = finished_at
                     current.new["closed_by"] = visit.visit_id
@@ -226,56 +249,60 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
     )
     finding_ids = {answer_id: finding_id for finding_id, answer_id in inserted}
 
-    if db_closes:
-        update_rows(
-            Finding,
-            ["status", "closed_at", "closed_by_visit_id"],
-            [(finding_id, Finding.Status.CLOSED, closed_at, visit_id) for finding_id, visit_id, closed_at in db_closes],
+    # Findings stored earlier, closed or failed again (or both) by this batch: status, closing visit,
+    # repeat count and latest visit in one statement (the establishment is locked, so the stored
+    # values read above are current and a column this batch does not change is written back as read).
+    stored_changes: dict[int, list] = {
+        entry.db_id: [
+            Finding.Status.OPEN,
+            None,
+            None,
+            entry.stored_repeats + len(entry.repeats),
+            entry.last_seen_visit_id,
+        ]
+        for entry in repeated
+        if entry.db_id is not None
+    }
+    for entry, visit_id, closed_at in db_closes:
+        change = stored_changes.setdefault(
+            entry.db_id, [None, None, None, entry.stored_repeats, entry.last_seen_visit_id]
         )
-    closed_events = [(finding_id, visit_id) for finding_id, visit_id, _at in db_closes] + [
+        change[:3] = [Finding.Status.CLOSED, closed_at, visit_id]
+    update_rows(
+        Finding,
+        ["status", "closed_at", "closed_by_visit_id", "repeat_count", "last_seen_visit_id"],
+        [(finding_id, *change) for finding_id, change in stored_changes.items()],
+    )
+    closed_events = [(entry.db_id, visit_id) for entry, visit_id, _at in db_closes] + [
         (finding_ids[finding["answer"].answer_id], finding["closed_by"])
         for finding in new_findings
         if finding["closed_by"] is not None
     ]
-    # Repeats of findings stored earlier: their count and latest visit, one statement (the establishment
-    # is locked, so the stored count read above is current).
-    update_rows(
-        Finding,
-        ["repeat_count", "last_seen_visit_id"],
-        [
-            (entry.db_id, entry.stored_repeats + len(entry.repeats), entry.last_seen_visit_id)
-            for entry in repeated
-            if entry.db_id is not None
-        ],
-    )
     municipality_of = {visit.visit_id: visit.establishment["municipality_id"] for visit in visits}
-    audit_record_many(
-        [
-            AuditEntry(
-                actor_id=inspector.pk,
-                action="finding.closed",
-                object_type="inspections.finding",
-                object_id=finding_id,
-                municipality_id=municipality_of.get(visit_id),
-                details={"closed_by_visit_id": visit_id},
-                at=now,
-            )
-            for finding_id, visit_id in closed_events
-        ]
-        + [
-            AuditEntry(
-                actor_id=inspector.pk,
-                action="finding.repeated",
-                object_type="inspections.finding",
-                object_id=entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id],
-                municipality_id=municipality_of.get(visit_id),
-                details={"visit_id": visit_id},
-                at=now,
-            )
-            for entry in repeated
-            for visit_id in entry.repeats
-        ]
-    )
+    audit = [
+        AuditEntry(
+            actor_id=inspector.pk,
+            action="finding.closed",
+            object_type="inspections.finding",
+            object_id=finding_id,
+            municipality_id=municipality_of.get(visit_id),
+            details={"closed_by_visit_id": visit_id},
+            at=now,
+        )
+        for finding_id, visit_id in closed_events
+    ] + [
+        AuditEntry(
+            actor_id=inspector.pk,
+            action="finding.repeated",
+            object_type="inspections.finding",
+            object_id=entry.db_id if entry.db_id is not None else finding_ids[entry.new["answer"].answer_id],
+            municipality_id=municipality_of.get(visit_id),
+            details={"visit_id": visit_id},
+            at=now,
+        )
+        for entry in repeated
+        for visit_id in entry.repeats
+    ]
 
     establishments_risk_stale(establishment_ids=touched, now=now)
 
@@ -302,6 +329,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> None:
                 for visit_id in visit_ids
             ],
         )
+    return audit
 
 
 def _follow_ups_request(*, inspector, by_visit: dict[int, list[dict]], now: datetime) -> None:

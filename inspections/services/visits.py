@@ -742,23 +742,22 @@ def _visits_store(
         for answer in visit.answers:
             answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
 
-    audit_record_many(
-        [
-            AuditEntry(
-                actor_id=inspector.pk,
-                action="visit.received",
-                object_type="inspections.visit",
-                object_id=visit.visit_id,
-                municipality_id=visit.establishment["municipality_id"],
-                details={"client_id": str(visit.payload.client_id), "geo_status": visit.geo_status},
-                at=now,
-            )
-            for visit in created
-        ]
-    )
+    received = [
+        AuditEntry(
+            actor_id=inspector.pk,
+            action="visit.received",
+            object_type="inspections.visit",
+            object_id=visit.visit_id,
+            municipality_id=visit.establishment["municipality_id"],
+            details={"client_id": str(visit.payload.client_id), "geo_status": visit.geo_status},
+            at=now,
+        )
+        for visit in created
+    ]
 
     # Findings first (they lock establishments in id order), rounds last: one lock order for every batch.
-    findings_service.findings_apply(inspector=inspector, visits=created, now=now)
+    # The visits' audit events and the findings' are written together.
+    audit_record_many(received + findings_service.findings_apply(inspector=inspector, visits=created, now=now))
 
     stop_ids = sorted({visit.payload.round_stop_id for visit in created if visit.payload.round_stop_id})
     if stop_ids:
