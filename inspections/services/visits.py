@@ -729,6 +729,8 @@ def _visits_store(
         for visit in created
         for answer in visit.answers
     ]
+    # Only the failed answers' ids come back: their findings point to them (a batch of 100 visits
+    # writes 1,000 answers and fails a few dozen).
     answer_ids = {
         (visit_id, item_id): answer_id
         for answer_id, visit_id, item_id in insert_returning(
@@ -736,11 +738,13 @@ def _visits_store(
             ["visit_id", "item_id", "item_code", "value", "failed", "note"],
             answer_rows,
             returning=("id", "visit_id", "item_id"),
+            returning_if="failed",
         )
     }
     for visit in created:
         for answer in visit.answers:
-            answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
+            if answer.failed:
+                answer.answer_id = answer_ids[(visit.visit_id, answer.item.id)]
 
     received = [
         AuditEntry(
