@@ -97,13 +97,16 @@ def _establishments_lock(establishment_ids: set[int]) -> None:
     )
 
 
+def _open_of(establishment_ids: set[int]):
+    """The open findings of these establishments, unordered."""
+    return Finding.objects.filter(establishment_id__any=establishment_ids, status=Finding.Status.OPEN).order_by()
+
+
 def _open_findings(establishment_ids: set[int]) -> list[tuple]:
     """The open findings of these establishments: (id, establishment id, item code, opened at,
     severity, when the latest repeating visit finished, repeat count, that visit's id)."""
     return list(
-        Finding.objects.filter(establishment_id__any=establishment_ids, status=Finding.Status.OPEN)
-        .order_by()
-        .values_list(
+        _open_of(establishment_ids).values_list(
             "id",
             "establishment_id",
             "item_code",
@@ -137,11 +140,7 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> list[AuditEntry
         touched = failing | {row[1] for row in rows}
     else:
         # Passing visits only: most shops have no open finding, so find those that do before locking.
-        touched = set(
-            Finding.objects.filter(establishment_id__any=passing, status=Finding.Status.OPEN)
-            .order_by()
-            .values_list("establishment_id", flat=True)
-        )
+        touched = set(_open_of(passing).values_list("establishment_id", flat=True))
         if not touched:
             return []
         _establishments_lock(touched)
@@ -252,26 +251,22 @@ def findings_apply(*, inspector, visits: list, now: datetime) -> list[AuditEntry
     # Findings stored earlier, closed or failed again (or both) by this batch: status, closing visit,
     # repeat count and latest visit in one statement (the establishment is locked, so the stored
     # values read above are current and a column this batch does not change is written back as read).
-    stored_changes: dict[int, list] = {
-        entry.db_id: [
-            Finding.Status.OPEN,
-            None,
-            None,
-            entry.stored_repeats + len(entry.repeats),
-            entry.last_seen_visit_id,
-        ]
-        for entry in repeated
-        if entry.db_id is not None
-    }
-    for entry, visit_id, closed_at in db_closes:
-        change = stored_changes.setdefault(
-            entry.db_id, [None, None, None, entry.stored_repeats, entry.last_seen_visit_id]
-        )
-        change[:3] = [Finding.Status.CLOSED, closed_at, visit_id]
+    closes = {entry.db_id: (closed_at, visit_id) for entry, visit_id, closed_at in db_closes}
+    stored = {entry.db_id: entry for entry in repeated if entry.db_id is not None}
+    stored.update((entry.db_id, entry) for entry, _visit_id, _at in db_closes)
     update_rows(
         Finding,
         ["status", "closed_at", "closed_by_visit_id", "repeat_count", "last_seen_visit_id"],
-        [(finding_id, *change) for finding_id, change in stored_changes.items()],
+        [
+            (
+                finding_id,
+                Finding.Status.CLOSED if finding_id in closes else Finding.Status.OPEN,
+                *closes.get(finding_id, (None, None)),
+                entry.stored_repeats + len(entry.repeats),
+                entry.last_seen_visit_id,
+            )
+            for finding_id, entry in stored.items()
+        ],
     )
     closed_events = [(entry.db_id, visit_id) for entry, visit_id, _at in db_closes] + [
         (finding_ids[finding["answer"].answer_id], finding["closed_by"])

@@ -37,9 +37,7 @@ def insert_returning(
     if connection.vendor == "postgresql":
         # Server-side binding (a plain psycopg cursor, not Django's client-side one): each column goes
         # over the wire as one typed array parameter in binary format (%b) instead of quoted SQL text.
-        sql, json_columns = _postgresql_insert(
-            model, fields, returning, conflict_field, lock_conflicting, returning_if, connection.alias
-        )
+        sql, json_columns = _postgresql_insert(model, fields, returning, conflict_field, lock_conflicting, returning_if)
         params = []
         for index in range(len(fields)):
             values = [row[index] for row in rows]
@@ -97,7 +95,7 @@ def _conflict_sql(meta, columns: list[str], conflict_field: str | None, lock_con
 
 @lru_cache(maxsize=256)
 def _postgresql_insert(
-    model, fields: tuple, returning: tuple, conflict_field, lock_conflicting: bool, returning_if, alias: str
+    model, fields: tuple, returning: tuple, conflict_field, lock_conflicting: bool, returning_if
 ) -> tuple[str, frozenset[int]]:
     """The INSERT ... SELECT FROM unnest(...) statement for these arguments, and which of the fields
     are JSON (sent as text): built once per process (the schema does not change while it runs)."""
@@ -155,7 +153,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             [model(**{meta.pk.attname: row[0], **dict(zip(fields, row[1:], strict=True))}) for row in rows], fields
         )
         return
-    sql = _postgresql_update(model, tuple(fields), connection.alias)
+    sql = _postgresql_update(model, tuple(fields))
     params = [[row[index] for row in rows] for index in range(len(fields) + 1)]
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -163,7 +161,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 
 
 @lru_cache(maxsize=256)
-def _postgresql_update(model, fields: tuple, alias: str) -> str:
+def _postgresql_update(model, fields: tuple) -> str:
     """The UPDATE ... FROM unnest(...) statement of update_rows, built once per process."""
     meta = model._meta
     model_fields = [meta.pk, *(meta.get_field(name) for name in fields)]
@@ -171,7 +169,7 @@ def _postgresql_update(model, fields: tuple, alias: str) -> str:
     aliases = [f"c{index}" for index in range(len(model_fields))]
     arrays = [f"%b::{field.db_type(connection)}[]" for field in model_fields]
     assignments = ", ".join(
-        f"{quote(field.column)} = v.{alias_}" for field, alias_ in zip(model_fields[1:], aliases[1:], strict=True)
+        f"{quote(field.column)} = v.{alias}" for field, alias in zip(model_fields[1:], aliases[1:], strict=True)
     )
     return (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
