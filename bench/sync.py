@@ -176,17 +176,19 @@ def seed(url: str, phones: int, one_inspector: bool) -> dict:
         membership = m.Membership.objects.create(user=user, role="inspector", language="en")
         mine = municipalities[number::count]
         membership.municipalities.set(mine)
-        mine_ids = {municipality.id for municipality in mine}
+        shops = {municipality.id: [] for municipality in mine}
+        for e in establishments:
+            if e.municipality_id in shops:
+                shops[e.municipality_id].append((e.id, e.lat, e.lon))
         inspectors.append(
             {
                 "username": user.username,
                 "user_id": user.id,
-                "establishments": [(e.id, e.lat, e.lon) for e in establishments if e.municipality_id in mine_ids],
-                "areas": [
-                    [(e.id, e.lat, e.lon) for e in establishments if e.municipality_id == municipality.id]
-                    for municipality in mine
-                ],
-                "clock": None,
+                # Where the inspector works in turn: one municipality after another (the earlier model:
+                # the whole Amanah at once).
+                "areas": [sum(shops.values(), [])] if one_inspector else list(shops.values()),
+                "visits": 0,
+                "clock": datetime.now(UTC) - timedelta(days=46),
             }
         )
     from django.db import connections
@@ -195,7 +197,6 @@ def seed(url: str, phones: int, one_inspector: bool) -> dict:
     return {
         "phones": inspectors,
         "one_inspector": one_inspector,
-        "gap": 120.0,  # mean seconds between an inspector's visits (main() sets it to fit the timeline)
         "version_id": version.id,
         "municipality_of": {e.id: e.municipality_id for e in establishments},
         "category_id": category.id,
@@ -221,13 +222,10 @@ def make_batches(fixtures: dict, count: int, size: int, violation_rate: float, s
         inspector = phones[phone]
         visits = []
         for _ in range(size):
-            if fixtures["one_inspector"]:
-                establishment_id, lat, lon = rng.choice(inspector["establishments"])
-            else:  # a day's work in one municipality (shops ~4 km apart), the next in another
-                inspector["visits"] = inspector.get("visits", 0) + 1
-                areas = inspector["areas"]
-                area = areas[(inspector["visits"] // VISITS_PER_AREA) % len(areas)]
-                establishment_id, lat, lon = rng.choice(area)
+            # A day's work in one municipality (shops ~4 km apart), then the next.
+            inspector["visits"] += 1
+            areas = inspector["areas"]
+            establishment_id, lat, lon = rng.choice(areas[(inspector["visits"] // VISITS_PER_AREA) % len(areas)])
             if fixtures["one_inspector"]:
                 inspector["clock"] += timedelta(seconds=rng.randint(30, 200))
             else:
@@ -489,8 +487,6 @@ def main() -> None:
     # Every phone's timeline (HTTP and plain-SQL batches alike, warm-up included) fits in the last 45 days.
     batches_all = 6 + args.rounds * args.batches * (3 + (0 if args.compliant_only else 2))
     fixtures["gap"] = min(600.0, timedelta(days=45).total_seconds() * len(phones) / (batches_all * size))
-    for phone in phones:
-        phone["clock"] = datetime.now(UTC) - timedelta(days=46)
 
     server = server_start(url, args.port, workers)
     rates: dict[str, list[float]] = {"http": [], "executemany": [], "copy": [], "http_v": [], "executemany_v": []}
